@@ -1,0 +1,113 @@
+"""All Small Fry settings: one traitlets ``Configurable``, read as ``c.SmallFry.*``."""
+
+from __future__ import annotations
+
+import re
+
+from traitlets import Bool, Dict, Enum, Integer, List, Unicode, Union, validate
+from traitlets.config import Configurable
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
+
+
+class SmallFry(Configurable):
+    """Settings of the Small Fry server extension."""
+
+    endpoint_url = Unicode(
+        "",
+        config=True,
+        help="S3 endpoint URL, e.g. http://minio:9000. Empty: AWS (or botocore's "
+        "AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL when set).",
+    )
+    sts_endpoint_url = Unicode(
+        "",
+        config=True,
+        help="STS endpoint URL. Empty: the regional AWS STS endpoint (or botocore's "
+        "AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL when set).",
+    )
+    region = Unicode(
+        "",
+        config=True,
+        help="AWS region used for signing and for AWS endpoints. Empty: botocore's "
+        "configured region (AWS_REGION, AWS_DEFAULT_REGION, profile), else us-east-1.",
+    )
+    addressing_style = Enum(
+        ["auto", "path", "virtual"],
+        default_value="auto",
+        config=True,
+        help="How the gateway addresses buckets upstream. 'auto': virtual-hosted on AWS for "
+        "DNS-compatible bucket names, path style on a custom endpoint.",
+    )
+    ca_bundle = Unicode(
+        "",
+        config=True,
+        help="Path to a PEM bundle of CA certificates to trust for the S3/STS endpoints "
+        "(e.g. a company proxy or a private MinIO). Empty: the system/certifi store.",
+    )
+    verify_tls = Bool(
+        True, config=True, help="Verify TLS certificates of the endpoints. Never disable on AWS."
+    )
+    roots = List(
+        Union([Unicode(), Dict()]),
+        default_value=[],
+        config=True,
+        help="Pinned roots shown at the top of the S3 browser: 'bucket', 'bucket/prefix/' or "
+        "{'bucket': ..., 'prefix': ..., 'name': 'Display name'}.",
+    )
+    list_all_buckets = Bool(
+        True,
+        config=True,
+        help="Also show every bucket ListBuckets returns. Fine to leave on without "
+        "s3:ListAllMyBuckets: a denied ListBuckets just shows the pinned roots.",
+    )
+    page_size = Integer(
+        1000,
+        config=True,
+        help="How many entries one S3 listing page shows before the browser offers 'load more'.",
+    )
+    refresh_interval = Integer(
+        300,
+        config=True,
+        help="Seconds between automatic refreshes of the open S3 folder (0 = only on user "
+        "action or focus). Each refresh is one LIST request.",
+    )
+    embedded = Bool(
+        False,
+        config=True,
+        help="Start a local S3-compatible server (moto) with a seeded demo bucket, for demos, "
+        "Binder and tests. Needs the 'embedded' extra.",
+    )
+    max_upload_bytes = Integer(
+        5 * 1024**4,
+        config=True,
+        help="Largest request body the gateway streams upstream (bytes). Default 5 TiB, the S3 "
+        "object limit; the gateway never buffers bodies, so this is not a memory setting.",
+    )
+
+    @validate("page_size")
+    def _valid_page_size(self, proposal):
+        value = proposal["value"]
+        if not 1 <= value <= 1000:
+            raise ValueError("SmallFry.page_size must be between 1 and 1000 (the S3 maximum)")
+        return value
+
+    @validate("roots")
+    def _valid_roots(self, proposal):
+        return [normalize_root(r) for r in proposal["value"]]
+
+
+def normalize_root(root) -> dict:
+    """Turn a configured root into ``{"bucket", "prefix", "name"}``; raise ValueError if bad."""
+    if isinstance(root, str):
+        bucket, _, prefix = root.strip().strip("/").partition("/")
+        root = {"bucket": bucket, "prefix": prefix}
+    bucket = str(root.get("bucket", "")).strip()
+    if not _BUCKET_RE.match(bucket):
+        raise ValueError(f"SmallFry.roots: {bucket!r} is not a valid bucket name")
+    prefix = str(root.get("prefix", "")).lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    name = str(root.get("name") or (bucket + ("/" + prefix.rstrip("/") if prefix else "")))
+    if "/" in name and root.get("name"):
+        raise ValueError(f"SmallFry.roots: display name {name!r} must not contain '/'")
+    return {"bucket": bucket, "prefix": prefix, "name": name.replace("/", " \u203a ")}

@@ -1,0 +1,5 @@
+"""Where AWS credentials come from: the one ``CredentialBroker`` of a Jupyter server."""
+
+from .broker import AwsCredentials, CredentialBroker, CredentialError
+
+__all__ = ["AwsCredentials", "CredentialBroker", "CredentialError"]

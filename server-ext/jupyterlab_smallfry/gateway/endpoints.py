@@ -1,0 +1,76 @@
+"""Which upstream URL a gateway request goes to. Only configured endpoints are ever reached."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+SERVICES = ("s3", "sts")
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where one request goes: the full URL (raw path and query kept) and its signing host."""
+
+    url: str
+    region: str
+    service: str
+
+
+class EndpointError(ValueError):
+    """The request cannot be routed to a configured endpoint."""
+
+
+class Endpoints:
+    """Resolves ``service`` + raw path to an upstream URL on the configured endpoint.
+
+    The scheme and host always come from configuration; the path from the browser is only
+    appended to it, so a crafted path cannot point the gateway at another host.
+    """
+
+    def __init__(self, s3_url: str, sts_url: str, region: str, addressing_style: str):
+        self.region = region
+        self.s3_custom = bool(s3_url or _env_endpoint("S3"))
+        self.s3_base = _base(s3_url or _env_endpoint("S3") or f"https://s3.{region}.amazonaws.com")
+        sts_default = f"https://sts.{region}.amazonaws.com"
+        self.sts_base = _base(sts_url or _env_endpoint("STS") or sts_default)
+        self.addressing_style = addressing_style
+
+    def resolve(self, service: str, raw_path: str, raw_query: str) -> Upstream:
+        """``raw_path`` is what followed ``/smallfry/aws/<service>``, still percent-encoded."""
+        if service not in SERVICES:
+            raise EndpointError(f"Unknown AWS service {service!r}; the gateway serves s3 and sts.")
+        if not raw_path.startswith("/"):
+            raw_path = "/" + raw_path
+        query = f"?{raw_query}" if raw_query else ""
+        if service == "sts":
+            return Upstream(self.sts_base.geturl() + raw_path + query, self.region, "sts")
+        base = self.s3_base
+        bucket, _, rest = raw_path[1:].partition("/")
+        if bucket and self._virtual(bucket):
+            host = f"{bucket}.{base.netloc}"
+            return Upstream(f"{base.scheme}://{host}/{rest}{query}", self.region, "s3")
+        return Upstream(base.geturl().rstrip("/") + raw_path + query, self.region, "s3")
+
+    def _virtual(self, bucket: str) -> bool:
+        if self.addressing_style == "path":
+            return False
+        # Virtual-hosted style only for names that are a single DNS label: a dotted name
+        # would break TLS, and anything else could change the host we talk to.
+        if not _DNS_BUCKET.match(bucket):
+            return False
+        return self.addressing_style == "virtual" or not self.s3_custom
+
+
+def _env_endpoint(service: str) -> str:
+    return os.environ.get(f"AWS_ENDPOINT_URL_{service}") or os.environ.get("AWS_ENDPOINT_URL", "")
+
+
+def _base(url: str):
+    parts = urlsplit(url.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise EndpointError(f"Endpoint {url!r} must be an http(s) URL with a host")
+    return parts

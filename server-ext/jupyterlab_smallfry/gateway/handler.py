@@ -1,0 +1,187 @@
+"""The gateway's tornado handler: authenticate, re-sign, forward, stream back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import aiohttp
+import tornado.web
+import yarl
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from ..credentials import CredentialError
+from .body import BodyPipe
+from .endpoints import EndpointError
+from .signing import SIGNING_HEADERS, sign
+
+log = logging.getLogger(__name__)
+
+#: Request headers passed on to AWS (plus every ``x-amz-*`` but the signing ones).
+_FORWARD_REQUEST = {
+    "content-type", "content-length", "content-md5", "content-encoding", "content-language",
+    "content-disposition", "cache-control", "expires", "range", "if-match", "if-none-match",
+    "if-modified-since", "if-unmodified-since", "accept",
+}
+#: Response headers never passed back (hop-by-hop, or tornado sets them itself).
+_DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "server", "date", "set-cookie"}
+_BODY_METHODS = {"PUT", "POST"}
+_STREAM_CHUNK = 256 * 1024
+#: Bodies of non-S3 calls (STS) are small forms; they are read whole because SigV4 signs them.
+_MAX_SIGNED_BODY = 1024 * 1024
+
+
+@tornado.web.stream_request_body
+class GatewayHandler(APIHandler):
+    """``/smallfry/aws/<service>/<raw path>``: forward one AWS API call with the user's keys."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+
+    @property
+    def smallfry(self):
+        return self.settings["smallfry"]
+
+    async def prepare(self):
+        await super().prepare()
+        if self._finished:
+            return
+        if not self.current_user:
+            raise tornado.web.HTTPError(403, "Not authenticated")
+        self._pipe: BodyPipe | None = None
+        self._signed_body: bytearray | None = None
+        self._service = self.path_args[0]
+        prefix = url_path_join(self.base_url, "smallfry/aws", self._service)
+        self._raw_path = self.request.path[len(prefix):]
+        if self.request.method in _BODY_METHODS:
+            self.request.connection.set_max_body_size(self.smallfry.config.max_upload_bytes)
+            if self._service == "s3":
+                self._pipe = BodyPipe()
+                self._forwarding = asyncio.ensure_future(self._forward())
+            else:
+                self._signed_body = bytearray()
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self._pipe is not None:
+            await self._pipe.put(chunk)
+        elif self._signed_body is not None:
+            if len(self._signed_body) + len(chunk) > _MAX_SIGNED_BODY:
+                raise tornado.web.HTTPError(413, "Request body too large for this AWS service")
+            self._signed_body.extend(chunk)
+
+    @tornado.web.authenticated
+    async def get(self, service):
+        await self._forward()
+
+    @tornado.web.authenticated
+    async def head(self, service):
+        await self._forward()
+
+    @tornado.web.authenticated
+    async def delete(self, service):
+        await self._forward()
+
+    @tornado.web.authenticated
+    async def put(self, service):
+        await self._finish_body()
+
+    @tornado.web.authenticated
+    async def post(self, service):
+        await self._finish_body()
+
+    async def _finish_body(self):
+        if self._pipe is not None:
+            await self._pipe.close()
+            await self._forwarding
+        else:
+            await self._forward()
+
+    async def _forward(self) -> None:
+        try:
+            await self._forward_once()
+        finally:
+            if self._pipe is not None:
+                self._pipe.abandon()
+        if not self._finished:
+            self.finish()
+
+    async def _forward_once(self) -> None:
+        try:
+            upstream = self.smallfry.endpoints.resolve(
+                self._service, self._raw_path, self.request.query
+            )
+        except EndpointError as err:
+            return self._gateway_error(404, str(err))
+        try:
+            creds = await self.smallfry.broker.get()
+        except CredentialError as err:
+            return self._gateway_error(403, str(err), code=err.code)
+
+        headers = self._upstream_headers(upstream.url)
+        body = bytes(self._signed_body) if self._signed_body is not None else None
+        signed = sign(
+            self.request.method, upstream.url, headers, creds, upstream.region, upstream.service, body
+        )
+        data = self._pipe.chunks() if self._pipe is not None else body
+        try:
+            async with self.smallfry.http.request(
+                self.request.method,
+                yarl.URL(upstream.url, encoded=True),
+                headers=signed,
+                data=data,
+                allow_redirects=False,
+                auto_decompress=False,
+            ) as response:
+                await self._relay(response)
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            if self._headers_written:
+                log.warning("Small Fry gateway: %s stream from %s broke off", self._service, _host(upstream.url))
+                self.request.connection.close()
+                return
+            return self._gateway_error(
+                502,
+                f"The {self._service.upper()} endpoint {_host(upstream.url)} is unreachable "
+                f"({type(err).__name__}). Check SmallFry.endpoint_url and the network.",
+                code="EndpointUnreachable",
+            )
+
+    def _upstream_headers(self, url: str) -> dict[str, str]:
+        headers = {}
+        for name, value in self.request.headers.get_all():
+            lower = name.lower()
+            if lower in SIGNING_HEADERS:
+                continue
+            if lower in _FORWARD_REQUEST or lower.startswith("x-amz-"):
+                headers[name] = value
+        headers["Host"] = _host(url)
+        if self.request.method == "POST" and "Content-Type" not in self.request.headers:
+            # Without one, HTTP clients label a POST as a form; S3 then misreads XML bodies
+            # and stores the wrong type on CreateMultipartUpload.
+            headers["Content-Type"] = "binary/octet-stream"
+        return headers
+
+    async def _relay(self, response: aiohttp.ClientResponse) -> None:
+        self.set_status(response.status, response.reason)
+        self.clear_header("Content-Type")
+        for name, value in response.headers.items():
+            if name.lower() not in _DROP_RESPONSE:
+                self.add_header(name, value)
+        if response.status in (204, 304) or self.request.method == "HEAD":
+            return
+        # One writer, awaiting each flush: when the browser reads slowly we stop reading S3.
+        async for chunk in response.content.iter_chunked(_STREAM_CHUNK):
+            self.write(chunk)
+            await self.flush()
+
+    def _gateway_error(self, status: int, message: str, code: str = "GatewayError") -> None:
+        """An error of the gateway itself (not of AWS), as JSON the front end can show."""
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("X-Smallfry-Error", code)
+        self.finish(json.dumps({"message": message, "code": code}))
+
+
+def _host(url: str) -> str:
+    return yarl.URL(url, encoded=True).raw_authority

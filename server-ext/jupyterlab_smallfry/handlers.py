@@ -1,0 +1,30 @@
+"""REST routes of the server extension."""
+
+from __future__ import annotations
+
+import json
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .gateway.handler import GatewayHandler
+
+
+class ConfigHandler(APIHandler):
+    """``GET /smallfry/config``: the settings the front end needs (nothing secret)."""
+
+    @tornado.web.authenticated
+    def get(self):
+        self.finish(json.dumps(self.settings["smallfry"].public_config()))
+
+
+def setup_handlers(web_app) -> None:
+    base = web_app.settings["base_url"]
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "smallfry/config"), ConfigHandler),
+            (url_path_join(base, "smallfry/aws/([a-z0-9-]+)(?:/.*)?"), GatewayHandler),
+        ],
+    )

@@ -1,0 +1,117 @@
+"""Real processes the tests and benchmarks talk to: moto's server and a Jupyter server.
+
+Both bind 127.0.0.1 on a free port and are stopped when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Distinctive fake keys, so a test can prove they never show up where they must not.
+TEST_ACCESS_KEY = "AKIASMALLFRYTEST0001"
+TEST_SECRET_KEY = "smallfry/TEST/secret+Never-Log-Me-0123456789"
+TEST_SESSION_TOKEN = "IQoJb3JpZ2luX2VjESMALLFRYSESSIONTOKEN" + "x" * 40
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
+    "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+    "AWS_SESSION_TOKEN": TEST_SESSION_TOKEN,
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_url(url: str, proc: subprocess.Popen, timeout: float = 90, headers=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def moto_server():
+    """moto's S3/STS/IAM server; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_url(f"{url}/moto-api/data.json", proc)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@dataclass
+class JupyterServer:
+    url: str  # base URL, ends with "/"
+    token: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def jupyter_server(*smallfry_args: str, env: dict | None = None, debug: bool = False):
+    """A real ``jupyter server`` with Small Fry enabled; extra ``--SmallFry.x=y`` args as given."""
+    port = free_port()
+    token = secrets.token_hex(16)
+    root = tempfile.mkdtemp(prefix="smallfry-root-")
+    log_path = Path(tempfile.mkdtemp(prefix="smallfry-log-")) / "server.log"
+    server_env = {**os.environ, **AWS_TEST_ENV, **(env or {})}
+    server_env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), server_env.get("PYTHONPATH", "")]
+    )
+    args = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--ServerApp.jpserver_extensions={'jupyterlab_smallfry': True}", "--allow-root",
+        *(["--debug"] if debug else []), *smallfry_args,
+    ]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, env=server_env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        try:
+            wait_for_url(f"{url}api/status", proc, headers={"Authorization": f"token {token}"})
+        except (RuntimeError, TimeoutError) as err:
+            raise RuntimeError(f"{err}; server log:\n{log_path.read_text()[-3000:]}") from None
+        yield JupyterServer(url, token, proc, log_path)
+    finally:
+        _stop(proc)

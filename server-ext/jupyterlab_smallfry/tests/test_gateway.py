@@ -1,0 +1,221 @@
+"""The AWS gateway against a real moto server: every S3 call the drive makes, errors, auth."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+
+import botocore.exceptions
+import pytest
+import requests
+
+from .conftest import gateway_client
+from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SESSION_TOKEN, jupyter_server
+
+ODD_KEYS = [
+    "plain.txt",
+    "with space/and more spaces.ipynb",
+    "hash#and%percent+plus?question&amp=equals.csv",
+    "unicode/données/数据/ファイル 😀.txt",
+    " leading and trailing spaces ",
+    "trailing.dots...",
+    "no-extension/_SUCCESS",
+    "semi;colon,comma'quote\"dq(paren)!*~@$.bin",
+    "a//double-slash/b",
+]
+
+
+def test_listing_one_level_with_folders_and_pages(gw_s3, direct_s3, bucket):
+    for i in range(7):
+        direct_s3.put_object(Bucket=bucket, Key=f"dir/file-{i}.txt", Body=b"x")
+    direct_s3.put_object(Bucket=bucket, Key="dir/sub/deep/x.csv", Body=b"y")  # no marker objects
+    direct_s3.put_object(Bucket=bucket, Key="dir/empty/", Body=b"")  # a marker
+    pages = list(
+        gw_s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix="dir/", Delimiter="/", PaginationConfig={"PageSize": 3}
+        )
+    )
+    assert len(pages) == 3
+    keys = [o["Key"] for p in pages for o in p.get("Contents", [])]
+    folders = [c["Prefix"] for p in pages for c in p.get("CommonPrefixes", [])]
+    assert keys == [f"dir/file-{i}.txt" for i in range(7)]
+    assert sorted(folders) == ["dir/empty/", "dir/sub/"]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_odd_keys_round_trip_byte_exact(gw_s3, direct_s3, bucket, key):
+    body = hashlib.sha256(key.encode()).digest() * 100 + bytes(range(256))
+    gw_s3.put_object(Bucket=bucket, Key=key, Body=body)
+    assert direct_s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    assert gw_s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    assert gw_s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == len(body)
+    listed = gw_s3.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"]
+    assert [o["Key"] for o in listed] == [key]
+    gw_s3.copy_object(Bucket=bucket, Key=key + ".copy", CopySource={"Bucket": bucket, "Key": key})
+    assert direct_s3.get_object(Bucket=bucket, Key=key + ".copy")["Body"].read() == body
+    gw_s3.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(botocore.exceptions.ClientError):
+        direct_s3.head_object(Bucket=bucket, Key=key)
+
+
+def test_conditional_save_detects_a_concurrent_writer(gw_s3, direct_s3, bucket):
+    etag = gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b"{}")["ETag"]
+    direct_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"someone": "else"}')
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 1}', IfMatch=etag)
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"someone": "else"}'
+    fresh = direct_s3.head_object(Bucket=bucket, Key="nb.ipynb")["ETag"]
+    gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 2}', IfMatch=fresh)
+    assert direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"mine": 2}'
+
+
+def test_multipart_upload_and_abort(gw_s3, direct_s3, bucket):
+    part = 5 * 1024 * 1024
+    data = [bytes([i]) * part for i in range(3)] + [b"tail"]
+    upload = gw_s3.create_multipart_upload(Bucket=bucket, Key="big file.bin", ContentType="application/x-parquet")
+    parts = [
+        {"PartNumber": n, "ETag": gw_s3.upload_part(Bucket=bucket, Key="big file.bin", UploadId=upload["UploadId"], PartNumber=n, Body=chunk)["ETag"]}
+        for n, chunk in enumerate(data, start=1)
+    ]
+    gw_s3.complete_multipart_upload(Bucket=bucket, Key="big file.bin", UploadId=upload["UploadId"], MultipartUpload={"Parts": parts})
+    head = direct_s3.head_object(Bucket=bucket, Key="big file.bin")
+    assert head["ETag"].strip('"').endswith("-4")
+    assert head["ContentType"] == "application/x-parquet"
+    assert direct_s3.get_object(Bucket=bucket, Key="big file.bin")["Body"].read() == b"".join(data)
+    second = gw_s3.create_multipart_upload(Bucket=bucket, Key="abandoned.bin")
+    gw_s3.abort_multipart_upload(Bucket=bucket, Key="abandoned.bin", UploadId=second["UploadId"])
+    assert not direct_s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_batch_delete_reports_per_key(gw_s3, direct_s3, bucket):
+    keys = [f"folder/{i}.txt" for i in range(25)]
+    for key in keys:
+        direct_s3.put_object(Bucket=bucket, Key=key, Body=b"1")
+    result = gw_s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+    assert sorted(d["Key"] for d in result["Deleted"]) == sorted(keys)
+    assert direct_s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_range_get_and_list_buckets(gw_s3, direct_s3, bucket):
+    direct_s3.put_object(Bucket=bucket, Key="r.bin", Body=bytes(range(100)))
+    got = gw_s3.get_object(Bucket=bucket, Key="r.bin", Range="bytes=10-19")
+    assert got["Body"].read() == bytes(range(10, 20))
+    assert bucket in [b["Name"] for b in gw_s3.list_buckets()["Buckets"]]
+
+
+def test_s3_errors_reach_the_client_intact(gw_s3, bucket):
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        gw_s3.get_object(Bucket=bucket, Key="missing.ipynb")
+    assert err.value.response["Error"]["Code"] == "NoSuchKey"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        gw_s3.list_objects_v2(Bucket="no-such-bucket-here")
+    assert err.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_sts_get_caller_identity(server):
+    sts = gateway_client(server, "sts")
+    identity = sts.get_caller_identity()
+    assert identity["Account"] and identity["Arn"].startswith("arn:aws:")
+
+
+def test_unauthenticated_requests_are_refused(server, bucket):
+    anonymous = gateway_client(server, "s3", token="")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        anonymous.list_objects_v2(Bucket=bucket)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    wrong = gateway_client(server, "s3", token="not-the-token")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        wrong.put_object(Bucket=bucket, Key="x", Body=b"x")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert requests.get(f"{server.url}smallfry/aws/s3/{bucket}?list-type=2").status_code == 403
+
+
+def _cookie_session(server) -> requests.Session:
+    """Log in like a browser: the token once on /login, then only the cookie."""
+    session = requests.Session()
+    session.get(f"{server.url}login")
+    xsrf = session.cookies["_xsrf"]
+    reply = session.post(f"{server.url}login", data={"password": server.token, "_xsrf": xsrf}, allow_redirects=False)
+    assert reply.status_code == 302
+    return session
+
+
+def test_writes_need_the_xsrf_token_when_cookie_authenticated(server, direct_s3, bucket):
+    session = _cookie_session(server)
+    url = f"{server.url}smallfry/aws/s3/{bucket}/from-browser.txt"
+    assert session.get(f"{server.url}smallfry/aws/s3/{bucket}?list-type=2").status_code == 200
+    assert session.put(url, data=b"no xsrf").status_code == 403
+    with pytest.raises(botocore.exceptions.ClientError):
+        direct_s3.head_object(Bucket=bucket, Key="from-browser.txt")
+    ok = session.put(url, data=b"with xsrf", headers={"X-XSRFToken": session.cookies["_xsrf"]})
+    assert ok.status_code == 200
+    assert direct_s3.get_object(Bucket=bucket, Key="from-browser.txt")["Body"].read() == b"with xsrf"
+
+
+class _Trap(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        _Trap.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    do_PUT = do_POST = do_HEAD = do_DELETE = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def trap():
+    """A server on another port standing for 'anywhere but the configured endpoint'."""
+    _Trap.hits = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_gateway_only_forwards_to_the_configured_endpoint(server, http, trap):
+    base = f"{server.url}smallfry/aws"
+    attempts = [
+        f"{base}/{trap}/x",
+        f"{base}/s3//{trap}/x",
+        f"{base}/s3/@{trap}/x",
+        f"{base}/s3/..%2F..%2F{trap}/x",
+        f"{base}/sts/%2F%2F{trap}/",
+        f"{base}/ec2/?Action=DescribeInstances",
+    ]
+    for url in attempts:
+        response = http.get(url, headers={"Host": trap, "X-Forwarded-Host": trap})
+        assert response.status_code in (400, 403, 404), url
+    assert _Trap.hits == []
+    assert http.get(f"{base}/ec2/").json()["message"].startswith("Unknown AWS service")
+
+
+def test_unreachable_endpoint_is_a_clear_502(moto_url):
+    from .processes import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    with jupyter_server(f"--SmallFry.endpoint_url={dead}") as srv:
+        response = requests.get(
+            f"{srv.url}smallfry/aws/s3/some-bucket?list-type=2",
+            headers={"Authorization": f"token {srv.token}"},
+        )
+        assert response.status_code == 502
+        assert "unreachable" in response.json()["message"]
+        assert response.json()["code"] == "EndpointUnreachable"
+
+
+def test_no_credentials_in_logs_or_responses(server, gw_s3, bucket):
+    """Runs last in this module: every call above went through the same debug-logging server."""
+    gw_s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    response = gw_s3.get_object(Bucket=bucket, Key="k")
+    headers = str(response["ResponseMetadata"]["HTTPHeaders"])
+    log = server.log_text()
+    assert "smallfry/aws/s3" in log  # the requests were logged ...
+    for secret in (TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SESSION_TOKEN, "Signature=", "X-Amz-Security-Token"):
+        assert secret not in log  # ... but nothing credential-shaped
+        assert secret not in headers
