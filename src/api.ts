@@ -1,0 +1,108 @@
+/**
+ * Typed REST client for the Small Fry server extension.
+ *
+ * Payload interfaces mirror the Python JSON exactly (snake_case).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/**
+ * REST namespace of the server extension, relative to the server base URL.
+ */
+export const API_NAMESPACE = 'smallfry';
+
+/**
+ * One pinned S3 location, as configured with `c.SmallFry.roots`.
+ */
+export interface IRootConfig {
+  /** Bucket name. */
+  bucket: string;
+  /** Key prefix inside the bucket: "" or a string ending with "/". */
+  prefix: string;
+  /** Display name; unique among the roots. */
+  name: string;
+}
+
+/**
+ * Same-origin paths of the AWS gateway, relative to the server base URL.
+ */
+export interface IGatewayConfig {
+  /** Path of the S3 gateway, e.g. "smallfry/aws/s3". */
+  s3: string;
+  /** Path of the STS gateway, e.g. "smallfry/aws/sts". */
+  sts: string;
+}
+
+/**
+ * Answer of `GET smallfry/config`.
+ */
+export interface IServerConfig {
+  /** Version of the Python package. */
+  version: string;
+  /** Pinned S3 locations shown at the top of the S3 browser. */
+  roots: IRootConfig[];
+  /** Whether the browser may also list every bucket the user can see. */
+  list_all_buckets: boolean;
+  /** Number of keys fetched per listing page (at most 1000). */
+  page_size: number;
+  /** AWS region used to sign requests. */
+  region: string;
+  /** Whether the server runs the embedded local S3 demo. */
+  embedded: boolean;
+  /** Where the AWS gateway lives. */
+  gateway: IGatewayConfig;
+}
+
+/**
+ * Call an endpoint of the server extension and parse its JSON answer.
+ *
+ * @param endPoint - path below `smallfry/`
+ * @param settings - the server connection settings
+ * @param init - fetch options
+ * @returns the parsed JSON body (or `undefined` when there is none)
+ * @throws ServerConnection.NetworkError when the server cannot be reached;
+ *   ServerConnection.ResponseError carrying the server's message otherwise.
+ */
+export async function requestAPI<T>(
+  endPoint: string,
+  settings: ServerConnection.ISettings,
+  init: RequestInit = {}
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  const text = await response.text();
+  let data: any = undefined;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok) {
+    const message =
+      data && typeof data === 'object' && 'message' in data
+        ? String(data.message)
+        : typeof data === 'string' && data
+          ? data
+          : response.statusText;
+    throw new ServerConnection.ResponseError(response, message);
+  }
+  return data as T;
+}
+
+/**
+ * Fetch the server extension's configuration.
+ *
+ * @param settings - the server connection settings
+ */
+export function getConfig(
+  settings: ServerConnection.ISettings
+): Promise<IServerConfig> {
+  return requestAPI<IServerConfig>('config', settings);
+}

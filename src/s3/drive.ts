@@ -1,0 +1,1298 @@
+/**
+ * `S3Drive`: a JupyterLab contents drive backed by S3 through the gateway.
+ *
+ * No DOM here: the drive is a plain model. Notifications are reported through
+ * the `feedback` hooks the plugin passes in, so the drive runs unchanged in
+ * tests (Node) and in the browser.
+ */
+import type { Contents } from '@jupyterlab/services';
+import { ServerConnection } from '@jupyterlab/services';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { IRootConfig } from '../api';
+import {
+  IBatchReport,
+  ICopyPair,
+  IObjectInfo,
+  S3Error,
+  S3Gateway,
+  toS3Error
+} from './client';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  decodeUtf8,
+  directoryModel,
+  encodeUtf8,
+  extname,
+  fileModel,
+  fileType,
+  guessMimetype,
+  NOTEBOOK_MIMETYPE,
+  serializeNotebook
+} from './models';
+import {
+  basename,
+  IS3Location,
+  joinPath,
+  RootMap,
+  RootNotFoundError,
+  stripSlashes
+} from './paths';
+
+/**
+ * Size of the parts sent to S3 when assembling JupyterLab's 1 MiB upload
+ * chunks: above S3's 5 MiB minimum, small enough to keep memory flat.
+ */
+export const PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Batch operations on more objects than this show a progress notification.
+ */
+const PROGRESS_THRESHOLD = 20;
+
+/**
+ * How a long operation reports its progress to the user.
+ */
+export interface IProgressReporter {
+  /** Update the message and the progress (0..1). */
+  update(message: string, progress: number): void;
+  /** Finish, successfully or not. */
+  done(message: string, ok: boolean): void;
+}
+
+/**
+ * User feedback hooks of the drive (the plugin wires them to `Notification`).
+ */
+export interface IS3DriveFeedback {
+  /** Show an error the user should act on. */
+  error(message: string): void;
+  /** Start a long operation with progress. */
+  progress(message: string): IProgressReporter;
+}
+
+/**
+ * State of one directory listing, for the "more entries exist" banner.
+ */
+export interface IListingStatus {
+  /** Drive-local path of the directory. */
+  path: string;
+  /** Number of entries shown. */
+  count: number;
+  /** Whether S3 has more entries than shown. */
+  truncated: boolean;
+  /** The server-side name filter in force ("" for none). */
+  filter: string;
+  /** Number of pages loaded. */
+  pages: number;
+}
+
+/**
+ * An S3-backed contents drive.
+ */
+export class S3Drive implements Contents.IDrive {
+  /**
+   * Create a drive.
+   */
+  constructor(options: S3Drive.IOptions) {
+    this.name = options.name ?? 'S3';
+    this.serverSettings = options.client.serverSettings;
+    this.client = options.client;
+    this.pageSize = Math.max(1, Math.min(1000, options.pageSize ?? 1000));
+    this._listAllBuckets = options.listAllBuckets ?? false;
+    this._roots = new RootMap(options.roots);
+    this._feedback = options.feedback ?? null;
+    this._trans = (options.translator ?? nullTranslator).load(
+      'jupyterlab_smallfry'
+    );
+  }
+
+  /** Name of the drive (the path prefix before ":"). */
+  readonly name: string;
+  /** Jupyter server connection settings. */
+  readonly serverSettings: ServerConnection.ISettings;
+  /** The S3 client on the gateway. */
+  readonly client: S3Gateway;
+  /** Keys per listing page. */
+  readonly pageSize: number;
+
+  /** Emitted when a file or folder changed through this drive. */
+  get fileChanged(): ISignal<this, Contents.IChangedArgs> {
+    return this._fileChanged;
+  }
+
+  /** Emitted after each directory listing with its truncation state. */
+  get listingChanged(): ISignal<this, IListingStatus> {
+    return this._listingChanged;
+  }
+
+  /** Whether the drive is disposed. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** The roots of the drive (top-level folders). */
+  get roots(): RootMap {
+    return this._roots;
+  }
+
+  /**
+   * Dispose of the drive.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.client.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * The last listing state of a directory, if it was listed.
+   *
+   * @param localPath - drive-local path of the directory
+   */
+  listingStatus(localPath: string): IListingStatus | undefined {
+    return this._statuses.get(stripSlashes(localPath));
+  }
+
+  /**
+   * Ask for one more page of a directory at its next listing.
+   *
+   * The caller refreshes the file browser to see it.
+   */
+  loadMore(localPath: string): void {
+    const state = this._listState(localPath);
+    state.pages++;
+  }
+
+  /**
+   * List only the entries of a directory whose names start with `filter`
+   * (S3 `Prefix`), so that one can reach any entry of a huge folder.
+   */
+  setFilter(localPath: string, filter: string): void {
+    const state = this._listState(localPath);
+    if (state.filter !== filter) {
+      state.filter = filter;
+      state.pages = 1;
+    }
+  }
+
+  /**
+   * The `s3://bucket/key` URI of a drive path (folders end with "/").
+   */
+  s3Uri(localPath: string, isDirectory = false): string {
+    const loc = this._roots.resolve(localPath);
+    if (!loc) {
+      return 's3://';
+    }
+    const key = isDirectory ? loc.dirPrefix : loc.key;
+    return `s3://${loc.bucket}/${key}`;
+  }
+
+  /**
+   * Get a file or directory model.
+   */
+  async get(
+    localPath: string,
+    options: Contents.IFetchOptions = {}
+  ): Promise<Contents.IModel> {
+    const path = stripSlashes(localPath);
+    try {
+      const loc = this._roots.resolve(path);
+      if (!loc) {
+        return await this._listTop(options.content !== false);
+      }
+      if (loc.rest === '' || options.type === 'directory') {
+        return await this._listDirectory(loc, path, options.content !== false);
+      }
+      if (options.type === 'file' || options.type === 'notebook') {
+        return await this._getFile(loc, path, options);
+      }
+      // Type unknown: a file browser opening a folder lists it; JupyterLab's
+      // pre-save check (content: false) asks about a file. Try the likely one
+      // first, then the other.
+      if (options.content === false) {
+        try {
+          return await this._getFile(loc, path, options);
+        } catch (error) {
+          if (toS3Error(error).code !== 'NoSuchKey') {
+            throw error;
+          }
+          return await this._listDirectory(loc, path, false);
+        }
+      }
+      try {
+        return await this._listDirectory(loc, path, true, true);
+      } catch (error) {
+        if (!(error instanceof NotADirectory)) {
+          throw error;
+        }
+        return await this._getFile(loc, path, options);
+      }
+    } catch (error) {
+      throw this._fail(error, this._trans.__('open'), path);
+    }
+  }
+
+  /**
+   * A URL that downloads the file (through the gateway, with the cookie).
+   */
+  async getDownloadUrl(localPath: string): Promise<string> {
+    const loc = this._roots.resolve(localPath);
+    if (!loc || loc.rest === '') {
+      throw this._fail(
+        new S3Error('InvalidRequest', this._trans.__('Only files can be downloaded.'), 400),
+        this._trans.__('download'),
+        localPath
+      );
+    }
+    return this.client.downloadUrl(loc.bucket, loc.key);
+  }
+
+  /**
+   * Create an untitled notebook, file or folder.
+   */
+  async newUntitled(
+    options: Contents.ICreateOptions = {}
+  ): Promise<Contents.IModel> {
+    const dir = stripSlashes(options.path ?? '');
+    const type = options.type ?? 'file';
+    try {
+      const loc = this._roots.resolve(dir);
+      if (!loc) {
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('Open a bucket or folder first: nothing can be created at the top of the S3 browser.'),
+          400
+        );
+      }
+      let model: Contents.IModel;
+      if (type === 'directory') {
+        const name = await this._uniqueName(loc, 'Untitled Folder', '', ' ');
+        const path = joinPath(dir, name);
+        const target = this._roots.resolve(path)!;
+        await this.client.put(target.bucket, target.dirPrefix, new Uint8Array(0), {
+          contentType: 'application/x-directory'
+        });
+        model = directoryModel({ path, name }, null);
+      } else {
+        let ext = options.ext ?? (type === 'notebook' ? '.ipynb' : '.txt');
+        if (ext && !ext.startsWith('.')) {
+          ext = '.' + ext;
+        }
+        const stem = type === 'notebook' ? 'Untitled' : 'untitled';
+        const name = await this._uniqueName(loc, stem, ext, '');
+        const path = joinPath(dir, name);
+        const target = this._roots.resolve(path)!;
+        const body =
+          type === 'notebook'
+            ? encodeUtf8(serializeNotebook(EMPTY_NOTEBOOK))
+            : new Uint8Array(0);
+        const etag = await this.client.put(target.bucket, target.key, body, {
+          contentType: guessMimetype(name, type === 'notebook' ? 'json' : 'text')
+        });
+        this._etags.set(path, etag);
+        const info = await this.client.head(target.bucket, target.key);
+        model = fileModel({ path, name }, info);
+      }
+      this._fileChanged.emit({ type: 'new', oldValue: null, newValue: model });
+      return model;
+    } catch (error) {
+      throw this._fail(error, this._trans.__('create a file in'), dir);
+    }
+  }
+
+  /**
+   * Delete a file, or a folder with everything under it.
+   */
+  async delete(localPath: string): Promise<void> {
+    const path = stripSlashes(localPath);
+    try {
+      const loc = this._roots.resolve(path);
+      if (!loc || loc.rest === '') {
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('"%1" is an S3 location from the configuration; it cannot be deleted here.', path),
+          400
+        );
+      }
+      if (await this._objectExists(loc)) {
+        await this.client.deleteOne(loc.bucket, loc.key);
+      } else {
+        const keys = await this._allKeys(loc.bucket, loc.dirPrefix);
+        if (keys.length === 0) {
+          throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', path), 404);
+        }
+        const progress = this._startProgress(
+          keys.length,
+          this._trans.__('Deleting %1 objects under "%2"…', keys.length, path)
+        );
+        const report = await this.client.deleteMany(
+          loc.bucket,
+          keys,
+          (done, total) =>
+            progress?.update(
+              this._trans.__('Deleted %1 of %2 objects under "%3"', done, total, path),
+              done / total
+            )
+        );
+        if (report.failed.length > 0) {
+          progress?.done(this._trans.__('Some objects could not be deleted.'), false);
+          this._fileChanged.emit({ type: 'delete', oldValue: { path }, newValue: null });
+          throw new BatchError(
+            this._trans.__(
+              'Deleted %1 of %2 objects under "%3"; %4 could not be deleted:\n%5',
+              report.succeeded.length,
+              keys.length,
+              path,
+              report.failed.length,
+              describeFailures(report, k => k)
+            ),
+            report.failed[0].error
+          );
+        }
+        progress?.done(this._trans.__('Deleted %1 objects under "%2".', keys.length, path), true);
+      }
+      this._etags.delete(path);
+      this._fileChanged.emit({ type: 'delete', oldValue: { path }, newValue: null });
+    } catch (error) {
+      throw this._fail(error, this._trans.__('delete'), path);
+    }
+  }
+
+  /**
+   * Rename (move) a file or a whole folder.
+   *
+   * A folder is copied object by object first; the originals are deleted only
+   * once every copy succeeded. If any copy fails, the copies made so far are
+   * removed and the originals stay as they were.
+   */
+  async rename(
+    oldLocalPath: string,
+    newLocalPath: string
+  ): Promise<Contents.IModel> {
+    const oldPath = stripSlashes(oldLocalPath);
+    const newPath = stripSlashes(newLocalPath);
+    try {
+      const src = this._roots.resolve(oldPath);
+      const dst = this._roots.resolve(newPath);
+      if (!src || !dst || src.rest === '' || dst.rest === '') {
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('S3 locations from the configuration cannot be renamed.'),
+          400
+        );
+      }
+      await this._checkFree(dst, newPath);
+      let model: Contents.IModel;
+      if (await this._objectExists(src)) {
+        await this.client.copy({
+          srcBucket: src.bucket,
+          srcKey: src.key,
+          dstBucket: dst.bucket,
+          dstKey: dst.key
+        });
+        await this.client.deleteOne(src.bucket, src.key);
+        const info = await this.client.head(dst.bucket, dst.key);
+        this._etags.delete(oldPath);
+        this._etags.set(newPath, info.etag);
+        model = fileModel({ path: newPath, name: basename(newPath) }, info);
+      } else {
+        await this._copyFolder(src, dst, oldPath, newPath, true);
+        model = directoryModel({ path: newPath, name: basename(newPath) }, null);
+      }
+      this._fileChanged.emit({
+        type: 'rename',
+        oldValue: { path: oldPath },
+        newValue: model
+      });
+      return model;
+    } catch (error) {
+      throw this._fail(error, this._trans.__('rename'), oldPath);
+    }
+  }
+
+  /**
+   * Save a file: whole (`PutObject`, conditional on the ETag last seen for
+   * this path) or one chunk of an upload (`model.chunk`).
+   */
+  async save(
+    localPath: string,
+    options: Partial<Contents.IModel> = {}
+  ): Promise<Contents.IModel> {
+    const path = stripSlashes(localPath);
+    try {
+      const loc = this._roots.resolve(path);
+      if (!loc || loc.rest === '') {
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('Files can only be saved inside a bucket or folder.'),
+          400
+        );
+      }
+      if (options.chunk !== undefined && options.chunk !== null) {
+        return await this._saveChunk(loc, path, options);
+      }
+      if (options.type === 'directory') {
+        await this.client.put(loc.bucket, loc.dirPrefix, new Uint8Array(0), {
+          contentType: 'application/x-directory'
+        });
+        const model = directoryModel({ path, name: basename(path) }, null);
+        this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+        return model;
+      }
+      const name = basename(path);
+      const body = toBytes(options, name);
+      const ifMatch = this._etags.get(path);
+      let etag: string;
+      try {
+        etag = await this.client.put(loc.bucket, loc.key, body, {
+          contentType: contentTypeFor(name, options),
+          ifMatch
+        });
+      } catch (error) {
+        const err = toS3Error(error);
+        if (ifMatch && (err.code === 'PreconditionFailed' || err.status === 412)) {
+          throw new S3Error(
+            'PreconditionFailed',
+            this._trans.__(
+              '"%1" was changed on S3 by someone else since you opened it, so it was not saved. Reload it to see their version, or save again to choose whether to overwrite it.',
+              path
+            ),
+            409
+          );
+        }
+        if (ifMatch && (err.code === 'NoSuchKey' || err.status === 404)) {
+          // Deleted behind our back: forget the ETag so saving again recreates it.
+          this._etags.delete(path);
+          throw new S3Error(
+            'NoSuchKey',
+            this._trans.__('"%1" was deleted on S3 since you opened it, so it was not saved. Save again to create it anew.', path),
+            409
+          );
+        }
+        throw err;
+      }
+      this._etags.set(path, etag);
+      const info = await this.client.head(loc.bucket, loc.key);
+      const model = fileModel(
+        { path, name },
+        { ...info, etag: info.etag === etag ? info.etag : etag }
+      );
+      this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+      return model;
+    } catch (error) {
+      const uploadFailed = options.chunk !== undefined && options.chunk !== null;
+      throw this._fail(
+        error,
+        uploadFailed ? this._trans.__('upload') : this._trans.__('save'),
+        path
+      );
+    }
+  }
+
+  /**
+   * Copy a file or folder into a directory, as "<name>-Copy<n><ext>".
+   */
+  async copy(localPath: string, toLocalDir: string): Promise<Contents.IModel> {
+    const path = stripSlashes(localPath);
+    const toDir = stripSlashes(toLocalDir);
+    try {
+      const src = this._roots.resolve(path);
+      const dstDir = this._roots.resolve(toDir);
+      if (!src || src.rest === '' || !dstDir) {
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('Copy a file or folder into a bucket or folder.'),
+          400
+        );
+      }
+      const name = basename(path);
+      const isFile = await this._objectExists(src);
+      const ext = isFile ? extname(name) : '';
+      const stem = ext ? name.slice(0, name.length - ext.length) : name;
+      const copyName = await this._uniqueName(
+        dstDir,
+        `${stem}-Copy`,
+        ext,
+        '',
+        1
+      );
+      const newPath = joinPath(toDir, copyName);
+      const dst = this._roots.resolve(newPath)!;
+      let model: Contents.IModel;
+      if (isFile) {
+        await this.client.copy({
+          srcBucket: src.bucket,
+          srcKey: src.key,
+          dstBucket: dst.bucket,
+          dstKey: dst.key
+        });
+        const info = await this.client.head(dst.bucket, dst.key);
+        model = fileModel({ path: newPath, name: copyName }, info);
+      } else {
+        await this._copyFolder(src, dst, path, newPath, false);
+        model = directoryModel({ path: newPath, name: copyName }, null);
+      }
+      this._fileChanged.emit({ type: 'new', oldValue: null, newValue: model });
+      return model;
+    } catch (error) {
+      throw this._fail(error, this._trans.__('copy'), path);
+    }
+  }
+
+  /**
+   * S3 keeps no checkpoints: there is never one to create.
+   *
+   * A checkpoint model is still returned (JupyterLab expects one) but nothing
+   * is stored; `listCheckpoints` stays empty so "Revert to checkpoint" is not
+   * offered.
+   */
+  async createCheckpoint(localPath: string): Promise<Contents.ICheckpointModel> {
+    return { id: 'none', last_modified: new Date().toISOString() };
+  }
+
+  /** S3 keeps no checkpoints. */
+  async listCheckpoints(localPath: string): Promise<Contents.ICheckpointModel[]> {
+    return [];
+  }
+
+  /** S3 keeps no checkpoints. */
+  async restoreCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+    // nothing to restore
+  }
+
+  /** S3 keeps no checkpoints. */
+  async deleteCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+    // nothing to delete
+  }
+
+  // ---------------------------------------------------------------- listing
+
+  private async _listTop(withContent: boolean): Promise<Contents.IModel> {
+    if (this._listAllBuckets && !this._bucketsDenied) {
+      const buckets = await this.client.listBuckets();
+      if (buckets === null) {
+        // Not allowed: the pinned roots are all there is. Do not ask again.
+        this._bucketsDenied = true;
+      } else {
+        this._roots.setBuckets(buckets);
+      }
+    }
+    const content = withContent
+      ? this._roots.roots.map(root =>
+          directoryModel({ path: root.name, name: root.name }, null)
+        )
+      : null;
+    if (content) {
+      this._setStatus({
+        path: '',
+        count: content.length,
+        truncated: false,
+        filter: '',
+        pages: 1
+      });
+    }
+    return directoryModel({ path: '', name: '' }, content, false);
+  }
+
+  private async _listDirectory(
+    loc: IS3Location,
+    path: string,
+    withContent: boolean,
+    mustExist = false
+  ): Promise<Contents.IModel> {
+    const name = basename(path);
+    const state = this._listState(path);
+    const prefix = loc.dirPrefix + state.filter;
+    const folders: Contents.IModel[] = [];
+    const files: Contents.IModel[] = [];
+    let sawMarker = false;
+    let token: string | undefined = undefined;
+    let pages = 0;
+    const wanted = withContent ? state.pages : 1;
+    do {
+      const page = await this.client.listLevel(loc.bucket, prefix, {
+        maxKeys: withContent ? this.pageSize : 1,
+        token
+      });
+      pages++;
+      for (const folder of page.folders) {
+        const child = folder.slice(loc.dirPrefix.length, -1);
+        if (child === '' || child === '.' || child === '..') {
+          // "a//b" or dot segments cannot be a JupyterLab path segment.
+          continue;
+        }
+        folders.push(
+          directoryModel({ path: joinPath(path, child), name: child }, null)
+        );
+      }
+      for (const obj of page.files) {
+        if (obj.key === loc.dirPrefix) {
+          sawMarker = true;
+          continue;
+        }
+        const child = obj.key.slice(loc.dirPrefix.length);
+        if (child === '.' || child === '..') {
+          continue;
+        }
+        files.push(
+          fileModel({ path: joinPath(path, child), name: child }, obj)
+        );
+      }
+      token = page.nextToken;
+    } while (token && pages < wanted);
+
+    const empty = folders.length === 0 && files.length === 0 && !sawMarker;
+    if (empty && loc.rest !== '' && state.filter === '') {
+      // S3 has no empty folders without a marker: nothing here means no folder.
+      if (mustExist) {
+        throw new NotADirectory(path);
+      }
+      throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', path), 404);
+    }
+    if (!withContent) {
+      return directoryModel({ path, name }, null);
+    }
+    const content = [...folders, ...files];
+    this._setStatus({
+      path,
+      count: content.length,
+      truncated: token !== undefined,
+      filter: state.filter,
+      pages
+    });
+    return directoryModel({ path, name }, content);
+  }
+
+  private _listState(localPath: string): { pages: number; filter: string } {
+    const path = stripSlashes(localPath);
+    let state = this._listStates.get(path);
+    if (!state) {
+      state = { pages: 1, filter: '' };
+      this._listStates.set(path, state);
+    }
+    return state;
+  }
+
+  private _setStatus(status: IListingStatus): void {
+    this._statuses.set(status.path, status);
+    this._listingChanged.emit(status);
+  }
+
+  // ------------------------------------------------------------------ files
+
+  private async _getFile(
+    loc: IS3Location,
+    path: string,
+    options: Contents.IFetchOptions
+  ): Promise<Contents.IModel> {
+    const name = basename(path);
+    if (options.content === false) {
+      const info = await this.client.head(loc.bucket, loc.key);
+      this._etags.set(path, info.etag);
+      return fileModel({ path, name }, info);
+    }
+    const data = await this.client.get(loc.bucket, loc.key);
+    this._etags.set(path, data.etag);
+    const wantsNotebook =
+      options.type === 'notebook' ||
+      (options.type === undefined && fileType(name) === 'notebook');
+    const format = options.format ?? (wantsNotebook ? 'json' : null);
+    if (format === 'json') {
+      const text = decodeUtf8(data.body);
+      let content: unknown;
+      try {
+        content = JSON.parse(text ?? '');
+      } catch {
+        throw new S3Error(
+          'InvalidContent',
+          this._trans.__('"%1" is not valid JSON, so it cannot be opened as a notebook. Open it with the text editor instead.', path),
+          400
+        );
+      }
+      const model = fileModel({ path, name }, data, content, 'json', NOTEBOOK_MIMETYPE);
+      return { ...model, type: wantsNotebook ? 'notebook' : model.type };
+    }
+    if (format === 'base64') {
+      return fileModel(
+        { path, name },
+        data,
+        bytesToBase64(data.body),
+        'base64',
+        guessMimetype(name, 'base64')
+      );
+    }
+    const text = decodeUtf8(data.body);
+    if (text === null) {
+      if (format === 'text') {
+        throw new S3Error(
+          'InvalidContent',
+          this._trans.__('"%1" is not UTF-8 text. Download it, or open it with a viewer for binary files.', path),
+          400
+        );
+      }
+      return fileModel(
+        { path, name },
+        data,
+        bytesToBase64(data.body),
+        'base64',
+        guessMimetype(name, 'base64')
+      );
+    }
+    return fileModel({ path, name }, data, text, 'text', guessMimetype(name, 'text'));
+  }
+
+  /**
+   * Assemble JupyterLab's upload chunks into S3 parts of `PART_SIZE`.
+   *
+   * Chunk 1 starts an upload, chunk -1 ends it. Memory holds at most one part
+   * plus one chunk. Files that end up smaller than one part are written with
+   * a single PutObject; larger ones become a real multipart upload, which is
+   * aborted if anything fails.
+   */
+  private async _saveChunk(
+    loc: IS3Location,
+    path: string,
+    options: Partial<Contents.IModel>
+  ): Promise<Contents.IModel> {
+    const chunk = options.chunk as number;
+    const name = basename(path);
+    let upload = this._uploads.get(path);
+    if (chunk === 1) {
+      if (upload) {
+        await this._abortUpload(path, upload);
+      }
+      upload = {
+        bucket: loc.bucket,
+        key: loc.key,
+        uploadId: null,
+        parts: [],
+        buffer: [],
+        buffered: 0,
+        total: 0,
+        contentType: contentTypeFor(name, options)
+      };
+      this._uploads.set(path, upload);
+    } else if (!upload) {
+      throw new S3Error(
+        'InvalidRequest',
+        this._trans.__('The upload of "%1" was interrupted; upload the file again.', path),
+        400
+      );
+    }
+    const current = upload;
+    try {
+      const bytes = toBytes(options, name);
+      current.buffer.push(bytes);
+      current.buffered += bytes.byteLength;
+      current.total += bytes.byteLength;
+      while (current.buffered >= PART_SIZE) {
+        await this._flushPart(current, PART_SIZE);
+      }
+      if (chunk !== -1) {
+        return fileModel(
+          { path, name },
+          { size: current.total, lastModified: new Date(), etag: '' }
+        );
+      }
+      this._uploads.delete(path);
+      let etag: string;
+      if (current.uploadId === null) {
+        etag = await this.client.put(
+          current.bucket,
+          current.key,
+          takeBytes(current, current.buffered),
+          { contentType: current.contentType }
+        );
+      } else {
+        if (current.buffered > 0) {
+          await this._flushPart(current, current.buffered);
+        }
+        etag = await this.client.completeMultipart(
+          current.bucket,
+          current.key,
+          current.uploadId,
+          current.parts
+        );
+      }
+      this._etags.set(path, etag);
+      const info = await this.client.head(loc.bucket, loc.key);
+      const model = fileModel({ path, name }, info);
+      this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+      return model;
+    } catch (error) {
+      await this._abortUpload(path, current);
+      throw error;
+    }
+  }
+
+  private async _flushPart(upload: IUploadState, size: number): Promise<void> {
+    if (upload.uploadId === null) {
+      upload.uploadId = await this.client.createMultipart(
+        upload.bucket,
+        upload.key,
+        upload.contentType
+      );
+    }
+    const partNumber = upload.parts.length + 1;
+    const body = takeBytes(upload, size);
+    const etag = await this.client.uploadPart(
+      upload.bucket,
+      upload.key,
+      upload.uploadId,
+      partNumber,
+      body
+    );
+    upload.parts.push({ ETag: etag, PartNumber: partNumber });
+  }
+
+  private async _abortUpload(path: string, upload: IUploadState): Promise<void> {
+    if (this._uploads.get(path) === upload) {
+      this._uploads.delete(path);
+    }
+    upload.buffer = [];
+    upload.buffered = 0;
+    if (upload.uploadId !== null) {
+      const uploadId = upload.uploadId;
+      upload.uploadId = null;
+      try {
+        await this.client.abortMultipart(upload.bucket, upload.key, uploadId);
+      } catch (error) {
+        console.warn('Could not abort the multipart upload of', path, error);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  private async _copyFolder(
+    src: IS3Location,
+    dst: IS3Location,
+    srcPath: string,
+    dstPath: string,
+    move: boolean
+  ): Promise<void> {
+    const keys = await this._allKeys(src.bucket, src.dirPrefix);
+    if (keys.length === 0) {
+      throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', srcPath), 404);
+    }
+    const pairs: ICopyPair[] = keys.map(key => ({
+      srcBucket: src.bucket,
+      srcKey: key,
+      dstBucket: dst.bucket,
+      dstKey: dst.dirPrefix + key.slice(src.dirPrefix.length)
+    }));
+    const verb = move ? this._trans.__('Moving') : this._trans.__('Copying');
+    const progress = this._startProgress(
+      pairs.length,
+      this._trans.__('%1 %2 objects from "%3" to "%4"…', verb, pairs.length, srcPath, dstPath)
+    );
+    const report = await this.client.copyMany(pairs, (done, total) =>
+      progress?.update(
+        this._trans.__('%1 "%2": copied %3 of %4 objects', verb, srcPath, done, total),
+        (move ? 0.9 : 1) * (done / total)
+      )
+    );
+    if (report.failed.length > 0) {
+      let cleanup = '';
+      if (move && report.succeeded.length > 0) {
+        // Undo the partial copy: the move did not happen.
+        const undo = await this.client.deleteMany(
+          dst.bucket,
+          report.succeeded.map(p => p.dstKey)
+        );
+        if (undo.failed.length > 0) {
+          cleanup = this._trans.__(
+            '\n%1 partial copies under "%2" could not be removed.',
+            undo.failed.length,
+            dstPath
+          );
+        }
+      }
+      progress?.done(this._trans.__('%1 "%2" failed.', verb, srcPath), false);
+      const message = move
+        ? this._trans.__(
+            'Could not move "%1" to "%2": %3 of %4 objects failed to copy, so nothing was moved and the originals are intact.\n%5%6',
+            srcPath,
+            dstPath,
+            report.failed.length,
+            pairs.length,
+            describeFailures(report, p => p.srcKey),
+            cleanup
+          )
+        : this._trans.__(
+            'Copied %1 of %2 objects from "%3" to "%4"; these failed:\n%5',
+            report.succeeded.length,
+            pairs.length,
+            srcPath,
+            dstPath,
+            describeFailures(report, p => p.srcKey)
+          );
+      if (!move) {
+        this._fileChanged.emit({
+          type: 'new',
+          oldValue: null,
+          newValue: directoryModel({ path: dstPath, name: basename(dstPath) }, null)
+        });
+      }
+      throw new BatchError(message, report.failed[0].error);
+    }
+    if (move) {
+      const removed = await this.client.deleteMany(src.bucket, keys, (done, total) =>
+        progress?.update(
+          this._trans.__('%1 "%2": removed %3 of %4 originals', verb, srcPath, done, total),
+          0.9 + 0.1 * (done / total)
+        )
+      );
+      if (removed.failed.length > 0) {
+        progress?.done(this._trans.__('%1 "%2" incomplete.', verb, srcPath), false);
+        this._fileChanged.emit({
+          type: 'new',
+          oldValue: null,
+          newValue: directoryModel({ path: dstPath, name: basename(dstPath) }, null)
+        });
+        throw new BatchError(
+          this._trans.__(
+            'Copied all %1 objects to "%2", but %3 originals under "%4" could not be deleted:\n%5',
+            pairs.length,
+            dstPath,
+            removed.failed.length,
+            srcPath,
+            describeFailures(removed, k => k)
+          ),
+          removed.failed[0].error
+        );
+      }
+    }
+    progress?.done(
+      move
+        ? this._trans.__('Moved "%1" to "%2".', srcPath, dstPath)
+        : this._trans.__('Copied "%1" to "%2".', srcPath, dstPath),
+      true
+    );
+  }
+
+  private async _allKeys(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of this.client.listAll(bucket, prefix)) {
+      for (const obj of page) {
+        keys.push(obj.key);
+      }
+    }
+    return keys;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private async _objectExists(loc: IS3Location): Promise<IObjectInfo | null> {
+    try {
+      return await this.client.head(loc.bucket, loc.key);
+    } catch (error) {
+      if (toS3Error(error).code === 'NoSuchKey') {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  private async _checkFree(loc: IS3Location, path: string): Promise<void> {
+    if (
+      (await this._objectExists(loc)) ||
+      (await this.client.prefixExists(loc.bucket, loc.dirPrefix))
+    ) {
+      throw new S3Error(
+        'AlreadyExists',
+        this._trans.__('"%1" already exists.', path),
+        409
+      );
+    }
+  }
+
+  /**
+   * First free name `<stem><sep><n><ext>` in a directory (n omitted at first,
+   * unless `start` is given).
+   */
+  private async _uniqueName(
+    dir: IS3Location,
+    stem: string,
+    ext: string,
+    sep: string,
+    start?: number
+  ): Promise<string> {
+    for (let i = start ?? 0; i < 10000; i++) {
+      const name = i === 0 && start === undefined ? `${stem}${ext}` : `${stem}${sep}${i}${ext}`;
+      const key = dir.dirPrefix + name;
+      // A file and a folder of the same name would hide each other.
+      const taken =
+        (await this._objectExists({ ...dir, key, rest: name })) !== null ||
+        (await this.client.prefixExists(dir.bucket, key + '/'));
+      if (!taken) {
+        return name;
+      }
+    }
+    throw new S3Error('InvalidRequest', this._trans.__('No free name found.'), 400);
+  }
+
+  private _startProgress(count: number, message: string): IProgressReporter | null {
+    if (!this._feedback || count <= PROGRESS_THRESHOLD) {
+      return null;
+    }
+    return this._feedback.progress(message);
+  }
+
+  /**
+   * Turn any failure into a `ResponseError` JupyterLab understands (it looks
+   * at `response.status`, e.g. 404 before a first save), with a message that
+   * says what to do; tell the user about failures they must act on.
+   */
+  private _fail(error: unknown, action: string, path: string): Error {
+    if (error instanceof ServerConnection.ResponseError) {
+      return error;
+    }
+    if (error instanceof RootNotFoundError) {
+      return responseError(
+        404,
+        this._trans.__('There is no S3 location named "%1".', error.rootName)
+      );
+    }
+    const err = error instanceof BatchError ? error.cause : toS3Error(error);
+    let message = error instanceof BatchError ? error.message : err.message;
+    let status = err.status ?? 500;
+    let notify = error instanceof BatchError;
+    const loc = safeResolve(this._roots, path);
+    const bucket = loc?.bucket ?? '';
+    switch (err.code) {
+      case 'AccessDenied':
+      case 'AllAccessDisabled':
+        message = this._trans.__(
+          'Your AWS role is not allowed to %1 "%2" (AccessDenied). Ask your administrator for access to s3://%3, or use another location.',
+          action,
+          path,
+          bucket
+        );
+        status = 403;
+        notify = true;
+        break;
+      case 'NoSuchBucket':
+        message = this._trans.__(
+          'The bucket "%1" does not exist, or is not visible with your credentials. Check the Small Fry roots configuration.',
+          bucket
+        );
+        status = 404;
+        notify = true;
+        break;
+      case 'ExpiredToken':
+      case 'ExpiredTokenException':
+      case 'TokenRefreshRequired':
+      case 'InvalidToken':
+      case 'InvalidAccessKeyId':
+      case 'SignatureDoesNotMatch':
+      case 'RequestExpired':
+        message = this._trans.__(
+          'Your AWS credentials have expired or are not valid (%1). Refresh credentials, then try to %2 "%3" again.',
+          err.code,
+          action,
+          path
+        );
+        status = 401;
+        notify = true;
+        break;
+      case 'NetworkError':
+        message = this._trans.__(
+          'The Jupyter server could not be reached to %1 "%2". Check your connection, then try again.',
+          action,
+          path
+        );
+        status = 503;
+        notify = true;
+        break;
+      case 'GatewayError':
+        if (err.status === 403 || err.status === 401) {
+          message = this._trans.__(
+            'The Jupyter server refused to %1 "%2": %3. Reload the page to log in again.',
+            action,
+            path,
+            err.message
+          );
+        } else if (err.status === 502 || err.status === 504) {
+          message = this._trans.__(
+            'S3 could not be reached to %1 "%2": %3. Check the S3 endpoint or the network, then refresh.',
+            action,
+            path,
+            err.message
+          );
+        } else {
+          message = this._trans.__('Could not %1 "%2": %3', action, path, err.message);
+        }
+        notify = true;
+        break;
+      case 'NoSuchKey':
+        status = err.status === 409 ? 409 : 404;
+        break;
+      default:
+        if (!(error instanceof BatchError) && err.status && err.status >= 500) {
+          message = this._trans.__('S3 failed to %1 "%2": %3', action, path, err.message);
+          notify = true;
+        }
+    }
+    if (notify && this._feedback) {
+      this._feedback.error(message);
+    }
+    return responseError(status, message);
+  }
+
+  private _fileChanged = new Signal<this, Contents.IChangedArgs>(this);
+  private _listingChanged = new Signal<this, IListingStatus>(this);
+  private _isDisposed = false;
+  private _roots: RootMap;
+  private _listAllBuckets: boolean;
+  private _bucketsDenied = false;
+  private _feedback: IS3DriveFeedback | null;
+  private _trans: TranslationBundle;
+  private _etags = new Map<string, string>();
+  private _uploads = new Map<string, IUploadState>();
+  private _listStates = new Map<string, { pages: number; filter: string }>();
+  private _statuses = new Map<string, IListingStatus>();
+}
+
+/**
+ * A namespace for S3Drive statics.
+ */
+export namespace S3Drive {
+  /**
+   * Options to create a drive.
+   */
+  export interface IOptions {
+    /** The S3 client on the gateway. */
+    client: S3Gateway;
+    /** Pinned roots from the server configuration. */
+    roots: IRootConfig[];
+    /** Also show every bucket ListBuckets returns. */
+    listAllBuckets?: boolean;
+    /** Keys per listing page (1..1000). */
+    pageSize?: number;
+    /** Drive name (default "S3"). */
+    name?: string;
+    /** Where to report errors and progress. */
+    feedback?: IS3DriveFeedback;
+    /** Translator for messages. */
+    translator?: ITranslator;
+  }
+}
+
+/**
+ * A batch operation that partly failed; `cause` is the first failure.
+ */
+class BatchError extends Error {
+  constructor(
+    message: string,
+    readonly cause: S3Error
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown while probing whether an untyped path is a directory.
+ */
+class NotADirectory extends Error {}
+
+interface IUploadState {
+  bucket: string;
+  key: string;
+  uploadId: string | null;
+  parts: { ETag: string; PartNumber: number }[];
+  buffer: Uint8Array[];
+  buffered: number;
+  total: number;
+  contentType: string;
+}
+
+const EMPTY_NOTEBOOK = {
+  cells: [],
+  metadata: {},
+  nbformat: 4,
+  nbformat_minor: 5
+};
+
+/**
+ * Take `size` bytes from the front of the upload buffer.
+ */
+function takeBytes(upload: IUploadState, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  while (offset < size) {
+    const head = upload.buffer[0];
+    const need = size - offset;
+    if (head.byteLength <= need) {
+      out.set(head, offset);
+      offset += head.byteLength;
+      upload.buffer.shift();
+    } else {
+      out.set(head.subarray(0, need), offset);
+      upload.buffer[0] = head.subarray(need);
+      offset += need;
+    }
+  }
+  upload.buffered -= size;
+  return out;
+}
+
+/**
+ * The bytes to store for a model being saved.
+ */
+function toBytes(options: Partial<Contents.IModel>, name: string): Uint8Array {
+  const content = options.content;
+  if (options.format === 'base64') {
+    return base64ToBytes(typeof content === 'string' ? content : '');
+  }
+  if (
+    options.format === 'json' ||
+    options.type === 'notebook' ||
+    (content !== null && typeof content === 'object')
+  ) {
+    return encodeUtf8(serializeNotebook(content));
+  }
+  return encodeUtf8(typeof content === 'string' ? content : '');
+}
+
+function contentTypeFor(name: string, options: Partial<Contents.IModel>): string {
+  if (options.type === 'notebook' || extname(name) === '.ipynb') {
+    return 'application/x-ipynb+json';
+  }
+  return guessMimetype(name, options.format ?? 'text');
+}
+
+function describeFailures<T>(report: IBatchReport<T>, label: (item: T) => string): string {
+  const lines = report.failed
+    .slice(0, 10)
+    .map(f => `${label(f.item)}: ${f.error.code}`);
+  if (report.failed.length > 10) {
+    lines.push(`… (${report.failed.length - 10} more)`);
+  }
+  return lines.join('\n');
+}
+
+function responseError(status: number, message: string): ServerConnection.ResponseError {
+  const response = new Response(JSON.stringify({ message }), {
+    status: status >= 200 && status <= 599 ? status : 500,
+    headers: { 'Content-Type': 'application/json' }
+  });
+  return new ServerConnection.ResponseError(response, message);
+}
+
+function safeResolve(roots: RootMap, path: string): IS3Location | null {
+  try {
+    return roots.resolve(path);
+  } catch {
+    return null;
+  }
+}
