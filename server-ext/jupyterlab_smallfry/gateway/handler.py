@@ -147,13 +147,7 @@ class GatewayHandler(APIHandler):
             )
 
     def _upstream_headers(self, url: str) -> dict[str, str]:
-        headers = {}
-        for name, value in self.request.headers.get_all():
-            lower = name.lower()
-            if lower in SIGNING_HEADERS:
-                continue
-            if lower in _FORWARD_REQUEST or lower.startswith("x-amz-"):
-                headers[name] = value
+        headers = forwardable_headers(self.request.headers.get_all())
         headers["Host"] = _host(url)
         if self.request.method == "POST" and "Content-Type" not in self.request.headers:
             # Without one, HTTP clients label a POST as a form; S3 then misreads XML bodies
@@ -181,6 +175,18 @@ class GatewayHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.set_header("X-Smallfry-Error", code)
         self.finish(json.dumps({"message": message, "code": code}))
+
+
+def forwardable_headers(pairs) -> dict[str, str]:
+    """The request headers passed on to AWS: no cookies, tokens or browser signatures."""
+    headers = {}
+    for name, value in pairs:
+        lower = name.lower()
+        if lower in SIGNING_HEADERS:
+            continue
+        if lower in _FORWARD_REQUEST or lower.startswith("x-amz-"):
+            headers[name] = value
+    return headers
 
 
 def _host(url: str) -> str:

@@ -1,0 +1,37 @@
+"""Large bodies stream through the gateway: the Jupyter server's memory stays flat."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .streams import MiB, PatternBody, PeakMemory
+
+SIZE = 200 * MiB
+#: Allowed growth of the server's resident memory while 200 MB pass through it each way.
+MEMORY_BOUND = 48 * MiB
+
+
+def test_200_mb_streams_up_and_down_with_flat_memory(server, http, direct_s3, bucket):
+    url = f"{server.url}smallfry/aws/s3/{bucket}/big/200MB.bin"
+    http.get(f"{server.url}smallfry/config")  # warm up the server before measuring
+    body = PatternBody(SIZE)
+    with PeakMemory(server.proc.pid) as upload_memory:
+        response = http.put(url, data=body, headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 200, response.text
+    head = direct_s3.head_object(Bucket=bucket, Key="big/200MB.bin")
+    assert head["ContentLength"] == SIZE
+
+    digest = hashlib.sha256()
+    received = 0
+    with PeakMemory(server.proc.pid) as download_memory:
+        with http.get(url, stream=True) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_content(MiB):
+                digest.update(chunk)
+                received += len(chunk)
+    assert received == SIZE
+    assert digest.hexdigest() == body.sha256.hexdigest()
+    print(f"server memory growth: upload {upload_memory.growth / MiB:.1f} MiB, "
+          f"download {download_memory.growth / MiB:.1f} MiB for {SIZE // MiB} MiB each way")
+    assert upload_memory.growth < MEMORY_BOUND
+    assert download_memory.growth < MEMORY_BOUND
