@@ -77,6 +77,56 @@ class SmallFry(Configurable):
         help="Start a local S3-compatible server (moto) with a seeded demo bucket, for demos, "
         "Binder and tests. Needs the 'embedded' extra.",
     )
+    credentials_mode = Enum(
+        ["ambient", "web-identity", "broker"],
+        default_value="ambient",
+        config=True,
+        help="Where AWS keys come from. 'ambient': botocore's default chain on the server. "
+        "'web-identity': the Hub user's OIDC id_token (auth_state) exchanged with STS "
+        "AssumeRoleWithWebIdentity. 'broker': the Small Fry broker service on the Hub "
+        "assumes a role for the user (recommended for production).",
+    )
+    role_arn = Unicode(
+        "",
+        config=True,
+        help="IAM role to assume in 'web-identity' mode when role_map gives none.",
+    )
+    role_map = Dict(
+        default_value={},
+        config=True,
+        help="Group name (from the id_token's groups claim) -> IAM role ARN. A user in "
+        "several mapped groups may switch between those roles.",
+    )
+    session_duration = Integer(
+        3600,
+        config=True,
+        help="Requested lifetime of assumed-role sessions, in seconds (900-43200, and at "
+        "most the role's MaxSessionDuration).",
+    )
+    broker_url = Unicode(
+        "",
+        config=True,
+        help="URL of the Small Fry broker service ('broker' mode). Empty: the Hub service "
+        "URL from JUPYTERHUB_SERVICE_URL conventions (/services/smallfry-broker/).",
+    )
+    jobs_uri = Unicode(
+        "",
+        config=True,
+        help="Where job specs are written: 's3://bucket/prefix/' (synced to Airflow) or a "
+        "local folder. Empty: ~/.local/share/smallfry/jobs (the embedded demo uses that).",
+    )
+    runs_uri = Unicode(
+        "",
+        config=True,
+        help="Where runs write output.ipynb and run.json: 's3://bucket/prefix/' or a local "
+        "folder, laid out as runs/<owner>/<job>/<run_id>/. Empty: beside jobs_uri.",
+    )
+    airflow_api_url = Unicode(
+        "",
+        config=True,
+        help="Airflow REST API base URL. When set, 'Run now' triggers the DAG there instead "
+        "of running papermill on the Jupyter server.",
+    )
     max_upload_bytes = Integer(
         5 * 1024**4,
         config=True,
