@@ -39,12 +39,17 @@ export interface IGatewayConfig {
 export interface IServerConfig {
   /** Version of the Python package. */
   version: string;
-  /** Pinned S3 locations shown at the top of the S3 browser. */
-  roots: IRootConfig[];
+  /**
+   * Pinned S3 locations shown at the top of the S3 browser (objects; plain
+   * `bucket[/prefix]` strings are accepted too).
+   */
+  roots: (IRootConfig | string)[];
   /** Whether the browser may also list every bucket the user can see. */
   list_all_buckets: boolean;
   /** Number of keys fetched per listing page (at most 1000). */
   page_size: number;
+  /** Seconds between automatic refreshes of the open S3 folder (0: never). */
+  refresh_interval?: number;
   /** AWS region used to sign requests. */
   region: string;
   /** Whether the server runs the embedded local S3 demo. */

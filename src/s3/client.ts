@@ -620,15 +620,24 @@ export class S3Gateway {
         const result: any = await next(args);
         const response = result.response;
         if (response && response.statusCode >= 400) {
+          const marker = headerValue(response.headers, 'x-smallfry-error');
           const contentType = headerValue(response.headers, 'content-type');
-          if (contentType.includes('json')) {
-            const text = await readBody(response.body);
-            let message = text;
+          let message: string | null = marker ? decodeURIComponentSafe(marker) : null;
+          if (message === null && contentType.includes('json')) {
+            // Gateway errors are JSON {"message"}; S3's own are XML. Read the
+            // body once and hand it back to the SDK if it is not ours.
+            const bytes = await readBody(response.body);
+            response.body = bytes;
             try {
-              message = JSON.parse(text).message ?? text;
+              const parsed = JSON.parse(new TextDecoder().decode(bytes));
+              if (parsed && typeof parsed.message === 'string') {
+                message = parsed.message;
+              }
             } catch {
-              // not JSON after all: keep the text
+              // not JSON: S3's answer, let the SDK parse it
             }
+          }
+          if (message !== null) {
             throw new S3Error(
               'GatewayError',
               message || `HTTP ${response.statusCode}`,
@@ -755,38 +764,42 @@ function headerValue(headers: Record<string, string>, name: string): string {
   return '';
 }
 
-async function readBody(body: any): Promise<string> {
+async function readBody(body: any): Promise<Uint8Array> {
   if (!body) {
-    return '';
+    return new Uint8Array(0);
   }
+  if (body instanceof Uint8Array) {
+    return body;
+  }
+  if (typeof body.getReader === 'function') {
+    return new Uint8Array(await new Response(body).arrayBuffer());
+  }
+  if (typeof body.arrayBuffer === 'function') {
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    const bytes =
+      typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    chunks.push(bytes);
+    length += bytes.byteLength;
+  }
+  const all = new Uint8Array(length);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  return all;
+}
+
+function decodeURIComponentSafe(value: string): string {
   try {
-    if (typeof body.getReader === 'function') {
-      return await new Response(body).text();
-    }
-    if (typeof body.text === 'function') {
-      return await body.text();
-    }
-    if (typeof body[Symbol.asyncIterator] === 'function') {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of body) {
-        chunks.push(
-          typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
-        );
-      }
-      let length = 0;
-      chunks.forEach(c => (length += c.byteLength));
-      const all = new Uint8Array(length);
-      let offset = 0;
-      for (const c of chunks) {
-        all.set(c, offset);
-        offset += c.byteLength;
-      }
-      return new TextDecoder().decode(all);
-    }
+    return decodeURIComponent(value);
   } catch {
-    // fall through
+    return value;
   }
-  return '';
 }
 
 const DELETE_BATCH = 1000;

@@ -1174,7 +1174,7 @@ export namespace S3Drive {
     /** The S3 client on the gateway. */
     client: S3Gateway;
     /** Pinned roots from the server configuration. */
-    roots: IRootConfig[];
+    roots: (IRootConfig | string)[];
     /** Also show every bucket ListBuckets returns. */
     listAllBuckets?: boolean;
     /** Keys per listing page (1..1000). */

@@ -63,8 +63,9 @@ export class RootMap {
    *
    * @param pinned - roots from the server configuration, in order
    */
-  constructor(pinned: IRootConfig[]) {
-    for (const root of pinned) {
+  constructor(pinned: (IRootConfig | string)[]) {
+    for (const entry of pinned) {
+      const root = parseRoot(entry);
       const prefix = normalizePrefix(root.prefix ?? '');
       const base =
         safeName(root.name) ||
@@ -232,6 +233,25 @@ export function joinPath(...parts: string[]): string {
     .map(stripSlashes)
     .filter(p => p !== '')
     .join('/');
+}
+
+/**
+ * Accept a root as the server sends it: an object, or a `bucket[/prefix]`
+ * string (the form `c.SmallFry.roots` takes).
+ */
+function parseRoot(entry: IRootConfig | string): IRootConfig {
+  if (typeof entry === 'string') {
+    const s = entry.replace(/^s3:\/\//, '');
+    const slash = s.indexOf('/');
+    return slash === -1
+      ? { bucket: s, prefix: '', name: '' }
+      : { bucket: s.slice(0, slash), prefix: s.slice(slash + 1), name: '' };
+  }
+  return {
+    bucket: entry.bucket,
+    prefix: entry.prefix ?? '',
+    name: entry.name ?? ''
+  };
 }
 
 function safeName(name: string): string {

@@ -1,0 +1,162 @@
+/**
+ * Jest global setup: start a moto S3 server and a Jupyter server running the
+ * Small Fry gateway in front of it, both on 127.0.0.1 with free ports.
+ *
+ * The specs reach them through the environment variables set here.
+ */
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const PYTHON = process.env.SMALLFRY_TEST_PYTHON || 'python';
+const START_TIMEOUT_MS = 90000;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, args, options, logFile) {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(PYTHON, args, {
+    ...options,
+    stdio: ['ignore', log, log],
+    detached: false
+  });
+  child.on('exit', code => {
+    child.exitedWith = code;
+  });
+  child.smallfryName = name;
+  child.smallfryLog = logFile;
+  return child;
+}
+
+async function waitFor(child, url, headers) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (child.exitedWith !== undefined) {
+      break;
+    }
+    try {
+      const response = await fetch(url, { headers });
+      if (response.ok) {
+        return;
+      }
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      lastError = String(error);
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  const tail = fs.readFileSync(child.smallfryLog, 'utf-8').slice(-4000);
+  throw new Error(
+    `${child.smallfryName} did not come up at ${url} (${lastError}; exit ${child.exitedWith}).\n` +
+      `Last lines of ${child.smallfryLog}:\n${tail}`
+  );
+}
+
+module.exports = async function globalSetup() {
+  try {
+    await startServers();
+  } catch (error) {
+    // Jest runs no teardown when the setup fails: stop what was started.
+    for (const child of globalThis.__SMALLFRY_PROCESSES__ || []) {
+      child.kill('SIGKILL');
+    }
+    throw error;
+  }
+};
+
+async function startServers() {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smallfry-jest-'));
+  const motoPort = await freePort();
+  const jupyterPort = await freePort();
+  const token = crypto.randomBytes(24).toString('hex');
+  const motoUrl = `http://127.0.0.1:${motoPort}`;
+  const baseUrl = `http://127.0.0.1:${jupyterPort}/`;
+
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    // Never pick up a developer's own AWS or Jupyter configuration.
+    AWS_CONFIG_FILE: path.join(workDir, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'aws-credentials'),
+    JUPYTER_CONFIG_DIR: path.join(workDir, 'jupyter-config'),
+    JUPYTER_RUNTIME_DIR: path.join(workDir, 'jupyter-runtime'),
+    JUPYTER_DATA_DIR: path.join(workDir, 'jupyter-data'),
+    // Works from a source checkout too (an installed package shadows nothing:
+    // it is the same code).
+    PYTHONPATH: [path.join(ROOT, 'server-ext'), process.env.PYTHONPATH]
+      .filter(Boolean)
+      .join(path.delimiter)
+  };
+  for (const key of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_SESSION_TOKEN']) {
+    delete env[key];
+  }
+
+  const moto = start(
+    'moto',
+    ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(motoPort)],
+    { cwd: workDir, env },
+    path.join(workDir, 'moto.log')
+  );
+  globalThis.__SMALLFRY_PROCESSES__ = [moto];
+  globalThis.__SMALLFRY_WORKDIR__ = workDir;
+  await waitFor(moto, `${motoUrl}/moto-api/`, {});
+
+  const configFile = path.join(workDir, 'jupyter_server_config.json');
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({
+      ServerApp: {
+        jpserver_extensions: { jupyterlab_smallfry: true }
+      },
+      SmallFry: {
+        endpoint_url: motoUrl,
+        region: 'us-east-1',
+        roots: ['smallfry-test']
+      }
+    })
+  );
+  const jupyter = start(
+    'jupyter server',
+    [
+      '-m',
+      'jupyter',
+      'server',
+      '--no-browser',
+      `--config=${configFile}`,
+      `--port=${jupyterPort}`,
+      '--port-retries=0',
+      `--IdentityProvider.token=${token}`,
+      '--allow-root',
+      '--ServerApp.ip=127.0.0.1',
+      `--ServerApp.root_dir=${workDir}`
+    ],
+    { cwd: workDir, env },
+    path.join(workDir, 'jupyter.log')
+  );
+  globalThis.__SMALLFRY_PROCESSES__.push(jupyter);
+  const auth = { Authorization: `token ${token}` };
+  await waitFor(jupyter, `${baseUrl}api/status`, auth);
+  await waitFor(jupyter, `${baseUrl}smallfry/config`, auth);
+
+  process.env.SMALLFRY_TEST_BASE_URL = baseUrl;
+  process.env.SMALLFRY_TEST_TOKEN = token;
+  process.env.SMALLFRY_TEST_MOTO_URL = motoUrl;
+  process.env.SMALLFRY_TEST_WORKDIR = workDir;
+}

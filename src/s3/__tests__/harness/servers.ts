@@ -1,0 +1,123 @@
+/**
+ * What the specs need to reach the servers started by the global setup: a
+ * drive wired exactly like the plugin wires it (configuration from the
+ * server, S3 through the gateway), and a second S3 client that goes straight
+ * to the S3 server, to check what really landed there.
+ */
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  S3Client
+} from '@aws-sdk/client-s3';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { getConfig, IServerConfig } from '../../../api';
+import { S3Gateway } from '../../client';
+import {
+  IProgressReporter,
+  IS3DriveFeedback,
+  S3Drive
+} from '../../drive';
+
+/** The bucket the Jupyter server is configured with as its only root. */
+export const BUCKET = 'smallfry-test';
+/** Its root name in the drive. */
+export const ROOT = 'smallfry-test';
+
+/**
+ * Connection settings for the Jupyter server under test (token auth).
+ */
+export function serverSettings(): ServerConnection.ISettings {
+  const baseUrl = process.env.SMALLFRY_TEST_BASE_URL;
+  const token = process.env.SMALLFRY_TEST_TOKEN;
+  if (!baseUrl || !token) {
+    throw new Error('The jest global setup did not start the servers.');
+  }
+  return ServerConnection.makeSettings({
+    baseUrl,
+    wsUrl: baseUrl.replace(/^http/, 'ws'),
+    token,
+    appendToken: false
+  });
+}
+
+/**
+ * An S3 client that talks to moto directly, with real SigV4 signing.
+ */
+export function directS3(): S3Client {
+  return new S3Client({
+    endpoint: process.env.SMALLFRY_TEST_MOTO_URL,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  });
+}
+
+/**
+ * Create the test bucket once (idempotent).
+ */
+export async function ensureBucket(s3: S3Client): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: BUCKET }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  }
+}
+
+/**
+ * Records what the drive told the user.
+ */
+export class RecordingFeedback implements IS3DriveFeedback {
+  errors: string[] = [];
+  progressMessages: string[] = [];
+  finished: { message: string; ok: boolean }[] = [];
+
+  error(message: string): void {
+    this.errors.push(message);
+  }
+
+  progress(message: string): IProgressReporter {
+    this.progressMessages.push(message);
+    return {
+      update: (m: string) => {
+        this.progressMessages.push(m);
+      },
+      done: (m: string, ok: boolean) => {
+        this.finished.push({ message: m, ok });
+      }
+    };
+  }
+}
+
+/**
+ * Build a drive the way the plugin does: read the server configuration, then
+ * point the S3 client at the gateway it names.
+ */
+export async function makeDrive(
+  overrides: { pageSize?: number; copyConcurrency?: number } = {}
+): Promise<{ drive: S3Drive; config: IServerConfig; feedback: RecordingFeedback }> {
+  const settings = serverSettings();
+  const config = await getConfig(settings);
+  const feedback = new RecordingFeedback();
+  const client = new S3Gateway({
+    serverSettings: settings,
+    gatewayPath: config.gateway.s3,
+    region: config.region,
+    copyConcurrency: overrides.copyConcurrency
+  });
+  const drive = new S3Drive({
+    client,
+    roots: config.roots,
+    listAllBuckets: config.list_all_buckets,
+    pageSize: overrides.pageSize ?? config.page_size,
+    feedback
+  });
+  return { drive, config, feedback };
+}
+
+/**
+ * A fresh, unique folder name for one test.
+ */
+export function uniqueFolder(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
