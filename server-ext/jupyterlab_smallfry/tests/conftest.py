@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import boto3
-import botocore
 import pytest
 import requests
-from botocore.config import Config
 
-from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, jupyter_server, moto_server
+from .processes import (  # noqa: F401 (gateway_client is imported from here by tests)
+    TEST_ACCESS_KEY,
+    TEST_SECRET_KEY,
+    gateway_client,
+    jupyter_server,
+    moto_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -40,31 +44,6 @@ def server(moto_url):
         debug=True,
     ) as srv:
         yield srv
-
-
-def gateway_client(server, service: str = "s3", token: str | None = None):
-    """A boto3 client whose requests go through the gateway, authenticated with the Jupyter token.
-
-    It sends no AWS signature (the gateway signs); the token header is what a logged-in user has.
-    """
-    client = boto3.client(
-        service,
-        endpoint_url=f"{server.url}smallfry/aws/{service}",
-        region_name="us-east-1",
-        config=Config(
-            signature_version=botocore.UNSIGNED,
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1},
-        ),
-    )
-    auth = token if token is not None else server.token
-
-    def add_token(request, **_):
-        if auth:
-            request.headers["Authorization"] = f"token {auth}"
-
-    client.meta.events.register("before-send", add_token)
-    return client
 
 
 @pytest.fixture(scope="session")

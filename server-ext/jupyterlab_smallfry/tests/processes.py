@@ -17,6 +17,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
+import botocore
+from botocore.config import Config
+
 #: Distinctive fake keys, so a test can prove they never show up where they must not.
 TEST_ACCESS_KEY = "AKIASMALLFRYTEST0001"
 TEST_SECRET_KEY = "smallfry/TEST/secret+Never-Log-Me-0123456789"
@@ -115,3 +119,28 @@ def jupyter_server(*smallfry_args: str, env: dict | None = None, debug: bool = F
         yield JupyterServer(url, token, proc, log_path)
     finally:
         _stop(proc)
+
+
+def gateway_client(server, service: str = "s3", token: str | None = None):
+    """A boto3 client whose requests go through the gateway, authenticated with the Jupyter token.
+
+    It sends no AWS signature (the gateway signs); the token header is what a logged-in user has.
+    """
+    client = boto3.client(
+        service,
+        endpoint_url=f"{server.url}smallfry/aws/{service}",
+        region_name="us-east-1",
+        config=Config(
+            signature_version=botocore.UNSIGNED,
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+        ),
+    )
+    auth = token if token is not None else server.token
+
+    def add_token(request, **_):
+        if auth:
+            request.headers["Authorization"] = f"token {auth}"
+
+    client.meta.events.register("before-send", add_token)
+    return client
