@@ -1,0 +1,225 @@
+/**
+ * @jest-environment node
+ */
+/**
+ * Folders through the S3 drive, over the real gateway, checked against S3:
+ * big listings, folders with and without markers, folder rename and delete.
+ */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client
+} from '@aws-sdk/client-s3';
+
+import { mapConcurrently } from '../concurrency';
+import { IListingStatus, S3Drive } from '../drive';
+import {
+  BUCKET,
+  directS3,
+  ensureBucket,
+  makeDrive,
+  RecordingFeedback,
+  ROOT,
+  uniqueFolder
+} from './harness/servers';
+
+describe('S3Drive folders', () => {
+  let s3: S3Client;
+  let drive: S3Drive;
+  let feedback: RecordingFeedback;
+  let pageSize: number;
+
+  beforeAll(async () => {
+    s3 = directS3();
+    await ensureBucket(s3);
+    const made = await makeDrive();
+    drive = made.drive;
+    feedback = made.feedback;
+    pageSize = made.config.page_size;
+  });
+
+  afterAll(() => {
+    drive.dispose();
+    s3.destroy();
+  });
+
+  async function put(key: string, body: string | Uint8Array, extra: object = {}): Promise<void> {
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(body), ...extra })
+    );
+  }
+
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token })
+      );
+      keys.push(...(out.Contents ?? []).map(o => o.Key!));
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  async function text(key: string): Promise<string> {
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return out.Body!.transformToString();
+  }
+
+  it('pages a big folder: first page, a plain truncation notice, then the rest', async () => {
+    const folder = uniqueFolder('big');
+    const count = pageSize + 1;
+    const names = Array.from({ length: count }, (_, i) => `k-${String(i).padStart(4, '0')}.txt`);
+    await mapConcurrently(names, 16, name => put(`${folder}/${name}`, name));
+
+    const statuses: IListingStatus[] = [];
+    drive.listingChanged.connect((_, status) => statuses.push(status));
+    const path = `${ROOT}/${folder}`;
+
+    const first = await drive.get(path);
+    expect(first.content).toHaveLength(pageSize);
+    expect(drive.listingStatus(path)).toMatchObject({
+      path,
+      count: pageSize,
+      truncated: true,
+      filter: ''
+    });
+    expect(statuses[statuses.length - 1]).toMatchObject({ path, truncated: true });
+
+    drive.loadMore(path);
+    const all = await drive.get(path);
+    expect(all.content).toHaveLength(count);
+    expect((all.content as any[]).map(m => m.name).sort()).toEqual(names);
+    expect(drive.listingStatus(path)).toMatchObject({ count, truncated: false });
+
+    // Server-side name filter: only matching entries are fetched.
+    drive.setFilter(path, 'k-09');
+    const filtered = await drive.get(path);
+    const filteredNames = (filtered.content as any[]).map(m => m.name);
+    expect(filteredNames).toHaveLength(100);
+    expect(filteredNames.every(n => n.startsWith('k-09'))).toBe(true);
+    expect(drive.listingStatus(path)).toMatchObject({ filter: 'k-09', truncated: false });
+    drive.setFilter(path, '');
+
+    // Deleting the folder removes every key (DeleteObjects in batches of 1000).
+    await drive.delete(path);
+    expect(await keysUnder(`${folder}/`)).toEqual([]);
+    expect(feedback.finished[feedback.finished.length - 1]).toMatchObject({ ok: true });
+  });
+
+  it('shows folders made by other tools without marker objects', async () => {
+    const folder = uniqueFolder('nomarker');
+    await put(`${folder}/a/b/deep.txt`, 'deep');
+    await put(`${folder}/c.txt`, 'c');
+    await put(`${folder}/_SUCCESS`, '');
+    const listing = await drive.get(`${ROOT}/${folder}`);
+    const entries = (listing.content as any[])
+      .map(m => `${m.type}:${m.name}`)
+      .sort();
+    expect(entries).toEqual(['directory:a', 'file:_SUCCESS', 'file:c.txt']);
+    const inner = await drive.get(`${ROOT}/${folder}/a`);
+    expect((inner.content as any[]).map(m => `${m.type}:${m.name}`)).toEqual(['directory:b']);
+    const root = await drive.get(ROOT);
+    expect((root.content as any[]).some(m => m.name === folder && m.type === 'directory')).toBe(true);
+  });
+
+  it('creates an empty folder as a zero-byte prefix/ marker', async () => {
+    const folder = uniqueFolder('mk');
+    await put(`${folder}/keep.txt`, 'x');
+    const made = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'directory' });
+    expect(made).toMatchObject({ type: 'directory', name: 'Untitled Folder' });
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/Untitled Folder/` })
+    );
+    expect(head.ContentLength).toBe(0);
+    const empty = await drive.get(made.path);
+    expect(empty.type).toBe('directory');
+    expect(empty.content).toEqual([]);
+    const parent = await drive.get(`${ROOT}/${folder}`);
+    expect((parent.content as any[]).map(m => `${m.type}:${m.name}`).sort()).toEqual([
+      'directory:Untitled Folder',
+      'file:keep.txt'
+    ]);
+    const second = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'directory' });
+    expect(second.name).toBe('Untitled Folder 1');
+  });
+
+  it('renames a folder by copying everything, then deleting the originals', async () => {
+    const folder = uniqueFolder('mv');
+    const rel = ['x.txt', 'sub/y z.txt', 'sub/deeper/ü#.txt', 'sub/'];
+    for (let i = 0; i < 25; i++) {
+      rel.push(`many/f${i}.txt`);
+    }
+    for (const r of rel) {
+      await put(`${folder}/src/${r}`, r.endsWith('/') ? '' : `body of ${r}`);
+    }
+    const changes: string[] = [];
+    drive.fileChanged.connect((_, a) => changes.push(`${a.type}:${a.oldValue?.path}->${a.newValue?.path}`));
+    const model = await drive.rename(`${ROOT}/${folder}/src`, `${ROOT}/${folder}/dst`);
+    expect(model).toMatchObject({ type: 'directory', path: `${ROOT}/${folder}/dst` });
+    expect(await keysUnder(`${folder}/src/`)).toEqual([]);
+    expect(await keysUnder(`${folder}/dst/`)).toEqual(rel.map(r => `${folder}/dst/${r}`).sort());
+    expect(await text(`${folder}/dst/sub/deeper/ü#.txt`)).toBe('body of sub/deeper/ü#.txt');
+    expect(changes).toContain(`rename:${ROOT}/${folder}/src->${ROOT}/${folder}/dst`);
+    // 29 objects: the user saw progress and a success.
+    expect(feedback.finished[feedback.finished.length - 1]).toEqual({
+      message: expect.stringContaining('Moved'),
+      ok: true
+    });
+  });
+
+  it('refuses to rename onto an existing name', async () => {
+    const folder = uniqueFolder('clash');
+    await put(`${folder}/a/1.txt`, '1');
+    await put(`${folder}/b/2.txt`, '2');
+    await expect(
+      drive.rename(`${ROOT}/${folder}/a`, `${ROOT}/${folder}/b`)
+    ).rejects.toMatchObject({ response: { status: 409 } });
+    expect(await keysUnder(`${folder}/`)).toEqual([`${folder}/a/1.txt`, `${folder}/b/2.txt`]);
+  });
+
+  it('leaves the originals intact when a copy fails, and says what failed', async () => {
+    const folder = uniqueFolder('mvfail');
+    const keys = [`${folder}/src/ok1.txt`, `${folder}/src/ok2.txt`, `${folder}/src/sub/ok3.txt`];
+    for (const k of keys) {
+      await put(k, 'fine');
+    }
+    // An archived object cannot be copied until it is restored (S3 answers
+    // InvalidObjectState): a real reason for one copy in a folder to fail.
+    const frozen = `${folder}/src/frozen.bin`;
+    await put(frozen, 'cold', { StorageClass: 'GLACIER' });
+    const errorsBefore = feedback.errors.length;
+
+    const failure = drive.rename(`${ROOT}/${folder}/src`, `${ROOT}/${folder}/dst`);
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringContaining('nothing was moved and the originals are intact')
+    });
+    await failure.catch(e => expect(e.message).toContain('frozen.bin'));
+    expect(await keysUnder(`${folder}/src/`)).toEqual([...keys, frozen].sort());
+    expect(await keysUnder(`${folder}/dst/`)).toEqual([]);
+    expect(feedback.errors.length).toBe(errorsBefore + 1);
+    expect(feedback.errors[feedback.errors.length - 1]).toContain('frozen.bin');
+  });
+
+  it('copies a folder next to itself as "<name>-Copy1"', async () => {
+    const folder = uniqueFolder('cp');
+    await put(`${folder}/data/a.csv`, 'a');
+    await put(`${folder}/data/b/c.csv`, 'c');
+    const copy = await drive.copy(`${ROOT}/${folder}/data`, `${ROOT}/${folder}`);
+    expect(copy).toMatchObject({ type: 'directory', name: 'data-Copy1' });
+    expect(await keysUnder(`${folder}/`)).toEqual(
+      [
+        `${folder}/data/a.csv`,
+        `${folder}/data/b/c.csv`,
+        `${folder}/data-Copy1/a.csv`,
+        `${folder}/data-Copy1/b/c.csv`
+      ].sort()
+    );
+    const fileCopy = await drive.copy(`${ROOT}/${folder}/data/a.csv`, `${ROOT}/${folder}/data`);
+    expect(fileCopy.name).toBe('a-Copy1.csv');
+    expect(await text(`${folder}/data/a-Copy1.csv`)).toBe('a');
+  });
+});

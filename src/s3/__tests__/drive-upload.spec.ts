@@ -1,0 +1,120 @@
+/**
+ * @jest-environment node
+ */
+/**
+ * Chunked uploads (JupyterLab's uploader sends 1 MiB base64 chunks) become
+ * real S3 multipart uploads, byte for byte.
+ */
+import { randomBytes } from 'crypto';
+
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client
+} from '@aws-sdk/client-s3';
+
+import { S3Drive } from '../drive';
+import {
+  BUCKET,
+  directS3,
+  ensureBucket,
+  makeDrive,
+  ROOT,
+  uniqueFolder
+} from './harness/servers';
+
+const MiB = 1024 * 1024;
+
+/** Upload bytes the way JupyterLab's FileBrowserModel does. */
+async function upload(drive: S3Drive, path: string, bytes: Buffer): Promise<any> {
+  const chunks = Math.ceil(bytes.length / MiB);
+  let model: any;
+  for (let i = 0; i < chunks; i++) {
+    const slice = bytes.subarray(i * MiB, (i + 1) * MiB);
+    model = await drive.save(path, {
+      type: 'file',
+      format: 'base64',
+      name: path.split('/').pop(),
+      chunk: i === chunks - 1 ? -1 : i + 1,
+      content: slice.toString('base64')
+    });
+  }
+  return model;
+}
+
+describe('S3Drive uploads', () => {
+  let s3: S3Client;
+  let drive: S3Drive;
+  let folder: string;
+
+  beforeAll(async () => {
+    s3 = directS3();
+    await ensureBucket(s3);
+    ({ drive } = await makeDrive());
+    folder = uniqueFolder('up');
+  });
+
+  afterAll(() => {
+    drive.dispose();
+    s3.destroy();
+  });
+
+  async function pendingUploads(prefix: string): Promise<number> {
+    const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+    return (out.Uploads ?? []).length;
+  }
+
+  it('turns a 20 MiB chunked upload into a multipart object, byte-exact', async () => {
+    const bytes = randomBytes(20 * MiB);
+    const path = `${ROOT}/${folder}/big random.bin`;
+    const model = await upload(drive, path, bytes);
+    expect(model).toMatchObject({ path, size: bytes.length, type: 'file' });
+    const key = `${folder}/big random.bin`;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    // 8 + 8 + 4 MiB parts.
+    expect(head.ETag).toMatch(/-3"$/);
+    expect(head.ContentLength).toBe(bytes.length);
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const stored = Buffer.from(await out.Body!.transformToByteArray());
+    expect(stored.equals(bytes)).toBe(true);
+    expect(await pendingUploads(`${folder}/`)).toBe(0);
+  });
+
+  it('writes a small chunked upload with one PutObject', async () => {
+    const bytes = randomBytes(Math.floor(2.5 * MiB));
+    const path = `${ROOT}/${folder}/small.bin`;
+    await upload(drive, path, bytes);
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/small.bin` })
+    );
+    expect(head.ETag).not.toContain('-');
+    expect(head.ContentLength).toBe(bytes.length);
+  });
+
+  it('aborts the multipart upload when a chunk fails', async () => {
+    const path = `${ROOT}/${folder}/broken.bin`;
+    const bytes = randomBytes(10 * MiB);
+    for (let i = 0; i < 10; i++) {
+      await drive.save(path, {
+        type: 'file',
+        format: 'base64',
+        chunk: i + 1,
+        content: bytes.subarray(i * MiB, (i + 1) * MiB).toString('base64')
+      });
+    }
+    // A part is already in S3 (10 MiB > 8 MiB), so an upload is pending.
+    expect(await pendingUploads(`${folder}/broken.bin`)).toBe(1);
+    await expect(
+      drive.save(path, { type: 'file', format: 'base64', chunk: -1, content: '%%% not base64 %%%' })
+    ).rejects.toBeTruthy();
+    expect(await pendingUploads(`${folder}/broken.bin`)).toBe(0);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/broken.bin` }))
+    ).rejects.toMatchObject({ name: 'NotFound' });
+    // A chunk without a started upload is refused plainly.
+    await expect(
+      drive.save(path, { type: 'file', format: 'base64', chunk: 3, content: 'AAAA' })
+    ).rejects.toMatchObject({ message: expect.stringContaining('upload the file again') });
+  });
+});
