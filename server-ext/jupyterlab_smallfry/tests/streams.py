@@ -29,9 +29,14 @@ class PatternBody:
     def read(self, amount: int = -1) -> bytes:
         left = self.size - self.sent
         amount = left if amount is None or amount < 0 else min(amount, left)
-        start = self.sent % len(self._block)
-        chunk = (self._block[start:] + self._block)[: min(amount, len(self._block))]
-        self.sent += len(chunk)
+        pieces = []
+        while amount > 0:
+            start = self.sent % len(self._block)
+            piece = self._block[start : start + amount]
+            pieces.append(piece)
+            self.sent += len(piece)
+            amount -= len(piece)
+        chunk = b"".join(pieces)
         self.sha256.update(chunk)
         return chunk
 

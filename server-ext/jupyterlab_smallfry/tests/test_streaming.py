@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from .streams import MiB, PatternBody, PeakMemory
 
@@ -35,3 +36,17 @@ def test_200_mb_streams_up_and_down_with_flat_memory(server, http, direct_s3, bu
           f"download {download_memory.growth / MiB:.1f} MiB for {SIZE // MiB} MiB each way")
     assert upload_memory.growth < MEMORY_BOUND
     assert download_memory.growth < MEMORY_BOUND
+
+
+def test_a_slow_reader_does_not_make_the_server_buffer(server, http, direct_s3, bucket):
+    """The browser reads slower than S3 sends: the gateway must wait, not pile bytes up."""
+    size = 160 * MiB
+    direct_s3.upload_fileobj(PatternBody(size, seed=b"slow"), bucket, "slow.bin")
+    received = 0
+    with PeakMemory(server.proc.pid) as memory:
+        with http.get(f"{server.url}smallfry/aws/s3/{bucket}/slow.bin", stream=True) as response:
+            for chunk in response.iter_content(256 * 1024):
+                received += len(chunk)
+                time.sleep(0.002)  # ~125 MiB/s at most: far slower than moto on loopback
+    assert received == size
+    assert memory.growth < MEMORY_BOUND
