@@ -197,6 +197,42 @@ export class S3Drive implements Contents.IDrive {
   }
 
   /**
+   * Every file and folder below a folder, recursively (all listing pages).
+   *
+   * @param localPath - drive-local path of the folder
+   * @returns paths relative to the folder; folders include those implied by
+   *   keys as well as marker objects
+   */
+  async walk(localPath: string): Promise<{ files: string[]; folders: string[] }> {
+    const path = stripSlashes(localPath);
+    try {
+      const loc = this._roots.resolve(path);
+      if (!loc) {
+        throw new S3Error('InvalidRequest', this._trans.__('Choose a bucket or folder.'), 400);
+      }
+      const files: string[] = [];
+      const folders = new Set<string>();
+      for (const key of await this._allKeys(loc.bucket, loc.dirPrefix)) {
+        const rel = key.slice(loc.dirPrefix.length);
+        const segments = rel.split('/');
+        if (segments.slice(0, -1).some(s => s === '' || s === '.' || s === '..')) {
+          continue;
+        }
+        for (let i = 1; i < segments.length; i++) {
+          folders.add(segments.slice(0, i).join('/'));
+        }
+        const last = segments[segments.length - 1];
+        if (last !== '' && last !== '.' && last !== '..') {
+          files.push(rel);
+        }
+      }
+      return { files, folders: [...folders].sort() };
+    } catch (error) {
+      throw this._fail(error, this._trans.__('list'), path);
+    }
+  }
+
+  /**
    * Get a file or directory model.
    */
   async get(
