@@ -1,0 +1,289 @@
+"""Run a job spec once with papermill: the one code path for "Run now" and for Airflow tasks.
+
+Each run writes into its own folder (the spec's output template, by default
+``<runs_uri>/<owner>/<job>/<run_id>/``):
+
+- ``run.json``: ``{"status": "running"}`` first, then ``success`` or ``failed`` with the times,
+  the parameters and, on failure, the error and the failing cell;
+- ``output.ipynb``: the executed notebook (the run log), also when the notebook failed;
+- ``output.html`` when the spec asks for it.
+
+Parameters go to papermill as data: papermill writes them into the injected cell as literals
+of the kernel's language, so ``"{{ conn.x.password }}"`` reaches the notebook as exactly that
+string. Nothing here renders templates.
+
+As a program (``python -m jupyterlab_smallfry.jobs.runner``) it reads one JSON request on
+stdin: ``{"spec": …, "run_id": …, "trigger": …, "s3": {"endpoint_url", "region",
+"access_key", "secret_key", "token"}}``; credentials travel on stdin so they never enter the
+environment the notebook's kernel inherits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from .store import Storage, default_s3_client, dumps, join, output_folder
+
+log = logging.getLogger(__name__)
+
+#: Upper bound on how much of a failing cell's source and traceback goes into run.json.
+_MAX_TEXT = 4000
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_folder(spec: dict, run_id: str) -> str:
+    """Where this run writes, from the spec's output template."""
+    return output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
+
+
+def start_manifest(spec: dict, run_id: str, trigger: str, try_number: int = 1) -> dict:
+    """The ``running`` manifest (written before the kernel starts, so the UI sees the run)."""
+    folder = run_folder(spec, run_id)
+    return {
+        "apiVersion": "smallfry/v1",
+        "kind": "NotebookRun",
+        "job_id": spec["id"],
+        "owner": spec["owner"],
+        "run_id": run_id,
+        "trigger": trigger,
+        "try_number": try_number,
+        "status": "running",
+        "parameters": spec.get("parameters", {}),
+        "notebook": {"uri": spec["notebook"]["uri"], "sha256": spec["notebook"]["sha256"]},
+        "output_uri": join(folder, "output.ipynb"),
+        "start": _iso(_now()),
+        "end": None,
+        "duration_seconds": None,
+        "error": None,
+    }
+
+
+def run_spec(
+    spec: dict,
+    run_id: str,
+    storage: Storage,
+    *,
+    trigger: str = "server",
+    try_number: int = 1,
+    kernel_env: dict | None = None,
+) -> dict:
+    """Execute ``spec`` once and return the final manifest (``status`` success or failed).
+
+    Never raises for a failing notebook: the caller decides (Airflow's task raises so the
+    task fails and retries). Other errors (S3 unreachable for the manifest, a timeout signal)
+    propagate after the manifest says ``failed`` where that is still possible.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    folder = run_folder(spec, run_id)
+    manifest = start_manifest(spec, run_id, trigger, try_number)
+    started = _now()
+    storage.write(join(folder, "run.json"), dumps(manifest))
+    out_uri = join(folder, "output.ipynb")
+    output = spec.get("output", {})
+    formats = output.get("formats", ["ipynb"])
+
+    with tempfile.TemporaryDirectory(prefix="smallfry-run-") as tmp:
+        work = Path(tmp)
+        local_in, local_out = work / "input.ipynb", work / "output.ipynb"
+        pending: BaseException | None = None
+        try:
+            data = storage.read(spec["notebook"]["uri"])
+            if data is None:
+                raise FileNotFoundError(f"the notebook snapshot {spec['notebook']['uri']} is missing")
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != spec["notebook"]["sha256"]:
+                raise ValueError(
+                    f"the notebook snapshot changed (sha256 {digest[:12]}…, the spec expects "
+                    f"{spec['notebook']['sha256'][:12]}…); schedule the notebook again"
+                )
+            local_in.write_bytes(data)
+            with _environ(kernel_env or {}):
+                pm.execute_notebook(
+                    str(local_in),
+                    str(local_out),
+                    parameters=dict(spec.get("parameters", {})),
+                    kernel_name=spec["notebook"]["kernel"],
+                    report_mode=bool(output.get("hide_code", False)),
+                    progress_bar=False,
+                    log_output=True,
+                    cwd=str(work),
+                    execution_timeout=spec.get("timeout_seconds"),
+                )
+            manifest["status"] = "success"
+        except PapermillExecutionError as err:
+            manifest["status"] = "failed"
+            manifest["error"] = {
+                "type": err.ename,
+                "message": _clip(str(err.evalue)),
+                "cell_index": err.cell_index,
+                "execution_count": err.exec_count,
+                "cell_source": _clip(err.source),
+                "traceback": _clip("\n".join(_strip_ansi(line) for line in err.traceback or [])),
+            }
+        except BaseException as err:  # noqa: BLE001 - the manifest must say failed, then re-raise
+            manifest["status"] = "failed"
+            manifest["error"] = {"type": type(err).__name__, "message": _clip(str(err) or repr(err))}
+            log.warning("Small Fry run %s failed before or outside the notebook: %s",
+                        run_id, traceback.format_exc(limit=5))
+            if not isinstance(err, Exception):
+                pending = err  # KeyboardInterrupt/SystemExit/timeout signals keep propagating
+            elif type(err).__name__ in ("AirflowTaskTimeout", "AirflowException"):
+                pending = err
+        finally:
+            ended = _now()
+            manifest["end"] = _iso(ended)
+            manifest["duration_seconds"] = round((ended - started).total_seconds(), 3)
+            try:
+                if local_out.exists():
+                    storage.write(out_uri, local_out.read_bytes(), content_type="application/x-ipynb+json")
+                    if "html" in formats:
+                        html_uri = join(folder, "output.html")
+                        storage.write(html_uri, _to_html(local_out), content_type="text/html")
+                        manifest["html_uri"] = html_uri
+                else:
+                    manifest["output_uri"] = None
+            finally:
+                # run.json goes last: once it says success/failed, the outputs are there.
+                storage.write(join(folder, "run.json"), dumps(manifest))
+        if pending is not None:
+            raise pending
+    return manifest
+
+
+def _to_html(path: Path) -> bytes:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(path), as_version=4))
+    return body.encode("utf-8")
+
+
+def _clip(text) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+@contextlib.contextmanager
+def _environ(extra: dict):
+    """Set variables the kernel inherits; only used in processes that run one job."""
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update({k: str(v) for k, v in extra.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def assume_run_as(spec: dict, run_id: str, base_session=None):
+    """Assume the spec's ``run_as.role_arn`` for this run, tagged with owner, job and run.
+
+    Returns ``(storage, kernel_env)``: S3 access and the kernel's AWS variables with the
+    role's short-lived keys. Without a role: ``(None, {})`` and the caller keeps its own.
+    """
+    role = (spec.get("run_as") or {}).get("role_arn")
+    if not role:
+        return None, {}
+    import boto3
+
+    session = base_session or boto3.session.Session()
+    sts = session.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS")
+                         or os.environ.get("AWS_ENDPOINT_URL") or None)
+    safe = "".join(ch if ch.isalnum() or ch in "+=,.@-" else "-" for ch in spec["owner"])
+    answer = sts.assume_role(
+        RoleArn=role,
+        RoleSessionName=f"smallfry-{safe}"[:64],
+        Tags=[
+            {"Key": "smallfry:owner", "Value": spec["owner"][:256]},
+            {"Key": "smallfry:job", "Value": spec["id"]},
+            {"Key": "smallfry:run", "Value": run_id[:256]},
+        ],
+        DurationSeconds=max(900, min(43200, int(spec.get("timeout_seconds", 3600)) + 900)),
+    )["Credentials"]
+    env = {
+        "AWS_ACCESS_KEY_ID": answer["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": answer["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": answer["SessionToken"],
+    }
+
+    def client():
+        from botocore.config import Config
+
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint or None,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=env["AWS_SESSION_TOKEN"],
+            config=Config(s3={"addressing_style": "path" if endpoint else "auto"}),
+        )
+
+    return Storage(client), env
+
+
+def _storage_from_request(s3: dict | None) -> Storage:
+    if not s3:
+        return Storage(default_s3_client)
+
+    def client():
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=s3.get("endpoint_url") or None,
+            region_name=s3.get("region") or "us-east-1",
+            aws_access_key_id=s3.get("access_key"),
+            aws_secret_access_key=s3.get("secret_key"),
+            aws_session_token=s3.get("token"),
+            config=Config(s3={"addressing_style": "path" if s3.get("endpoint_url") else "auto"}),
+        )
+
+    return Storage(client)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one spec from a JSON request on stdin; exit 0 on success, 1 if the run failed."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    request = json.loads(sys.stdin.read())
+    spec = request["spec"]
+    storage = _storage_from_request(request.get("s3"))
+    role_storage, kernel_env = assume_run_as(spec, request["run_id"])
+    manifest = run_spec(
+        spec, request["run_id"], role_storage or storage,
+        trigger=request.get("trigger", "server"), kernel_env=kernel_env,
+    )
+    print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
+    return 0 if manifest["status"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The runner with real papermill and a real ipykernel, writing to a real (moto) S3 server."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyterlab_smallfry.jobs.runner import run_spec
+from jupyterlab_smallfry.jobs.snapshot import take_snapshot
+
+from .jobs_support import FAILING, REPORT, cell_text, injected_source, read_json, s3_storage, spec_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def storage(moto_url):
+    return s3_storage(moto_url)
+
+
+def _snap(storage, bucket, data):
+    return take_snapshot(storage, data, f"s3://{bucket}/snapshots/")
+
+
+def test_successful_run_writes_executed_notebook_and_manifest(storage, direct_s3, bucket):
+    uri, sha = _snap(storage, bucket, REPORT)
+    spec = spec_for("report", uri, sha, f"s3://{bucket}/runs/")
+    manifest = run_spec(spec, "manual__2026-11-24T06:00:00+00:00", storage)
+
+    folder = "runs/alice/report/manual__2026-11-24T06-00-00-00-00/"
+    run = read_json(direct_s3, bucket, folder + "run.json")
+    assert run["status"] == manifest["status"] == "success"
+    assert run["parameters"] == {"region": "EU", "days": 21}
+    assert run["error"] is None and run["duration_seconds"] > 0 and run["end"] >= run["start"]
+    out = read_json(direct_s3, bucket, folder + "output.ipynb")
+    assert "REPORT region=EU doubled=42" in cell_text(out)
+    assert 'region = "EU"' in injected_source(out)
+    assert out["metadata"]["papermill"]["parameters"] == {"region": "EU", "days": 21}
+    assert run["output_uri"] == f"s3://{bucket}/{folder}output.ipynb"
+
+
+def test_failing_notebook_leaves_output_and_failed_manifest_with_the_cell(storage, direct_s3, bucket):
+    uri, sha = _snap(storage, bucket, FAILING)
+    spec = spec_for("failing", uri, sha, f"s3://{bucket}/runs/")
+    manifest = run_spec(spec, "run-1", storage)
+
+    run = read_json(direct_s3, bucket, "runs/alice/failing/run-1/run.json")
+    assert run["status"] == manifest["status"] == "failed"
+    assert run["error"]["type"] == "ValueError"
+    assert run["error"]["message"] == "boom 42"
+    assert 'raise ValueError(f"boom {x + 1}")' in run["error"]["cell_source"]
+    assert run["error"]["execution_count"] == 4  # parameters, injected, print, raise
+    out = read_json(direct_s3, bucket, "runs/alice/failing/run-1/output.ipynb")
+    text = cell_text(out)
+    assert "before the failure" in text and "never" not in text.replace("before", "")
+    assert out["metadata"]["papermill"]["exception"] is True
+
+
+def test_template_looking_parameter_reaches_the_notebook_literally(storage, direct_s3, bucket):
+    uri, sha = _snap(storage, bucket, REPORT)
+    secretish = "{{ conn.aws_default.password }}"
+    spec = spec_for("literal", uri, sha, f"s3://{bucket}/runs/",
+                    parameters={"note": secretish, "region": "{% raw %}x"})
+    assert run_spec(spec, "r1", storage)["status"] == "success"
+    out = read_json(direct_s3, bucket, "runs/alice/literal/r1/output.ipynb")
+    assert "NOTE=" + secretish in cell_text(out)
+    assert "REPORT region={% raw %}x" in cell_text(out)
+
+
+def test_changed_snapshot_is_refused_not_run(storage, direct_s3, bucket):
+    uri, sha = _snap(storage, bucket, REPORT)
+    direct_s3.put_object(Bucket=bucket, Key=uri.split("/", 3)[3], Body=FAILING)
+    manifest = run_spec(spec_for("tampered", uri, sha, f"s3://{bucket}/runs/"), "r1", storage)
+    assert manifest["status"] == "failed"
+    assert "snapshot changed" in manifest["error"]["message"]
+    assert read_json(direct_s3, bucket, "runs/alice/tampered/r1/run.json")["status"] == "failed"
+
+
+def test_hidden_code_and_html_output(storage, direct_s3, bucket):
+    uri, sha = _snap(storage, bucket, REPORT)
+    spec = spec_for("html", uri, sha, f"s3://{bucket}/runs/",
+                    output={"uri_template": f"s3://{bucket}/runs/{{owner}}/{{job_id}}/{{run_id}}/",
+                            "formats": ["ipynb", "html"], "hide_code": True})
+    assert run_spec(spec, "r1", storage)["status"] == "success"
+    out = read_json(direct_s3, bucket, "runs/alice/html/r1/output.ipynb")
+    code = [c for c in out["cells"] if c["cell_type"] == "code"]
+    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in code)
+    html = direct_s3.get_object(Bucket=bucket, Key="runs/alice/html/r1/output.html")["Body"].read()
+    assert b"REPORT region=EU doubled=42" in html
