@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 import botocore.session
+from ..logs import log
 
-log = logging.getLogger(__name__)
 
 #: Refresh this long before expiry; botocore itself refreshes 15 minutes before.
 REFRESH_MARGIN = dt.timedelta(minutes=20)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import atexit
-import logging
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from ..logs import log
 
-log = logging.getLogger(__name__)
 
 DEMO_BUCKET = "smallfry-demo"
 #: moto accepts any key; these are not secrets and never leave this machine.

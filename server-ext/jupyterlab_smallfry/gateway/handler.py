@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 
 import aiohttp
+import tornado.iostream
 import tornado.web
 import yarl
 from jupyter_server.base.handlers import APIHandler
@@ -16,8 +16,8 @@ from ..credentials import CredentialError
 from .body import BodyPipe
 from .endpoints import EndpointError
 from .signing import SIGNING_HEADERS, sign
+from ..logs import log
 
-log = logging.getLogger(__name__)
 
 #: Request headers passed on to AWS (plus every ``x-amz-*`` but the signing ones).
 _FORWARD_REQUEST = {
@@ -90,6 +90,13 @@ class GatewayHandler(APIHandler):
     async def post(self, service):
         await self._finish_body()
 
+    def on_connection_close(self):
+        # The browser went away mid-upload. The upstream request must not wait for the rest
+        # of the body: cancelling it drops the connection, and S3 keeps no partial object.
+        if getattr(self, "_pipe", None) is not None and not self._forwarding.done():
+            self._forwarding.cancel()
+        super().on_connection_close()
+
     async def _finish_body(self):
         if self._pipe is not None:
             await self._pipe.close()
@@ -100,6 +107,9 @@ class GatewayHandler(APIHandler):
     async def _forward(self) -> None:
         try:
             await self._forward_once()
+        except asyncio.CancelledError:
+            log.info("Small Fry gateway: the client went away during a %s upload", self._service)
+            return
         finally:
             if self._pipe is not None:
                 self._pipe.abandon()
@@ -134,6 +144,8 @@ class GatewayHandler(APIHandler):
                 auto_decompress=False,
             ) as response:
                 await self._relay(response)
+        except tornado.iostream.StreamClosedError:
+            log.info("Small Fry gateway: the client went away during a %s response", self._service)
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
             if self._headers_written:
                 log.warning("Small Fry gateway: %s stream from %s broke off", self._service, _host(upstream.url))

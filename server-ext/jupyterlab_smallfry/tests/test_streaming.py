@@ -50,3 +50,24 @@ def test_a_slow_reader_does_not_make_the_server_buffer(server, http, direct_s3, 
                 time.sleep(0.002)  # ~125 MiB/s at most: far slower than moto on loopback
     assert received == size
     assert memory.growth < MEMORY_BOUND
+
+
+def test_an_upload_cut_off_midway_stores_nothing_and_frees_the_request(server, http, direct_s3, bucket):
+    """The browser tab closes during an upload: no partial object, the server carries on."""
+    import socket
+
+    host, port = server.url.split("//")[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            (
+                f"PUT /smallfry/aws/s3/{bucket}/cut.bin HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: token {server.token}\r\nContent-Length: {100 * MiB}\r\n\r\n"
+            ).encode()
+        )
+        sock.sendall(b"x" * (10 * MiB))
+    deadline = time.monotonic() + 20
+    while "went away during a s3 upload" not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "went away during a s3 upload" in server.log_text()
+    assert "cut.bin" not in [o["Key"] for o in direct_s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert http.get(f"{server.url}smallfry/aws/s3/{bucket}?list-type=2").status_code == 200
