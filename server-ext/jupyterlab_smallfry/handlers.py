@@ -9,6 +9,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .gateway.handler import GatewayHandler
+from .jobs.handlers import job_routes
 
 
 class ConfigHandler(APIHandler):
@@ -26,5 +27,6 @@ def setup_handlers(web_app) -> None:
         [
             (url_path_join(base, "smallfry/config"), ConfigHandler),
             (url_path_join(base, "smallfry/aws/([a-z0-9-]+)(?:/.*)?"), GatewayHandler),
+            *job_routes(base),
         ],
     )

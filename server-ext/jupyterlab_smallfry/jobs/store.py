@@ -221,7 +221,7 @@ def safe_run_id(run_id: str) -> str:
 
 
 def default_output_template(runs_uri: str) -> str:
-    return join(runs_uri, "{owner}/{job_id}/{run_id}/")
+    return join(runs_uri, "{owner}/{job_id}/{run_id}") + "/"
 
 
 def output_folder(template: str, owner: str, job_id: str, run_id: str) -> str:

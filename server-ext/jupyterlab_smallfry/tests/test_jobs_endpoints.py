@@ -1,0 +1,295 @@
+"""``/smallfry/jobs`` against a real Jupyter server (three users) and a real moto S3 server."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from .jobs_support import REPORT, cell_text, injected_source, notebook, read_json
+from .processes import jupyter_server
+
+pytestmark = pytest.mark.timeout(240)
+
+USERS = {"tok-alice": "alice", "tok-bob": "bob", "tok-eve": "eve@example.com"}
+BUCKET = "smallfry-jobs-endpoints"
+
+
+@pytest.fixture(scope="module")
+def jobs_dir():
+    return Path(tempfile.mkdtemp(prefix="smallfry-jobs-"))
+
+
+@pytest.fixture(scope="module")
+def jobs_server(moto_url, direct_s3, jobs_dir):
+    direct_s3.create_bucket(Bucket=BUCKET)
+    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/report.ipynb", Body=REPORT)
+    with jupyter_server(
+        f"--SmallFry.endpoint_url={moto_url}",
+        f"--SmallFry.sts_endpoint_url={moto_url}",
+        f"--SmallFry.jobs_uri={jobs_dir}",
+        f"--SmallFry.runs_uri=s3://{BUCKET}/runs/",
+        "--ServerApp.identity_provider_class="
+        "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
+        env={"SMALLFRY_TEST_USERS": json.dumps(USERS)},
+    ) as srv:
+        yield srv
+
+
+def client(server, token: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"token {token}"
+    session.base = server.url + "smallfry/jobs"  # type: ignore[attr-defined]
+    return session
+
+
+@pytest.fixture
+def alice(jobs_server):
+    return client(jobs_server, "tok-alice")
+
+
+@pytest.fixture
+def bob(jobs_server):
+    return client(jobs_server, "tok-bob")
+
+
+def daily(job_id="daily", **extra) -> dict:
+    body = {
+        "id": job_id,
+        "title": "Sales, every weekday",
+        "notebook": {"source": f"s3://{BUCKET}/notebooks/report.ipynb"},
+        "parameters": {"region": "EU", "days": 3},
+        "schedule": {"type": "cron", "cron": "0 6 * * 1-5", "timezone": "Europe/Amsterdam",
+                     "start_date": "2026-11-25"},
+    }
+    body.update(extra)
+    return body
+
+
+def create(session, body) -> requests.Response:
+    return session.post(session.base, json=body)
+
+
+def test_create_stamps_owner_and_snapshots_the_notebook(alice, jobs_dir, direct_s3):
+    r = create(alice, daily("snap"))
+    assert r.status_code == 201, r.text
+    spec = r.json()["spec"]
+    assert spec["owner"] == "alice"
+    digest = hashlib.sha256(REPORT).hexdigest()
+    assert spec["notebook"]["sha256"] == digest
+    assert spec["notebook"]["uri"] == f"s3://{BUCKET}/snapshots/{digest}.ipynb"
+    assert spec["notebook"]["kernel"] == "python3"
+    assert spec["output"]["uri_template"] == f"s3://{BUCKET}/runs/{{owner}}/{{job_id}}/{{run_id}}/"
+    on_disk = json.loads((jobs_dir / "alice" / "snap.json").read_text())
+    assert on_disk == spec
+    assert direct_s3.get_object(Bucket=BUCKET, Key=f"snapshots/{digest}.ipynb")["Body"].read() == REPORT
+
+    # Editing the notebook afterwards does not change what the job runs.
+    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/report.ipynb",
+                         Body=notebook('print("edited")'))
+    try:
+        again = alice.get(alice.base + "/snap").json()["spec"]
+        assert again["notebook"]["sha256"] == digest
+    finally:
+        direct_s3.put_object(Bucket=BUCKET, Key="notebooks/report.ipynb", Body=REPORT)
+
+
+def test_body_claiming_another_owner_is_refused(alice, jobs_dir):
+    r = create(alice, daily("claim", owner="bob"))
+    assert r.status_code == 403
+    assert "owner" in r.json()["message"]
+    assert not (jobs_dir / "bob" / "claim.json").exists()
+    assert not (jobs_dir / "alice" / "claim.json").exists()
+    assert create(alice, daily("claim")).status_code == 201
+    r = alice.put(alice.base + "/claim", json=daily("claim", owner="bob"))
+    assert r.status_code == 403
+    assert json.loads((jobs_dir / "alice" / "claim.json").read_text())["owner"] == "alice"
+
+
+def test_each_user_sees_and_changes_only_their_own_jobs(alice, bob, jobs_server, jobs_dir):
+    assert create(alice, daily("mine")).status_code == 201
+    assert create(bob, daily("mine", title="Bob's")).status_code == 201  # same id, other owner
+    assert bob.get(bob.base + "/mine").json()["spec"]["title"] == "Bob's"
+    bob_ids = [j["spec"]["id"] for j in bob.get(bob.base).json()["jobs"]]
+    assert bob_ids == ["mine"]
+    assert all(j["spec"]["owner"] == "alice" for j in alice.get(alice.base).json()["jobs"])
+    assert bob.delete(bob.base + "/mine").status_code == 204
+    assert (jobs_dir / "alice" / "mine.json").exists()
+    assert bob.get(bob.base + "/mine").status_code == 404
+
+    eve = client(jobs_server, "tok-eve")
+    assert create(eve, daily("mail")).status_code == 201
+    assert (jobs_dir / "eve@example.com" / "mail.json").exists()
+
+
+def _raw(server, method: str, path: str, token: str, body: bytes | None = None) -> int:
+    """Send the path exactly as written (requests would normalise '..' away)."""
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(method, path, body=body,
+                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "job_path",
+    ["../x", "..", "a/b", "%2e%2e", "%2e%2e%2fx", "..%2F..%2Fetc%2Fpasswd", "a%2Fb", "UPPER", ".hidden",
+     "x%00y"],
+)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_ids_that_could_leave_the_folder_are_refused(jobs_server, jobs_dir, job_path, method):
+    body = json.dumps(daily("x")).encode() if method == "PUT" else None
+    status = _raw(jobs_server, method, f"/smallfry/jobs/{job_path}", "tok-alice", body)
+    assert status == 400
+    assert not list(jobs_dir.parent.glob("x.json")) and not (jobs_dir / "x.json").exists()
+
+
+@pytest.mark.parametrize("job_id", ["../x", "a/b", "..", "%2e%2e"])
+def test_post_with_traversal_id_is_refused(alice, job_id, jobs_dir):
+    r = create(alice, daily(job_id))
+    assert r.status_code == 400
+    assert "id" in r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"schedule": {"type": "cron", "cron": "0 6 * * * *", "timezone": "UTC", "start_date": "2026-11-25"}},
+         "schedule.cron"),
+        ({"schedule": {"type": "cron", "cron": "0 25 * * *", "timezone": "UTC", "start_date": "2026-11-25"}},
+         "schedule.cron"),
+        ({"schedule": {"type": "cron", "cron": "@daily", "timezone": "Mars/Olympus", "start_date": "2026-11-25"}},
+         "schedule.timezone"),
+        ({"parameters": {"min-amount": 3}}, "parameters.min-amount"),
+        ({"parameters": {"lambda": 3}}, "parameters.lambda"),
+        ({"output": {"uri_template": "s3://b/{owner}/{run_id}/"}}, "output.uri_template"),
+        ({"retries": {"count": -1}}, "retries.count"),
+    ],
+)
+def test_invalid_spec_gives_400_naming_the_field(alice, jobs_dir, change, field):
+    r = create(alice, daily("bad", **change))
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].startswith(field + ":"), r.json()["message"]
+    assert not (jobs_dir / "alice" / "bad.json").exists()
+
+
+def test_malformed_json_and_non_objects_give_400(alice, jobs_server):
+    assert alice.post(alice.base, data=b'{"id": "x",', headers={"Content-Type": "application/json"}).status_code == 400
+    assert alice.post(alice.base, json=["not", "an", "object"]).status_code == 400
+    assert alice.put(alice.base + "/x", data=b"nope").status_code == 400
+    assert requests.post(jobs_server.url + "smallfry/jobs", json=daily("anon")).status_code == 403
+
+
+def test_notebook_without_kernel_or_missing_is_refused(alice, direct_s3):
+    r = create(alice, daily("nofile", notebook={"source": f"s3://{BUCKET}/notebooks/missing.ipynb"}))
+    assert r.status_code == 400 and "does not exist" in r.json()["message"]
+    bare = json.loads(REPORT)
+    bare["metadata"].pop("kernelspec")
+    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/bare.ipynb", Body=json.dumps(bare).encode())
+    r = create(alice, daily("nokernel", notebook={"source": f"s3://{BUCKET}/notebooks/bare.ipynb"}))
+    assert r.status_code == 400 and r.json()["message"].startswith("notebook.kernel")
+
+
+def test_duplicate_create_conflicts_and_concurrent_creates_have_one_winner(alice, jobs_dir):
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: create(client_like(alice), daily("race")).status_code, range(8)))
+    assert statuses == [201] + [409] * 7
+    assert create(alice, daily("race")).status_code == 409
+
+
+def client_like(session):
+    clone = requests.Session()
+    clone.headers.update(session.headers)
+    clone.base = session.base
+    return clone
+
+
+def test_concurrent_writers_never_leave_a_partial_file(alice, jobs_dir):
+    assert create(alice, daily("busy")).status_code == 201
+    path = jobs_dir / "alice" / "busy.json"
+    titles = {f"title {i}" for i in range(24)}
+    padding = "x" * 4900  # big enough that a non-atomic write would be seen half-done
+    seen, bad = set(), []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                seen.add(json.loads(path.read_text())["title"])
+            except ValueError as err:
+                bad.append(err)
+
+    watcher = threading.Thread(target=reader)
+    watcher.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(
+                lambda t: client_like(alice).put(alice.base + "/busy", json=daily("busy", title=t, description=padding)).status_code,
+                sorted(titles)))
+    finally:
+        stop.set()
+        watcher.join()
+    assert codes == [200] * len(titles)
+    assert bad == []
+    assert json.loads(path.read_text())["title"] in titles
+    assert seen and seen <= titles | {"Sales, every weekday"}
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_pause_resume_and_delete(alice, jobs_dir):
+    assert create(alice, daily("pausable")).status_code == 201
+    r = alice.post(alice.base + "/pausable/pause")
+    assert r.status_code == 200 and r.json()["spec"]["paused"] is True
+    assert json.loads((jobs_dir / "alice" / "pausable.json").read_text())["paused"] is True
+    assert alice.post(alice.base + "/pausable/resume").json()["spec"]["paused"] is False
+    assert alice.delete(alice.base + "/pausable").status_code == 204
+    assert not (jobs_dir / "alice" / "pausable.json").exists()
+    assert alice.get(alice.base + "/pausable").status_code == 404
+    assert alice.delete(alice.base + "/pausable").status_code == 404
+
+
+def test_listing_shows_recent_runs_from_manifests(alice, direct_s3):
+    assert create(alice, daily("history")).status_code == 201
+    for run_id, status, start in [("scheduled__a", "success", "2026-11-20T05:00:00.000Z"),
+                                  ("scheduled__b", "failed", "2026-11-21T05:00:00.000Z")]:
+        direct_s3.put_object(Bucket=BUCKET, Key=f"runs/alice/history/{run_id}/run.json",
+                             Body=json.dumps({"run_id": run_id, "status": status, "start": start}))
+    jobs = {j["spec"]["id"]: j for j in alice.get(alice.base).json()["jobs"]}
+    runs = jobs["history"]["runs"]
+    assert [(r["run_id"], r["status"]) for r in runs] == [("scheduled__b", "failed"), ("scheduled__a", "success")]
+    assert runs[0]["output_uri"] == f"s3://{BUCKET}/runs/alice/history/scheduled__b/output.ipynb"
+    assert jobs["history"]["dag_id"] == "smallfry__alice__history"
+
+
+def test_run_now_executes_with_papermill_and_shows_in_the_list(alice, direct_s3):
+    assert create(alice, daily("now")).status_code == 201
+    r = alice.post(alice.base + "/now/run")
+    assert r.status_code == 202, r.text
+    run = r.json()
+    key = run["run_uri"].split("/", 3)[3]
+    listed = alice.get(alice.base + "/now").json()["runs"]
+    assert [x["run_id"] for x in listed] == [run["run_id"]]
+    deadline = time.monotonic() + 120
+    manifest = read_json(direct_s3, BUCKET, key)
+    while manifest["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.5)  # the run happens in another process; its manifest is the signal
+        manifest = read_json(direct_s3, BUCKET, key)
+    assert manifest["status"] == "success", manifest
+    assert manifest["parameters"] == {"region": "EU", "days": 3}
+    out = read_json(direct_s3, BUCKET, run["output_uri"].split("/", 3)[3])
+    assert "REPORT region=EU doubled=6" in cell_text(out)
+    assert 'region = "EU"' in injected_source(out)
+    assert alice.get(alice.base + "/now").json()["runs"][0]["status"] == "success"
