@@ -692,8 +692,10 @@ export function toS3Error(error: unknown): S3Error {
   let code: string = err?.Code ?? err?.name ?? 'Error';
   let message: string = err?.message ?? String(error);
   if (status === undefined && !err?.$metadata) {
-    // No answer at all: the Jupyter server itself is unreachable.
-    code = 'NetworkError';
+    if (isNetworkFailure(err)) {
+      // No answer at all: the Jupyter server itself is unreachable.
+      code = 'NetworkError';
+    }
   } else if (code === 'NotFound' || (status === 404 && code === 'Unknown')) {
     // HEAD errors have no body, so the SDK only knows the status.
     code = 'NoSuchKey';
@@ -706,6 +708,20 @@ export function toS3Error(error: unknown): S3Error {
     message = status ? `${code} (HTTP ${status})` : code;
   }
   return new S3Error(code, message, status);
+}
+
+/**
+ * Whether an error means no HTTP answer came back at all.
+ */
+function isNetworkFailure(err: any): boolean {
+  const code = String(err?.code ?? '');
+  const name = String(err?.name ?? '');
+  const message = String(err?.message ?? '');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT'].includes(code) ||
+    ['TimeoutError', 'AbortError', 'NetworkError'].includes(name) ||
+    (name === 'TypeError' && /fetch|network/i.test(message))
+  );
 }
 
 /**

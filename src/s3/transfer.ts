@@ -14,8 +14,8 @@ import { joinPath, stripSlashes } from './paths';
  * Bytes per chunk written to the destination (as JupyterLab's uploader).
  */
 const CHUNK_BYTES = 1024 * 1024;
-/** The same, in base64 characters (a multiple of 4, so chunks decode alone). */
-const CHUNK_CHARS = (CHUNK_BYTES / 3) * 4;
+/** About the same, in base64 characters: a multiple of 4, so chunks decode alone. */
+const CHUNK_CHARS = 4 * Math.floor(CHUNK_BYTES / 3);
 
 /**
  * One file to copy: global source path and global destination path.

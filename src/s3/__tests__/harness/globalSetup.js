@@ -85,7 +85,6 @@ async function startServers() {
   const jupyterPort = await freePort();
   const token = crypto.randomBytes(24).toString('hex');
   const motoUrl = `http://127.0.0.1:${motoPort}`;
-  const baseUrl = `http://127.0.0.1:${jupyterPort}/`;
 
   const env = {
     ...process.env,
@@ -118,7 +117,39 @@ async function startServers() {
   globalThis.__SMALLFRY_WORKDIR__ = workDir;
   await waitFor(moto, `${motoUrl}/moto-api/`, {});
 
-  const configFile = path.join(workDir, 'jupyter_server_config.json');
+  // The server under test, and one whose S3 endpoint is down (nothing
+  // listens on that port), for the "S3 unreachable" path.
+  const deadPort = await freePort();
+  const deadPort2 = await freePort();
+  const [baseUrl, deadBaseUrl] = await Promise.all([
+    startJupyter('jupyter server', jupyterPort, motoUrl, token, workDir, env),
+    startJupyter(
+      'jupyter server (S3 down)',
+      deadPort2,
+      `http://127.0.0.1:${deadPort}`,
+      token,
+      workDir,
+      env
+    )
+  ]);
+
+  process.env.SMALLFRY_TEST_BASE_URL = baseUrl;
+  process.env.SMALLFRY_TEST_TOKEN = token;
+  process.env.SMALLFRY_TEST_MOTO_URL = motoUrl;
+  process.env.SMALLFRY_TEST_WORKDIR = workDir;
+  process.env.SMALLFRY_TEST_HOME = path.join(workDir, `home-${jupyterPort}`);
+  process.env.SMALLFRY_TEST_DEAD_BASE_URL = deadBaseUrl;
+}
+
+/**
+ * Start a Jupyter server with the Small Fry extension in front of `endpoint`.
+ *
+ * @returns its base URL, once it answers
+ */
+async function startJupyter(name, port, endpoint, token, workDir, env) {
+  const home = path.join(workDir, `home-${port}`);
+  fs.mkdirSync(home);
+  const configFile = path.join(workDir, `jupyter_server_config_${port}.json`);
   fs.writeFileSync(
     configFile,
     JSON.stringify({
@@ -126,37 +157,34 @@ async function startServers() {
         jpserver_extensions: { jupyterlab_smallfry: true }
       },
       SmallFry: {
-        endpoint_url: motoUrl,
+        endpoint_url: endpoint,
         region: 'us-east-1',
         roots: ['smallfry-test']
       }
     })
   );
   const jupyter = start(
-    'jupyter server',
+    name,
     [
       '-m',
       'jupyter',
       'server',
       '--no-browser',
       `--config=${configFile}`,
-      `--port=${jupyterPort}`,
+      `--port=${port}`,
       '--port-retries=0',
       `--IdentityProvider.token=${token}`,
       '--allow-root',
       '--ServerApp.ip=127.0.0.1',
-      `--ServerApp.root_dir=${workDir}`
+      `--ServerApp.root_dir=${home}`
     ],
-    { cwd: workDir, env },
-    path.join(workDir, 'jupyter.log')
+    { cwd: home, env },
+    path.join(workDir, `jupyter-${port}.log`)
   );
   globalThis.__SMALLFRY_PROCESSES__.push(jupyter);
+  const baseUrl = `http://127.0.0.1:${port}/`;
   const auth = { Authorization: `token ${token}` };
   await waitFor(jupyter, `${baseUrl}api/status`, auth);
   await waitFor(jupyter, `${baseUrl}smallfry/config`, auth);
-
-  process.env.SMALLFRY_TEST_BASE_URL = baseUrl;
-  process.env.SMALLFRY_TEST_TOKEN = token;
-  process.env.SMALLFRY_TEST_MOTO_URL = motoUrl;
-  process.env.SMALLFRY_TEST_WORKDIR = workDir;
+  return baseUrl;
 }

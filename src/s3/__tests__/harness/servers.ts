@@ -27,8 +27,9 @@ export const ROOT = 'smallfry-test';
 /**
  * Connection settings for the Jupyter server under test (token auth).
  */
-export function serverSettings(): ServerConnection.ISettings {
-  const baseUrl = process.env.SMALLFRY_TEST_BASE_URL;
+export function serverSettings(
+  baseUrl = process.env.SMALLFRY_TEST_BASE_URL
+): ServerConnection.ISettings {
   const token = process.env.SMALLFRY_TEST_TOKEN;
   if (!baseUrl || !token) {
     throw new Error('The jest global setup did not start the servers.');
@@ -94,9 +95,14 @@ export class RecordingFeedback implements IS3DriveFeedback {
  * point the S3 client at the gateway it names.
  */
 export async function makeDrive(
-  overrides: { pageSize?: number; copyConcurrency?: number } = {}
+  overrides: {
+    pageSize?: number;
+    copyConcurrency?: number;
+    baseUrl?: string;
+    roots?: IServerConfig['roots'];
+  } = {}
 ): Promise<{ drive: S3Drive; config: IServerConfig; feedback: RecordingFeedback }> {
-  const settings = serverSettings();
+  const settings = serverSettings(overrides.baseUrl);
   const config = await getConfig(settings);
   const feedback = new RecordingFeedback();
   const client = new S3Gateway({
@@ -107,7 +113,7 @@ export async function makeDrive(
   });
   const drive = new S3Drive({
     client,
-    roots: config.roots,
+    roots: overrides.roots ?? config.roots,
     listAllBuckets: config.list_all_buckets,
     pageSize: overrides.pageSize ?? config.page_size,
     feedback

@@ -1,0 +1,79 @@
+/**
+ * @jest-environment node
+ */
+/**
+ * What the user is told when S3 says no, through the real gateway.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+import { directS3, ensureBucket, makeDrive } from './harness/servers';
+
+describe('S3Drive errors', () => {
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    s3 = directS3();
+    await ensureBucket(s3);
+  });
+
+  afterAll(() => {
+    s3.destroy();
+  });
+
+  it('says when the S3 endpoint cannot be reached, and still rejects', async () => {
+    const { drive, feedback } = await makeDrive({
+      baseUrl: process.env.SMALLFRY_TEST_DEAD_BASE_URL
+    });
+    const failure = drive.get('smallfry-test');
+    await expect(failure).rejects.toMatchObject({
+      response: { status: 502 },
+      message: expect.stringContaining('S3 could not be reached')
+    });
+    expect(feedback.errors).toHaveLength(1);
+    expect(feedback.errors[0]).toContain('Check the S3 endpoint');
+    drive.dispose();
+  });
+
+  it('says which bucket does not exist', async () => {
+    const { drive, feedback } = await makeDrive({
+      roots: [{ bucket: 'smallfry-no-such-bucket', prefix: '', name: 'Gone' }]
+    });
+    await expect(drive.get('Gone')).rejects.toMatchObject({
+      response: { status: 404 },
+      message: expect.stringContaining('"smallfry-no-such-bucket" does not exist')
+    });
+    expect(feedback.errors).toEqual([
+      expect.stringContaining('Check the Small Fry roots configuration')
+    ]);
+    drive.dispose();
+  });
+
+  it('refuses a bad token at the gateway with a readable message', async () => {
+    const { drive: good } = await makeDrive();
+    const settings = { ...good.serverSettings, token: 'not-the-token' };
+    const { S3Gateway } = await import('../client');
+    const { S3Drive } = await import('../drive');
+    const { RecordingFeedback } = await import('./harness/servers');
+    const feedback = new RecordingFeedback();
+    const drive = new S3Drive({
+      client: new S3Gateway({ serverSettings: settings, gatewayPath: 'smallfry/aws/s3', region: 'us-east-1' }),
+      roots: ['smallfry-test'],
+      feedback
+    });
+    await expect(drive.get('smallfry-test')).rejects.toMatchObject({
+      response: { status: 403 }
+    });
+    expect(feedback.errors[0]).toContain('Reload the page to log in again');
+    drive.dispose();
+    good.dispose();
+  });
+
+  it('does not notify for a plain missing file (JupyterLab handles 404s)', async () => {
+    const { drive, feedback } = await makeDrive();
+    await expect(
+      drive.get('smallfry-test/definitely-missing.txt', { type: 'file', content: true })
+    ).rejects.toMatchObject({ response: { status: 404 } });
+    expect(feedback.errors).toEqual([]);
+    drive.dispose();
+  });
+});
