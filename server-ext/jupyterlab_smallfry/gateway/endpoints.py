@@ -13,11 +13,12 @@ SERVICES = ("s3", "sts")
 
 @dataclass(frozen=True)
 class Upstream:
-    """Where one request goes: the full URL (raw path and query kept) and its signing host."""
+    """Where one request goes: the full URL (raw path and query kept) and its signing region."""
 
     url: str
     region: str
     service: str
+    bucket: str = ""
 
 
 class EndpointError(ValueError):
@@ -34,7 +35,9 @@ class Endpoints:
     def __init__(self, s3_url: str, sts_url: str, region: str, addressing_style: str):
         self.region = region
         self.s3_custom = bool(s3_url or _env_endpoint("S3"))
-        self.s3_base = _base(s3_url or _env_endpoint("S3") or f"https://s3.{region}.amazonaws.com")
+        self.s3_base = _base(s3_url or _env_endpoint("S3") or _aws_s3(region))
+        #: Buckets found in another AWS region than ``region`` (learned from S3's answers).
+        self.bucket_regions: dict[str, str] = {}
         sts_default = f"https://sts.{region}.amazonaws.com"
         self.sts_base = _base(sts_url or _env_endpoint("STS") or sts_default)
         self.addressing_style = addressing_style
@@ -48,12 +51,28 @@ class Endpoints:
         query = f"?{raw_query}" if raw_query else ""
         if service == "sts":
             return Upstream(self.sts_base.geturl() + raw_path + query, self.region, "sts")
-        base = self.s3_base
         bucket, _, rest = raw_path[1:].partition("/")
+        region = self.bucket_regions.get(bucket, self.region)
+        base = self.s3_base if region == self.region else _base(_aws_s3(region))
         if bucket and self._virtual(bucket):
             host = f"{bucket}.{base.netloc}"
-            return Upstream(f"{base.scheme}://{host}/{rest}{query}", self.region, "s3")
-        return Upstream(base.geturl().rstrip("/") + raw_path + query, self.region, "s3")
+            return Upstream(f"{base.scheme}://{host}/{rest}{query}", region, "s3", bucket)
+        return Upstream(base.geturl().rstrip("/") + raw_path + query, region, "s3", bucket)
+
+    def learn_region(self, upstream: Upstream, status: int, headers) -> bool:
+        """Note a bucket's real region from an AWS redirect; True if the request went astray."""
+        region = headers.get("x-amz-bucket-region", "")
+        if (
+            upstream.service != "s3"
+            or self.s3_custom
+            or not upstream.bucket
+            or status not in (301, 307, 400)
+            or not _REGION.match(region)
+            or region == upstream.region
+        ):
+            return False
+        self.bucket_regions[upstream.bucket] = region
+        return True
 
     def _virtual(self, bucket: str) -> bool:
         if self.addressing_style == "path":
@@ -63,6 +82,13 @@ class Endpoints:
         if not _DNS_BUCKET.match(bucket):
             return False
         return self.addressing_style == "virtual" or not self.s3_custom
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+def _aws_s3(region: str) -> str:
+    return f"https://s3.{region}.amazonaws.com"
 
 
 def _env_endpoint(service: str) -> str:

@@ -118,16 +118,25 @@ class GatewayHandler(APIHandler):
 
     async def _forward_once(self) -> None:
         try:
-            upstream = self.smallfry.endpoints.resolve(
-                self._service, self._raw_path, self.request.query
-            )
-        except EndpointError as err:
-            return self._gateway_error(404, str(err))
-        try:
             creds = await self.smallfry.broker.get()
         except CredentialError as err:
             return self._gateway_error(403, str(err), code=err.code)
+        # A bucket in another AWS region answers with its region: learn it and, when the
+        # request has no streamed body to replay, send it again there at once.
+        replayable = self._pipe is None
+        for attempt in (1, 2):
+            try:
+                upstream = self.smallfry.endpoints.resolve(
+                    self._service, self._raw_path, self.request.query
+                )
+            except EndpointError as err:
+                return self._gateway_error(404, str(err))
+            retry = await self._send(upstream, creds, last_try=attempt == 2 or not replayable)
+            if not retry:
+                return
 
+    async def _send(self, upstream, creds, last_try: bool) -> bool:
+        """Send once and relay the answer; True if it should be retried in another region."""
         headers = self._upstream_headers(upstream.url)
         body = bytes(self._signed_body) if self._signed_body is not None else None
         signed = sign(
@@ -143,6 +152,9 @@ class GatewayHandler(APIHandler):
                 allow_redirects=False,
                 auto_decompress=False,
             ) as response:
+                moved = self.smallfry.endpoints.learn_region(upstream, response.status, response.headers)
+                if moved and not last_try:
+                    return True
                 await self._relay(response)
         except tornado.iostream.StreamClosedError:
             log.info("Small Fry gateway: the client went away during a %s response", self._service)
@@ -150,13 +162,14 @@ class GatewayHandler(APIHandler):
             if self._headers_written:
                 log.warning("Small Fry gateway: %s stream from %s broke off", self._service, _host(upstream.url))
                 self.request.connection.close()
-                return
-            return self._gateway_error(
+                return False
+            self._gateway_error(
                 502,
                 f"The {self._service.upper()} endpoint {_host(upstream.url)} is unreachable "
                 f"({type(err).__name__}). Check SmallFry.endpoint_url and the network.",
                 code="EndpointUnreachable",
             )
+        return False
 
     def _upstream_headers(self, url: str) -> dict[str, str]:
         headers = forwardable_headers(self.request.headers.get_all())
