@@ -49,6 +49,8 @@ def _load_jupyter_server_extension(server_app):
         server_app.web_app.settings["smallfry_embedded"] = embedded
     services = Services(config, broker)
     server_app.web_app.settings["smallfry"] = services
+    if config.credentials_mode != "ambient":
+        _install_kernel_profile(server_app, services)
     setup_handlers(server_app.web_app)
     server_app.log.info(
         "Small Fry %s: S3 endpoint %s, region %s%s",
@@ -57,6 +59,28 @@ def _load_jupyter_server_extension(server_app):
         services.region,
         " (embedded demo)" if config.embedded else "",
     )
+
+
+def _install_kernel_profile(server_app, services) -> None:
+    """Kernels and terminals get a managed AWS profile that asks this server for keys."""
+    from .credentials.kernels import KernelProfile
+
+    profile = KernelProfile(server_app.runtime_dir)
+    hub = bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
+    token = None if hub else getattr(server_app.identity_provider, "token", None)
+    url = os.environ.get("JUPYTERHUB_SERVICE_URL") or (
+        f"{'https' if server_app.certfile else 'http'}://127.0.0.1:{server_app.port}"
+        f"{server_app.base_url}"
+    )
+    endpoints = services.endpoints
+    s3_endpoint = endpoints.s3_base.geturl() if endpoints.s3_custom else ""
+    profile.install(url, token, services.region, s3_endpoint)
+    services.credentials.profile = profile
+    if services.credentials.static_env_keys:
+        server_app.log.warning(
+            "Small Fry: AWS_ACCESS_KEY_ID is set in the server environment; kernels will use "
+            "those static keys instead of the per-user credentials of the managed profile."
+        )
 
 
 # jupyter_server < 2 looks for this name

@@ -8,6 +8,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from .credentials.handlers import credential_routes
 from .gateway.handler import GatewayHandler
 from .jobs.handlers import job_routes
 
@@ -28,5 +29,6 @@ def setup_handlers(web_app) -> None:
             (url_path_join(base, "smallfry/config"), ConfigHandler),
             (url_path_join(base, "smallfry/aws/([a-z0-9-]+)(?:/.*)?"), GatewayHandler),
             *job_routes(base),
+            *credential_routes(base),
         ],
     )

@@ -10,7 +10,7 @@ import botocore.session
 
 from .config import SmallFry
 from .credentials import CredentialBroker
-from .credentials.broker import ambient_fetcher
+from .credentials.service import CredentialService
 from .gateway.endpoints import Endpoints
 
 
@@ -23,7 +23,10 @@ class Services:
         self.endpoints = Endpoints(
             config.endpoint_url, config.sts_endpoint_url, self.region, config.addressing_style
         )
-        self.broker = broker or CredentialBroker(ambient_fetcher())
+        # ``broker`` given: fixed keys (the embedded demo), shown as the 'ambient' mode.
+        ambient = broker._fetch if broker is not None else None
+        self.credentials = CredentialService.build(config, self.region, ambient=ambient)
+        self.broker: CredentialBroker = self.credentials.broker
         self._http: aiohttp.ClientSession | None = None
 
     @property

@@ -1,5 +1,5 @@
 """Where AWS credentials come from: the one ``CredentialBroker`` of a Jupyter server."""
 
-from .broker import AwsCredentials, CredentialBroker, CredentialError
+from .broker import AwsCredentials, CredentialBroker, CredentialError, Identity
 
-__all__ = ["AwsCredentials", "CredentialBroker", "CredentialError"]
+__all__ = ["AwsCredentials", "CredentialBroker", "CredentialError", "Identity"]

@@ -1,0 +1,138 @@
+"""Builds the credential source for ``SmallFry.credentials_mode`` and reports its status.
+
+The status is what the widget shows: mode, state, identity, expiry, role choice, warnings and
+the last error with its fix. It never holds a key or a token, whoever asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from urllib.parse import quote
+
+from .broker import REFRESH_MARGIN, CredentialBroker, CredentialError, Fetcher
+from .hub import HubClient, HubEnv
+from .kernels import KernelProfile
+from .modes import AmbientSource, BrokerClientSource, Source, WebIdentitySource
+from .sts import Sts
+
+#: Widget states, in the order the widget documents them.
+STATES = ("ok", "refreshing", "expiring", "expired", "needs-login", "error", "not-configured")
+
+
+class CredentialService:
+    """The source, its caching broker, the kernel profile and the server's owner."""
+
+    def __init__(self, source: Source, broker: CredentialBroker, owner: str = "", environ=os.environ):
+        self.source = source
+        self.broker = broker
+        self.owner = owner  # JUPYTERHUB_USER; empty outside JupyterHub (single user)
+        self.profile: KernelProfile | None = None
+        self.login_url = ""
+        hub_base = environ.get("JUPYTERHUB_BASE_URL", "")
+        if hub_base and owner:
+            prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
+            self.login_url = f"{hub_base.rstrip('/')}/hub/login?next={quote(prefix, safe='')}"
+        self.static_env_keys = bool(environ.get("AWS_ACCESS_KEY_ID"))
+
+    @classmethod
+    def build(cls, config, region: str, environ=os.environ, ambient: Fetcher | None = None):
+        """The service for ``config.credentials_mode`` (``ambient`` uses ``ambient`` fetch)."""
+        hub_env = HubEnv.from_environ(environ)
+        verify = (config.ca_bundle or True) if config.verify_tls else False
+        mode = config.credentials_mode
+        if mode == "web-identity":
+            sts = Sts(config.sts_endpoint_url, region, verify)
+            source: Source = WebIdentitySource(
+                HubClient(hub_env), sts, config.role_arn, dict(config.role_map), config.session_duration
+            )
+        elif mode == "broker":
+            source = BrokerClientSource(config.broker_url, hub_env.api_token)
+        else:
+            from .broker import ambient_fetcher
+
+            source = AmbientSource(
+                ambient or ambient_fetcher(), config.sts_endpoint_url, region, verify
+            )
+        return cls(source, CredentialBroker(source.fetch), hub_env.user, environ)
+
+    def is_owner(self, username: str | None) -> bool:
+        """Only the server's owner may see anything credential-shaped."""
+        if not username:
+            return False
+        return not self.owner or username == self.owner
+
+    async def choose_role(self, arn: str) -> None:
+        if not self.source.roles:
+            try:
+                await self.broker.get()  # learn the allowed roles first
+            except CredentialError:
+                pass
+        self.source.choose_role(arn)
+        self.broker.forget()
+
+    def warnings(self) -> list[dict]:
+        found = []
+        if self.static_env_keys and self.source.mode != "ambient":
+            found.append(
+                {
+                    "code": "static-env-keys",
+                    "message": "AWS_ACCESS_KEY_ID is set in the server's environment. Kernels "
+                    "and terminals use those static keys instead of your per-user credentials, "
+                    "and they never refresh. Ask your admin to remove them from the spawner's "
+                    "environment.",
+                }
+            )
+        if self.profile is not None and self.profile.chosen_by_user:
+            found.append(
+                {
+                    "code": "user-profile",
+                    "message": f"{self.profile.chosen_by_user} is set, so kernels and terminals "
+                    "use your own AWS configuration. Use the profile 'smallfry' to get these "
+                    "credentials there.",
+                }
+            )
+        return found
+
+    def status(self) -> dict:
+        broker = self.broker
+        creds = broker.current
+        now = dt.datetime.now(dt.timezone.utc)
+        valid = creds is not None and (creds.expiry is None or creds.expiry > now)
+        error = broker.last_error
+        if valid and error is None:
+            state = "ok"
+        elif valid:
+            state = "expiring"  # keys still work, but the last refresh failed
+        elif broker.refreshing:
+            state = "refreshing"
+        elif error is not None:
+            state = error.state if (creds is None or error.state != "error") else "expired"
+        elif creds is not None:
+            state = "expired"
+        else:
+            state = "refreshing"
+        identity = creds.identity.to_json() if creds is not None and creds.identity else None
+        expiry = creds.expiry if creds is not None else None
+        return {
+            "mode": self.source.mode,
+            "state": state,
+            "identity": identity,
+            "expiration": _iso(expiry),
+            "expires_in": int((expiry - now).total_seconds()) if expiry else None,
+            "refresh_margin": int(REFRESH_MARGIN.total_seconds()),
+            "last_refresh": _iso(broker.last_refresh),
+            "role": self.source.role or (identity or {}).get("role", ""),
+            "roles": list(self.source.roles),
+            "token": dict(self.source.token),
+            "warnings": self.warnings(),
+            "error": error.to_json() if error is not None else None,
+            "login_url": self.login_url,
+            "profile": self.profile.to_json() if self.profile is not None else None,
+        }
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
