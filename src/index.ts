@@ -18,6 +18,7 @@ import {
 } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { Poll } from '@lumino/polling';
 
 import { getConfig } from './api';
 import { ListingBanner } from './s3/banner';
@@ -33,6 +34,11 @@ import { CommandIDs } from './tokens';
  * `schema/s3-browser.json`. Every refresh is a billed LIST request.
  */
 const DEFAULT_REFRESH_SECONDS = 300;
+
+/**
+ * Longest interval JupyterLab's file browser poll allows.
+ */
+const MAX_REFRESH_SECONDS = 300;
 
 /**
  * The S3 browser: an S3 contents drive shown in JupyterLab's own file browser
@@ -106,9 +112,12 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
 
     const browser = factory.createFileBrowser('smallfry-s3-browser', {
       driveName: drive.name,
-      // 0 means "only when asked": JupyterLab's poll takes a huge interval.
+      // JupyterLab's browser poll accepts at most 5 minutes, or "never"
+      // (refresh only when the user asks or something changes here).
       refreshInterval:
-        refreshSeconds > 0 ? refreshSeconds * 1000 : 365 * 24 * 3600 * 1000
+        refreshSeconds > 0
+          ? Math.min(refreshSeconds, MAX_REFRESH_SECONDS) * 1000
+          : Poll.NEVER
     });
     browser.addClass('jp-smallfry-S3Browser');
     browser.title.icon = s3Icon;
