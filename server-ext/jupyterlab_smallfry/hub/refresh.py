@@ -1,0 +1,77 @@
+"""A ``refresh_user_hook`` for OAuthenticator that renews tokens *before the id_token expires*.
+
+OAuthenticator's own ``refresh_user`` redeems the refresh token only when the IdP rejects the
+access token; it never looks at the id_token's ``exp`` (oauthenticator#790), and with
+``userdata_from_id_token`` an expired id_token even fails the refresh (oauthenticator#793).
+An id_token usually lives shorter than the access token, so without this hook the Hub hands
+out expired id_tokens and STS answers ``ExpiredTokenException``.
+
+Use it in ``jupyterhub_config.py``::
+
+    from jupyterlab_smallfry.hub.refresh import make_refresh_user_hook
+    c.GenericOAuthenticator.refresh_user_hook = make_refresh_user_hook(margin=600)
+    c.Authenticator.auth_refresh_age = 60   # how often the Hub may call it per user
+
+Only the Hub ever redeems the refresh token; user servers just read the renewed id_token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+
+def id_token_expiry(auth_state: dict | None) -> float | None:
+    """The ``exp`` of the stored id_token (unverified: it is our own stored token)."""
+    token = (auth_state or {}).get("id_token")
+    if not token:
+        return None
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        exp = json.loads(base64.urlsafe_b64decode(payload)).get("exp")
+    except (IndexError, ValueError, AttributeError):
+        return None
+    return float(exp) if isinstance(exp, (int, float)) else None
+
+
+def make_refresh_user_hook(margin: float = 600):
+    """A hook that redeems the refresh token when the id_token expires within ``margin`` s.
+
+    Returns ``None`` (OAuthenticator's default refresh) while the id_token is fresh, the new
+    auth model after a successful renewal, and ``False`` (log in again) when the IdP refuses.
+    """
+
+    async def refresh_user_hook(authenticator, user, auth_state):
+        expiry = id_token_expiry(auth_state)
+        if expiry is None or expiry - time.time() > margin:
+            return None
+        refresh_token = (auth_state or {}).get("refresh_token")
+        if not refresh_token:
+            authenticator.log.info(
+                "Small Fry: id_token of %s expires soon and there is no refresh token", user.name
+            )
+            return None if expiry > time.time() else False
+        params = authenticator.build_refresh_token_request_params(refresh_token)
+        try:
+            token_info = await authenticator.get_token_info(None, params)
+        except Exception as err:  # the IdP said no (revoked, session ended): log in again
+            authenticator.log.info(
+                "Small Fry: renewing the id_token of %s failed (%s); login required",
+                user.name,
+                type(err).__name__,
+            )
+            return False
+        if not token_info.get("refresh_token"):
+            token_info["refresh_token"] = refresh_token
+        # The same path OAuthenticator's refresh_user takes after a refresh grant (17.x).
+        auth_model = await authenticator._token_to_auth_model(token_info)
+        authenticator.log.info("Small Fry: renewed the id_token of %s before it expired", user.name)
+        return auth_model
+
+    return refresh_user_hook
+
+
+#: The hook with a 10-minute margin.
+refresh_user_hook = make_refresh_user_hook()
