@@ -43,5 +43,9 @@ module.exports = {
   globalSetup: '<rootDir>/src/s3/__tests__/harness/globalSetup.js',
   globalTeardown: '<rootDir>/src/s3/__tests__/harness/globalTeardown.js',
   testTimeout: 120000,
-  collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts', '!src/**/__tests__/**']
+  collectCoverageFrom: [
+    'src/**/*.{ts,tsx}',
+    '!src/**/*.d.ts',
+    '!src/**/__tests__/**'
+  ]
 };

@@ -91,7 +91,10 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
           refreshSeconds = user;
         }
       } catch (error) {
-        console.warn('Small Fry: could not load the S3 browser settings.', error);
+        console.warn(
+          'Small Fry: could not load the S3 browser settings.',
+          error
+        );
       }
     }
 

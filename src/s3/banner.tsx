@@ -171,7 +171,10 @@ export namespace ListingBanner {
    * Put the banner right above the file browser's listing (below the
    * breadcrumbs and the name filter), where the truncated list is.
    */
-  export function insertInto(browser: FileBrowser, banner: ListingBanner): void {
+  export function insertInto(
+    browser: FileBrowser,
+    banner: ListingBanner
+  ): void {
     for (const child of browser.widgets) {
       if (child instanceof Panel) {
         const index = child.widgets.findIndex(w => w.hasClass('jp-DirListing'));

@@ -189,7 +189,10 @@ export class S3Gateway {
    * @param bucket - the bucket
    * @param prefix - the prefix ("" for the whole bucket)
    */
-  async *listAll(bucket: string, prefix: string): AsyncGenerator<IObjectSummary[]> {
+  async *listAll(
+    bucket: string,
+    prefix: string
+  ): AsyncGenerator<IObjectSummary[]> {
     const { sdk, client } = await this._client();
     let token: string | undefined = undefined;
     do {
@@ -283,7 +286,11 @@ export class S3Gateway {
     bucket: string,
     key: string,
     body: Uint8Array,
-    options: { contentType?: string; ifMatch?: string; ifNoneMatch?: string } = {}
+    options: {
+      contentType?: string;
+      ifMatch?: string;
+      ifNoneMatch?: string;
+    } = {}
   ): Promise<string> {
     const { sdk, client } = await this._client();
     const out = await this._send(
@@ -622,7 +629,9 @@ export class S3Gateway {
         if (response && response.statusCode >= 400) {
           const marker = headerValue(response.headers, 'x-smallfry-error');
           const contentType = headerValue(response.headers, 'content-type');
-          let message: string | null = marker ? decodeURIComponentSafe(marker) : null;
+          let message: string | null = marker
+            ? decodeURIComponentSafe(marker)
+            : null;
           if (message === null && contentType.includes('json')) {
             // Gateway errors are JSON {"message"}; S3's own are XML. Read the
             // body once and hand it back to the SDK if it is not ours.
@@ -657,8 +666,7 @@ export class S3Gateway {
     return { sdk, client };
   }
 
-  private _clientPromise: Promise<{ sdk: SDK; client: S3Client }> | null =
-    null;
+  private _clientPromise: Promise<{ sdk: SDK; client: S3Client }> | null = null;
 }
 
 /**
@@ -699,7 +707,10 @@ export function toS3Error(error: unknown): S3Error {
   } else if (code === 'NotFound' || (status === 404 && code === 'Unknown')) {
     // HEAD errors have no body, so the SDK only knows the status.
     code = 'NoSuchKey';
-  } else if (status === 412 && (code === 'Unknown' || code === 'PreconditionFailed')) {
+  } else if (
+    status === 412 &&
+    (code === 'Unknown' || code === 'PreconditionFailed')
+  ) {
     code = 'PreconditionFailed';
   } else if (status === 403 && code === 'Forbidden') {
     code = 'AccessDenied';
@@ -718,7 +729,9 @@ function isNetworkFailure(err: any): boolean {
   const name = String(err?.name ?? '');
   const message = String(err?.message ?? '');
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT'].includes(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT'].includes(
+      code
+    ) ||
     ['TimeoutError', 'AbortError', 'NetworkError'].includes(name) ||
     (name === 'TypeError' && /fetch|network/i.test(message))
   );

@@ -6,7 +6,11 @@ import { Clipboard, Notification } from '@jupyterlab/apputils';
 import type { FileBrowser } from '@jupyterlab/filebrowser';
 import type { Contents } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { copyIcon, downloadIcon, fileUploadIcon } from '@jupyterlab/ui-components';
+import {
+  copyIcon,
+  downloadIcon,
+  fileUploadIcon
+} from '@jupyterlab/ui-components';
 
 import { CommandIDs } from '../tokens';
 import type { S3Drive } from './drive';
@@ -88,8 +92,13 @@ export function addS3Commands(
         return tree;
       });
       await runTransfer(contents, plan, trans, {
-        title: trans.__('Copying %1 files from S3 to "%2"…', plan.items.length, targetDir || '/'),
-        done: n => trans.__('Copied %1 files from S3 to "%2".', n, targetDir || '/')
+        title: trans.__(
+          'Copying %1 files from S3 to "%2"…',
+          plan.items.length,
+          targetDir || '/'
+        ),
+        done: n =>
+          trans.__('Copied %1 files from S3 to "%2".', n, targetDir || '/')
       });
     }
   });
@@ -101,7 +110,8 @@ export function addS3Commands(
     ),
     icon: fileUploadIcon,
     describedBy: { args: { type: 'object', properties: {} } },
-    isEnabled: () => localBrowser !== null && toLocal(browser.model.path) !== '',
+    isEnabled: () =>
+      localBrowser !== null && toLocal(browser.model.path) !== '',
     execute: async () => {
       if (!localBrowser) {
         return;
@@ -109,7 +119,9 @@ export function addS3Commands(
       const targetDir = browser.model.path;
       if (toLocal(targetDir) === '') {
         Notification.warning(
-          trans.__('Open a bucket or folder in the S3 browser first: files are copied there.'),
+          trans.__(
+            'Open a bucket or folder in the S3 browser first: files are copied there.'
+          ),
           { autoClose: 5000 }
         );
         return;
@@ -119,8 +131,17 @@ export function addS3Commands(
         walkContents(contents, item.path)
       );
       await runTransfer(contents, plan, trans, {
-        title: trans.__('Copying %1 files to "%2"…', plan.items.length, drive.s3Uri(toLocal(targetDir), true)),
-        done: n => trans.__('Copied %1 files to "%2".', n, drive.s3Uri(toLocal(targetDir), true))
+        title: trans.__(
+          'Copying %1 files to "%2"…',
+          plan.items.length,
+          drive.s3Uri(toLocal(targetDir), true)
+        ),
+        done: n =>
+          trans.__(
+            'Copied %1 files to "%2".',
+            n,
+            drive.s3Uri(toLocal(targetDir), true)
+          )
       });
     }
   });
@@ -137,7 +158,9 @@ interface IPlan {
 async function planTransfer(
   selection: Contents.IModel[],
   targetDir: string,
-  walk: (item: Contents.IModel) => Promise<{ files: string[]; folders: string[] }>
+  walk: (
+    item: Contents.IModel
+  ) => Promise<{ files: string[]; folders: string[] }>
 ): Promise<IPlan> {
   const plan: IPlan = { items: [], directories: [] };
   for (const item of selection) {
@@ -168,13 +191,18 @@ async function runTransfer(
   messages: { title: string; done: (copied: number) => string }
 ): Promise<ITransferReport> {
   const progress =
-    plan.items.length > 1 ? new NotificationFeedback().progress(messages.title) : null;
+    plan.items.length > 1
+      ? new NotificationFeedback().progress(messages.title)
+      : null;
   const report = await transferFiles(
     contents,
     plan.items,
     plan.directories,
     (done, total) =>
-      progress?.update(trans.__('Copied %1 of %2 files', done, total), done / total)
+      progress?.update(
+        trans.__('Copied %1 of %2 files', done, total),
+        done / total
+      )
   );
   const lines: string[] = [];
   if (report.skipped.length > 0) {

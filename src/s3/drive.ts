@@ -203,19 +203,27 @@ export class S3Drive implements Contents.IDrive {
    * @returns paths relative to the folder; folders include those implied by
    *   keys as well as marker objects
    */
-  async walk(localPath: string): Promise<{ files: string[]; folders: string[] }> {
+  async walk(
+    localPath: string
+  ): Promise<{ files: string[]; folders: string[] }> {
     const path = stripSlashes(localPath);
     try {
       const loc = this._roots.resolve(path);
       if (!loc) {
-        throw new S3Error('InvalidRequest', this._trans.__('Choose a bucket or folder.'), 400);
+        throw new S3Error(
+          'InvalidRequest',
+          this._trans.__('Choose a bucket or folder.'),
+          400
+        );
       }
       const files: string[] = [];
       const folders = new Set<string>();
       for (const key of await this._allKeys(loc.bucket, loc.dirPrefix)) {
         const rel = key.slice(loc.dirPrefix.length);
         const segments = rel.split('/');
-        if (segments.slice(0, -1).some(s => s === '' || s === '.' || s === '..')) {
+        if (
+          segments.slice(0, -1).some(s => s === '' || s === '.' || s === '..')
+        ) {
           continue;
         }
         for (let i = 1; i < segments.length; i++) {
@@ -284,7 +292,11 @@ export class S3Drive implements Contents.IDrive {
     const loc = this._roots.resolve(localPath);
     if (!loc || loc.rest === '') {
       throw this._fail(
-        new S3Error('InvalidRequest', this._trans.__('Only files can be downloaded.'), 400),
+        new S3Error(
+          'InvalidRequest',
+          this._trans.__('Only files can be downloaded.'),
+          400
+        ),
         this._trans.__('download'),
         localPath
       );
@@ -305,7 +317,9 @@ export class S3Drive implements Contents.IDrive {
       if (!loc) {
         throw new S3Error(
           'InvalidRequest',
-          this._trans.__('Open a bucket or folder first: nothing can be created at the top of the S3 browser.'),
+          this._trans.__(
+            'Open a bucket or folder first: nothing can be created at the top of the S3 browser.'
+          ),
           400
         );
       }
@@ -314,9 +328,14 @@ export class S3Drive implements Contents.IDrive {
         const name = await this._uniqueName(loc, 'Untitled Folder', '', ' ');
         const path = joinPath(dir, name);
         const target = this._roots.resolve(path)!;
-        await this.client.put(target.bucket, target.dirPrefix, new Uint8Array(0), {
-          contentType: 'application/x-directory'
-        });
+        await this.client.put(
+          target.bucket,
+          target.dirPrefix,
+          new Uint8Array(0),
+          {
+            contentType: 'application/x-directory'
+          }
+        );
         model = directoryModel({ path, name }, null);
       } else {
         let ext = options.ext ?? (type === 'notebook' ? '.ipynb' : '.txt');
@@ -332,7 +351,10 @@ export class S3Drive implements Contents.IDrive {
             ? encodeUtf8(serializeNotebook(EMPTY_NOTEBOOK))
             : new Uint8Array(0);
         const etag = await this.client.put(target.bucket, target.key, body, {
-          contentType: guessMimetype(name, type === 'notebook' ? 'json' : 'text')
+          contentType: guessMimetype(
+            name,
+            type === 'notebook' ? 'json' : 'text'
+          )
         });
         this._etags.set(path, etag);
         const info = await this.client.head(target.bucket, target.key);
@@ -355,7 +377,10 @@ export class S3Drive implements Contents.IDrive {
       if (!loc || loc.rest === '') {
         throw new S3Error(
           'InvalidRequest',
-          this._trans.__('"%1" is an S3 location from the configuration; it cannot be deleted here.', path),
+          this._trans.__(
+            '"%1" is an S3 location from the configuration; it cannot be deleted here.',
+            path
+          ),
           400
         );
       }
@@ -364,7 +389,11 @@ export class S3Drive implements Contents.IDrive {
       } else {
         const keys = await this._allKeys(loc.bucket, loc.dirPrefix);
         if (keys.length === 0) {
-          throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', path), 404);
+          throw new S3Error(
+            'NoSuchKey',
+            this._trans.__('"%1" does not exist.', path),
+            404
+          );
         }
         const progress = this._startProgress(
           keys.length,
@@ -375,13 +404,25 @@ export class S3Drive implements Contents.IDrive {
           keys,
           (done, total) =>
             progress?.update(
-              this._trans.__('Deleted %1 of %2 objects under "%3"', done, total, path),
+              this._trans.__(
+                'Deleted %1 of %2 objects under "%3"',
+                done,
+                total,
+                path
+              ),
               done / total
             )
         );
         if (report.failed.length > 0) {
-          progress?.done(this._trans.__('Some objects could not be deleted.'), false);
-          this._fileChanged.emit({ type: 'delete', oldValue: { path }, newValue: null });
+          progress?.done(
+            this._trans.__('Some objects could not be deleted.'),
+            false
+          );
+          this._fileChanged.emit({
+            type: 'delete',
+            oldValue: { path },
+            newValue: null
+          });
           throw new BatchError(
             this._trans.__(
               'Deleted %1 of %2 objects under "%3"; %4 could not be deleted:\n%5',
@@ -394,10 +435,17 @@ export class S3Drive implements Contents.IDrive {
             report.failed[0].error
           );
         }
-        progress?.done(this._trans.__('Deleted %1 objects under "%2".', keys.length, path), true);
+        progress?.done(
+          this._trans.__('Deleted %1 objects under "%2".', keys.length, path),
+          true
+        );
       }
       this._etags.delete(path);
-      this._fileChanged.emit({ type: 'delete', oldValue: { path }, newValue: null });
+      this._fileChanged.emit({
+        type: 'delete',
+        oldValue: { path },
+        newValue: null
+      });
     } catch (error) {
       throw this._fail(error, this._trans.__('delete'), path);
     }
@@ -422,7 +470,9 @@ export class S3Drive implements Contents.IDrive {
       if (!src || !dst || src.rest === '' || dst.rest === '') {
         throw new S3Error(
           'InvalidRequest',
-          this._trans.__('S3 locations from the configuration cannot be renamed.'),
+          this._trans.__(
+            'S3 locations from the configuration cannot be renamed.'
+          ),
           400
         );
       }
@@ -442,7 +492,10 @@ export class S3Drive implements Contents.IDrive {
         model = fileModel({ path: newPath, name: basename(newPath) }, info);
       } else {
         await this._copyFolder(src, dst, oldPath, newPath, true);
-        model = directoryModel({ path: newPath, name: basename(newPath) }, null);
+        model = directoryModel(
+          { path: newPath, name: basename(newPath) },
+          null
+        );
       }
       this._fileChanged.emit({
         type: 'rename',
@@ -481,7 +534,11 @@ export class S3Drive implements Contents.IDrive {
           contentType: 'application/x-directory'
         });
         const model = directoryModel({ path, name: basename(path) }, null);
-        this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
+        this._fileChanged.emit({
+          type: 'save',
+          oldValue: null,
+          newValue: model
+        });
         return model;
       }
       const name = basename(path);
@@ -495,7 +552,10 @@ export class S3Drive implements Contents.IDrive {
         });
       } catch (error) {
         const err = toS3Error(error);
-        if (ifMatch && (err.code === 'PreconditionFailed' || err.status === 412)) {
+        if (
+          ifMatch &&
+          (err.code === 'PreconditionFailed' || err.status === 412)
+        ) {
           throw new S3Error(
             'PreconditionFailed',
             this._trans.__(
@@ -510,7 +570,10 @@ export class S3Drive implements Contents.IDrive {
           this._etags.delete(path);
           throw new S3Error(
             'NoSuchKey',
-            this._trans.__('"%1" was deleted on S3 since you opened it, so it was not saved. Save again to create it anew.', path),
+            this._trans.__(
+              '"%1" was deleted on S3 since you opened it, so it was not saved. Save again to create it anew.',
+              path
+            ),
             409
           );
         }
@@ -525,7 +588,8 @@ export class S3Drive implements Contents.IDrive {
       this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
       return model;
     } catch (error) {
-      const uploadFailed = options.chunk !== undefined && options.chunk !== null;
+      const uploadFailed =
+        options.chunk !== undefined && options.chunk !== null;
       throw this._fail(
         error,
         uploadFailed ? this._trans.__('upload') : this._trans.__('save'),
@@ -591,22 +655,32 @@ export class S3Drive implements Contents.IDrive {
    * is stored; `listCheckpoints` stays empty so "Revert to checkpoint" is not
    * offered.
    */
-  async createCheckpoint(localPath: string): Promise<Contents.ICheckpointModel> {
+  async createCheckpoint(
+    localPath: string
+  ): Promise<Contents.ICheckpointModel> {
     return { id: 'none', last_modified: new Date().toISOString() };
   }
 
   /** S3 keeps no checkpoints. */
-  async listCheckpoints(localPath: string): Promise<Contents.ICheckpointModel[]> {
+  async listCheckpoints(
+    localPath: string
+  ): Promise<Contents.ICheckpointModel[]> {
     return [];
   }
 
   /** S3 keeps no checkpoints. */
-  async restoreCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+  async restoreCheckpoint(
+    localPath: string,
+    checkpointID: string
+  ): Promise<void> {
     // nothing to restore
   }
 
   /** S3 keeps no checkpoints. */
-  async deleteCheckpoint(localPath: string, checkpointID: string): Promise<void> {
+  async deleteCheckpoint(
+    localPath: string,
+    checkpointID: string
+  ): Promise<void> {
     // nothing to delete
   }
 
@@ -692,7 +766,11 @@ export class S3Drive implements Contents.IDrive {
       if (mustExist) {
         throw new NotADirectory(path);
       }
-      throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', path), 404);
+      throw new S3Error(
+        'NoSuchKey',
+        this._trans.__('"%1" does not exist.', path),
+        404
+      );
     }
     if (!withContent) {
       return directoryModel({ path, name }, null);
@@ -750,11 +828,20 @@ export class S3Drive implements Contents.IDrive {
       } catch {
         throw new S3Error(
           'InvalidContent',
-          this._trans.__('"%1" is not valid JSON, so it cannot be opened as a notebook. Open it with the text editor instead.', path),
+          this._trans.__(
+            '"%1" is not valid JSON, so it cannot be opened as a notebook. Open it with the text editor instead.',
+            path
+          ),
           400
         );
       }
-      const model = fileModel({ path, name }, data, content, 'json', NOTEBOOK_MIMETYPE);
+      const model = fileModel(
+        { path, name },
+        data,
+        content,
+        'json',
+        NOTEBOOK_MIMETYPE
+      );
       return { ...model, type: wantsNotebook ? 'notebook' : model.type };
     }
     if (format === 'base64') {
@@ -771,7 +858,10 @@ export class S3Drive implements Contents.IDrive {
       if (format === 'text') {
         throw new S3Error(
           'InvalidContent',
-          this._trans.__('"%1" is not UTF-8 text. Download it, or open it with a viewer for binary files.', path),
+          this._trans.__(
+            '"%1" is not UTF-8 text. Download it, or open it with a viewer for binary files.',
+            path
+          ),
           400
         );
       }
@@ -783,7 +873,13 @@ export class S3Drive implements Contents.IDrive {
         guessMimetype(name, 'base64')
       );
     }
-    return fileModel({ path, name }, data, text, 'text', guessMimetype(name, 'text'));
+    return fileModel(
+      { path, name },
+      data,
+      text,
+      'text',
+      guessMimetype(name, 'text')
+    );
   }
 
   /**
@@ -820,7 +916,10 @@ export class S3Drive implements Contents.IDrive {
     } else if (!upload) {
       throw new S3Error(
         'InvalidRequest',
-        this._trans.__('The upload of "%1" was interrupted; upload the file again.', path),
+        this._trans.__(
+          'The upload of "%1" was interrupted; upload the file again.',
+          path
+        ),
         400
       );
     }
@@ -890,7 +989,10 @@ export class S3Drive implements Contents.IDrive {
     upload.parts.push({ ETag: etag, PartNumber: partNumber });
   }
 
-  private async _abortUpload(path: string, upload: IUploadState): Promise<void> {
+  private async _abortUpload(
+    path: string,
+    upload: IUploadState
+  ): Promise<void> {
     if (this._uploads.get(path) === upload) {
       this._uploads.delete(path);
     }
@@ -918,7 +1020,11 @@ export class S3Drive implements Contents.IDrive {
   ): Promise<void> {
     const keys = await this._allKeys(src.bucket, src.dirPrefix);
     if (keys.length === 0) {
-      throw new S3Error('NoSuchKey', this._trans.__('"%1" does not exist.', srcPath), 404);
+      throw new S3Error(
+        'NoSuchKey',
+        this._trans.__('"%1" does not exist.', srcPath),
+        404
+      );
     }
     const pairs: ICopyPair[] = keys.map(key => ({
       srcBucket: src.bucket,
@@ -929,11 +1035,23 @@ export class S3Drive implements Contents.IDrive {
     const verb = move ? this._trans.__('Moving') : this._trans.__('Copying');
     const progress = this._startProgress(
       pairs.length,
-      this._trans.__('%1 %2 objects from "%3" to "%4"…', verb, pairs.length, srcPath, dstPath)
+      this._trans.__(
+        '%1 %2 objects from "%3" to "%4"…',
+        verb,
+        pairs.length,
+        srcPath,
+        dstPath
+      )
     );
     const report = await this.client.copyMany(pairs, (done, total) =>
       progress?.update(
-        this._trans.__('%1 "%2": copied %3 of %4 objects', verb, srcPath, done, total),
+        this._trans.__(
+          '%1 "%2": copied %3 of %4 objects',
+          verb,
+          srcPath,
+          done,
+          total
+        ),
         (move ? 0.9 : 1) * (done / total)
       )
     );
@@ -976,24 +1094,42 @@ export class S3Drive implements Contents.IDrive {
         this._fileChanged.emit({
           type: 'new',
           oldValue: null,
-          newValue: directoryModel({ path: dstPath, name: basename(dstPath) }, null)
+          newValue: directoryModel(
+            { path: dstPath, name: basename(dstPath) },
+            null
+          )
         });
       }
       throw new BatchError(message, report.failed[0].error);
     }
     if (move) {
-      const removed = await this.client.deleteMany(src.bucket, keys, (done, total) =>
-        progress?.update(
-          this._trans.__('%1 "%2": removed %3 of %4 originals', verb, srcPath, done, total),
-          0.9 + 0.1 * (done / total)
-        )
+      const removed = await this.client.deleteMany(
+        src.bucket,
+        keys,
+        (done, total) =>
+          progress?.update(
+            this._trans.__(
+              '%1 "%2": removed %3 of %4 originals',
+              verb,
+              srcPath,
+              done,
+              total
+            ),
+            0.9 + 0.1 * (done / total)
+          )
       );
       if (removed.failed.length > 0) {
-        progress?.done(this._trans.__('%1 "%2" incomplete.', verb, srcPath), false);
+        progress?.done(
+          this._trans.__('%1 "%2" incomplete.', verb, srcPath),
+          false
+        );
         this._fileChanged.emit({
           type: 'new',
           oldValue: null,
-          newValue: directoryModel({ path: dstPath, name: basename(dstPath) }, null)
+          newValue: directoryModel(
+            { path: dstPath, name: basename(dstPath) },
+            null
+          )
         });
         throw new BatchError(
           this._trans.__(
@@ -1064,7 +1200,10 @@ export class S3Drive implements Contents.IDrive {
     start?: number
   ): Promise<string> {
     for (let i = start ?? 0; i < 10000; i++) {
-      const name = i === 0 && start === undefined ? `${stem}${ext}` : `${stem}${sep}${i}${ext}`;
+      const name =
+        i === 0 && start === undefined
+          ? `${stem}${ext}`
+          : `${stem}${sep}${i}${ext}`;
       const key = dir.dirPrefix + name;
       // A file and a folder of the same name would hide each other.
       const taken =
@@ -1074,10 +1213,17 @@ export class S3Drive implements Contents.IDrive {
         return name;
       }
     }
-    throw new S3Error('InvalidRequest', this._trans.__('No free name found.'), 400);
+    throw new S3Error(
+      'InvalidRequest',
+      this._trans.__('No free name found.'),
+      400
+    );
   }
 
-  private _startProgress(count: number, message: string): IProgressReporter | null {
+  private _startProgress(
+    count: number,
+    message: string
+  ): IProgressReporter | null {
     if (!this._feedback || count <= PROGRESS_THRESHOLD) {
       return null;
     }
@@ -1166,7 +1312,12 @@ export class S3Drive implements Contents.IDrive {
             err.message
           );
         } else {
-          message = this._trans.__('Could not %1 "%2": %3', action, path, err.message);
+          message = this._trans.__(
+            'Could not %1 "%2": %3',
+            action,
+            path,
+            err.message
+          );
         }
         notify = true;
         break;
@@ -1175,7 +1326,12 @@ export class S3Drive implements Contents.IDrive {
         break;
       default:
         if (!(error instanceof BatchError) && err.status && err.status >= 500) {
-          message = this._trans.__('S3 failed to %1 "%2": %3', action, path, err.message);
+          message = this._trans.__(
+            'S3 failed to %1 "%2": %3',
+            action,
+            path,
+            err.message
+          );
           notify = true;
         }
     }
@@ -1300,14 +1456,20 @@ function toBytes(options: Partial<Contents.IModel>, name: string): Uint8Array {
   return encodeUtf8(typeof content === 'string' ? content : '');
 }
 
-function contentTypeFor(name: string, options: Partial<Contents.IModel>): string {
+function contentTypeFor(
+  name: string,
+  options: Partial<Contents.IModel>
+): string {
   if (options.type === 'notebook' || extname(name) === '.ipynb') {
     return 'application/x-ipynb+json';
   }
   return guessMimetype(name, options.format ?? 'text');
 }
 
-function describeFailures<T>(report: IBatchReport<T>, label: (item: T) => string): string {
+function describeFailures<T>(
+  report: IBatchReport<T>,
+  label: (item: T) => string
+): string {
   const lines = report.failed
     .slice(0, 10)
     .map(f => `${label(f.item)}: ${f.error.code}`);
@@ -1317,7 +1479,10 @@ function describeFailures<T>(report: IBatchReport<T>, label: (item: T) => string
   return lines.join('\n');
 }
 
-function responseError(status: number, message: string): ServerConnection.ResponseError {
+function responseError(
+  status: number,
+  message: string
+): ServerConnection.ResponseError {
   const response = new Response(JSON.stringify({ message }), {
     status: status >= 200 && status <= 599 ? status : 500,
     headers: { 'Content-Type': 'application/json' }

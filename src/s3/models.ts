@@ -49,7 +49,10 @@ export function extname(name: string): string {
  * @param name - the file name
  * @param format - the format the content is in, for the fallback
  */
-export function guessMimetype(name: string, format: Contents.FileFormat): string {
+export function guessMimetype(
+  name: string,
+  format: Contents.FileFormat
+): string {
   return (
     MIMETYPES[extname(name)] ??
     (format === 'base64' ? 'application/octet-stream' : 'text/plain')

@@ -69,7 +69,9 @@ export class RootMap {
       const prefix = normalizePrefix(root.prefix ?? '');
       const base =
         safeName(root.name) ||
-        safeName(prefix ? `${root.bucket}-${prefix.slice(0, -1)}` : root.bucket);
+        safeName(
+          prefix ? `${root.bucket}-${prefix.slice(0, -1)}` : root.bucket
+        );
       this._add({
         name: this._unique(base),
         bucket: root.bucket,

@@ -155,7 +155,10 @@ async function copyOne(
   }
 }
 
-async function exists(contents: Contents.IManager, path: string): Promise<boolean> {
+async function exists(
+  contents: Contents.IManager,
+  path: string
+): Promise<boolean> {
   try {
     await contents.get(path, { content: false });
     return true;

@@ -64,13 +64,25 @@ describe('ListingBanner', () => {
   });
 
   it('stays hidden while the folder is listed whole', async () => {
-    drive.list({ path: 'bucket/big', count: 12, truncated: false, filter: '', pages: 1 });
+    drive.list({
+      path: 'bucket/big',
+      count: 12,
+      truncated: false,
+      filter: '',
+      pages: 1
+    });
     await rendered();
     expect(banner.isHidden).toBe(true);
   });
 
   it('says plainly that more entries exist and loads more on request', async () => {
-    drive.list({ path: 'bucket/big', count: 1000, truncated: true, filter: '', pages: 1 });
+    drive.list({
+      path: 'bucket/big',
+      count: 1000,
+      truncated: true,
+      filter: '',
+      pages: 1
+    });
     await rendered();
     expect(banner.isHidden).toBe(false);
     expect(banner.node.textContent).toContain('Showing the first 1000 entries');
@@ -84,29 +96,56 @@ describe('ListingBanner', () => {
   });
 
   it('filters by name prefix on the server and shows the filter in force', async () => {
-    drive.list({ path: 'bucket/big', count: 1000, truncated: true, filter: '', pages: 1 });
+    drive.list({
+      path: 'bucket/big',
+      count: 1000,
+      truncated: true,
+      filter: '',
+      pages: 1
+    });
     await rendered();
     const input = banner.node.querySelector(
       '.jp-smallfry-ListingBanner-filter'
     ) as HTMLInputElement;
     // React listens to native input events.
-    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+    const setter = Object.getOwnPropertyDescriptor(
+      HTMLInputElement.prototype,
+      'value'
+    )!.set!;
     setter.call(input, 'k-09');
     input.dispatchEvent(new Event('input', { bubbles: true }));
     (banner.node.querySelector('form') as HTMLFormElement).dispatchEvent(
       new Event('submit', { bubbles: true, cancelable: true })
     );
     expect(drive.calls).toEqual(['filter:bucket/big:k-09']);
-    drive.list({ path: 'bucket/big', count: 100, truncated: false, filter: 'k-09', pages: 1 });
+    drive.list({
+      path: 'bucket/big',
+      count: 100,
+      truncated: false,
+      filter: 'k-09',
+      pages: 1
+    });
     await rendered();
     expect(banner.isHidden).toBe(false);
-    expect(banner.node.textContent).toContain('Showing only the 100 entries whose names start with “k-09”');
-    (banner.node.querySelector('.jp-smallfry-ListingBanner-clear') as HTMLButtonElement).click();
+    expect(banner.node.textContent).toContain(
+      'Showing only the 100 entries whose names start with “k-09”'
+    );
+    (
+      banner.node.querySelector(
+        '.jp-smallfry-ListingBanner-clear'
+      ) as HTMLButtonElement
+    ).click();
     expect(drive.calls[drive.calls.length - 1]).toBe('filter:bucket/big:');
   });
 
   it('ignores listings of other folders', async () => {
-    drive.list({ path: 'bucket/other', count: 1000, truncated: true, filter: '', pages: 1 });
+    drive.list({
+      path: 'bucket/other',
+      count: 1000,
+      truncated: true,
+      filter: '',
+      pages: 1
+    });
     await rendered();
     expect(banner.isHidden).toBe(true);
   });

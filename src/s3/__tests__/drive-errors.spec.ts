@@ -40,7 +40,9 @@ describe('S3Drive errors', () => {
     });
     await expect(drive.get('Gone')).rejects.toMatchObject({
       response: { status: 404 },
-      message: expect.stringContaining('"smallfry-no-such-bucket" does not exist')
+      message: expect.stringContaining(
+        '"smallfry-no-such-bucket" does not exist'
+      )
     });
     expect(feedback.errors).toEqual([
       expect.stringContaining('Check the Small Fry roots configuration')
@@ -56,7 +58,11 @@ describe('S3Drive errors', () => {
     const { RecordingFeedback } = await import('./harness/servers');
     const feedback = new RecordingFeedback();
     const drive = new S3Drive({
-      client: new S3Gateway({ serverSettings: settings, gatewayPath: 'smallfry/aws/s3', region: 'us-east-1' }),
+      client: new S3Gateway({
+        serverSettings: settings,
+        gatewayPath: 'smallfry/aws/s3',
+        region: 'us-east-1'
+      }),
       roots: ['smallfry-test'],
       feedback
     });
@@ -71,7 +77,10 @@ describe('S3Drive errors', () => {
   it('does not notify for a plain missing file (JupyterLab handles 404s)', async () => {
     const { drive, feedback } = await makeDrive();
     await expect(
-      drive.get('smallfry-test/definitely-missing.txt', { type: 'file', content: true })
+      drive.get('smallfry-test/definitely-missing.txt', {
+        type: 'file',
+        content: true
+      })
     ).rejects.toMatchObject({ response: { status: 404 } });
     expect(feedback.errors).toEqual([]);
     drive.dispose();

@@ -39,7 +39,9 @@ describe('S3Drive files', () => {
   });
 
   async function s3Bytes(key: string): Promise<Uint8Array> {
-    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: key })
+    );
     return out.Body!.transformToByteArray();
   }
 
@@ -80,7 +82,11 @@ describe('S3Drive files', () => {
       // What S3 holds, under exactly this key.
       const key = `${folder}/odd/${name}`;
       expect(Buffer.from(await s3Bytes(key)).toString('utf-8')).toBe(text);
-      const model = await drive.get(path, { type: 'file', format: 'text', content: true });
+      const model = await drive.get(path, {
+        type: 'file',
+        format: 'text',
+        content: true
+      });
       expect(model.content).toBe(text);
       expect(model.type).toBe('file');
     }
@@ -114,29 +120,47 @@ describe('S3Drive files', () => {
       format: 'base64',
       content: Buffer.from(bytes).toString('base64')
     });
-    expect(Buffer.compare(Buffer.from(await s3Bytes(`${folder}/bin/blob.bin`)), Buffer.from(bytes))).toBe(0);
+    expect(
+      Buffer.compare(
+        Buffer.from(await s3Bytes(`${folder}/bin/blob.bin`)),
+        Buffer.from(bytes)
+      )
+    ).toBe(0);
     const model = await drive.get(path, { content: true });
     expect(model.format).toBe('base64');
-    expect(Buffer.from(model.content, 'base64').equals(Buffer.from(bytes))).toBe(true);
+    expect(
+      Buffer.from(model.content, 'base64').equals(Buffer.from(bytes))
+    ).toBe(true);
   });
 
   it('opens and saves notebooks as JSON', async () => {
-    const nb = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'notebook' });
+    const nb = await drive.newUntitled({
+      path: `${ROOT}/${folder}`,
+      type: 'notebook'
+    });
     expect(nb.name).toBe('Untitled.ipynb');
     expect(nb.type).toBe('notebook');
-    const opened = await drive.get(nb.path, { type: 'notebook', content: true });
+    const opened = await drive.get(nb.path, {
+      type: 'notebook',
+      content: true
+    });
     expect(opened.format).toBe('json');
     expect(opened.content.nbformat).toBe(4);
     const content = {
       ...opened.content,
-      cells: [{ cell_type: 'markdown', metadata: {}, source: 'hello ✓', id: 'c1' }]
+      cells: [
+        { cell_type: 'markdown', metadata: {}, source: 'hello ✓', id: 'c1' }
+      ]
     };
     await drive.save(nb.path, { type: 'notebook', format: 'json', content });
     const raw = JSON.parse(
       Buffer.from(await s3Bytes(`${folder}/Untitled.ipynb`)).toString('utf-8')
     );
     expect(raw.cells[0].source).toBe('hello ✓');
-    const second = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'notebook' });
+    const second = await drive.newUntitled({
+      path: `${ROOT}/${folder}`,
+      type: 'notebook'
+    });
     expect(second.name).toBe('Untitled1.ipynb');
   });
 
@@ -150,23 +174,33 @@ describe('S3Drive files', () => {
     expect(model.content).toBeNull();
     expect(model.size).toBe(3);
     expect(model.hash).toBe(head.ETag);
-    expect(new Date(model.last_modified).getTime()).toBe(head.LastModified!.getTime());
+    expect(new Date(model.last_modified).getTime()).toBe(
+      head.LastModified!.getTime()
+    );
   });
 
   it('detects a concurrent save instead of overwriting it', async () => {
     const path = `${ROOT}/${folder}/shared.txt`;
     const key = `${folder}/shared.txt`;
     await drive.save(path, { type: 'file', format: 'text', content: 'v1' });
-    const opened = await drive.get(path, { type: 'file', format: 'text', content: true });
+    const opened = await drive.get(path, {
+      type: 'file',
+      format: 'text',
+      content: true
+    });
     // Someone else writes the object behind the drive's back.
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs' })
+    );
     // JupyterLab's own pre-save check sees the change (hash differs) ...
     const check = await drive.get(path, { content: false });
     expect(check.hash).not.toBe(opened.hash);
     // ... and a save racing the other writer fails with a conflict.
     const racer = (await makeDrive()).drive;
     await racer.get(path, { type: 'file', format: 'text', content: true });
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs again' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs again' })
+    );
     await expect(
       racer.save(path, { type: 'file', format: 'text', content: 'mine' })
     ).rejects.toMatchObject({
@@ -192,7 +226,9 @@ describe('S3Drive files', () => {
       `delete:${ROOT}/${folder}/events2.txt`
     ]);
     await expect(
-      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/events2.txt` }))
+      s3.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/events2.txt` })
+      )
     ).rejects.toMatchObject({ name: 'NotFound' });
   });
 
@@ -205,9 +241,17 @@ describe('S3Drive files', () => {
   it('gives a download URL on the gateway that serves the bytes', async () => {
     const name = 'dl #1 ü+?.txt';
     const path = `${ROOT}/${folder}/${name}`;
-    await drive.save(path, { type: 'file', format: 'text', content: 'download me' });
+    await drive.save(path, {
+      type: 'file',
+      format: 'text',
+      content: 'download me'
+    });
     const url = await drive.getDownloadUrl(path);
-    expect(url.startsWith(`${process.env.SMALLFRY_TEST_BASE_URL}smallfry/aws/s3/${BUCKET}/`)).toBe(true);
+    expect(
+      url.startsWith(
+        `${process.env.SMALLFRY_TEST_BASE_URL}smallfry/aws/s3/${BUCKET}/`
+      )
+    ).toBe(true);
     const response = await fetch(url, {
       headers: { Authorization: `token ${process.env.SMALLFRY_TEST_TOKEN}` }
     });

@@ -45,9 +45,18 @@ describe('S3Drive folders', () => {
     s3.destroy();
   });
 
-  async function put(key: string, body: string | Uint8Array, extra: object = {}): Promise<void> {
+  async function put(
+    key: string,
+    body: string | Uint8Array,
+    extra: object = {}
+  ): Promise<void> {
     await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(body), ...extra })
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: Buffer.from(body),
+        ...extra
+      })
     );
   }
 
@@ -56,7 +65,11 @@ describe('S3Drive folders', () => {
     let token: string | undefined;
     do {
       const out = await s3.send(
-        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token })
+        new ListObjectsV2Command({
+          Bucket: BUCKET,
+          Prefix: prefix,
+          ContinuationToken: token
+        })
       );
       keys.push(...(out.Contents ?? []).map(o => o.Key!));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -65,14 +78,19 @@ describe('S3Drive folders', () => {
   }
 
   async function text(key: string): Promise<string> {
-    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: key })
+    );
     return out.Body!.transformToString();
   }
 
   it('pages a big folder: first page, a plain truncation notice, then the rest', async () => {
     const folder = uniqueFolder('big');
     const count = pageSize + 1;
-    const names = Array.from({ length: count }, (_, i) => `k-${String(i).padStart(4, '0')}.txt`);
+    const names = Array.from(
+      { length: count },
+      (_, i) => `k-${String(i).padStart(4, '0')}.txt`
+    );
     await mapConcurrently(names, 16, name => put(`${folder}/${name}`, name));
 
     const statuses: IListingStatus[] = [];
@@ -87,13 +105,19 @@ describe('S3Drive folders', () => {
       truncated: true,
       filter: ''
     });
-    expect(statuses[statuses.length - 1]).toMatchObject({ path, truncated: true });
+    expect(statuses[statuses.length - 1]).toMatchObject({
+      path,
+      truncated: true
+    });
 
     drive.loadMore(path);
     const all = await drive.get(path);
     expect(all.content).toHaveLength(count);
     expect((all.content as any[]).map(m => m.name).sort()).toEqual(names);
-    expect(drive.listingStatus(path)).toMatchObject({ count, truncated: false });
+    expect(drive.listingStatus(path)).toMatchObject({
+      count,
+      truncated: false
+    });
 
     // Server-side name filter: only matching entries are fetched.
     drive.setFilter(path, 'k-09');
@@ -101,13 +125,18 @@ describe('S3Drive folders', () => {
     const filteredNames = (filtered.content as any[]).map(m => m.name);
     expect(filteredNames).toHaveLength(100);
     expect(filteredNames.every(n => n.startsWith('k-09'))).toBe(true);
-    expect(drive.listingStatus(path)).toMatchObject({ filter: 'k-09', truncated: false });
+    expect(drive.listingStatus(path)).toMatchObject({
+      filter: 'k-09',
+      truncated: false
+    });
     drive.setFilter(path, '');
 
     // Deleting the folder removes every key (DeleteObjects in batches of 1000).
     await drive.delete(path);
     expect(await keysUnder(`${folder}/`)).toEqual([]);
-    expect(feedback.finished[feedback.finished.length - 1]).toMatchObject({ ok: true });
+    expect(feedback.finished[feedback.finished.length - 1]).toMatchObject({
+      ok: true
+    });
   });
 
   it('shows folders made by other tools without marker objects', async () => {
@@ -121,29 +150,43 @@ describe('S3Drive folders', () => {
       .sort();
     expect(entries).toEqual(['directory:a', 'file:_SUCCESS', 'file:c.txt']);
     const inner = await drive.get(`${ROOT}/${folder}/a`);
-    expect((inner.content as any[]).map(m => `${m.type}:${m.name}`)).toEqual(['directory:b']);
+    expect((inner.content as any[]).map(m => `${m.type}:${m.name}`)).toEqual([
+      'directory:b'
+    ]);
     const root = await drive.get(ROOT);
-    expect((root.content as any[]).some(m => m.name === folder && m.type === 'directory')).toBe(true);
+    expect(
+      (root.content as any[]).some(
+        m => m.name === folder && m.type === 'directory'
+      )
+    ).toBe(true);
   });
 
   it('creates an empty folder as a zero-byte prefix/ marker', async () => {
     const folder = uniqueFolder('mk');
     await put(`${folder}/keep.txt`, 'x');
-    const made = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'directory' });
+    const made = await drive.newUntitled({
+      path: `${ROOT}/${folder}`,
+      type: 'directory'
+    });
     expect(made).toMatchObject({ type: 'directory', name: 'Untitled Folder' });
     const head = await s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/Untitled Folder/` })
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: `${folder}/Untitled Folder/`
+      })
     );
     expect(head.ContentLength).toBe(0);
     const empty = await drive.get(made.path);
     expect(empty.type).toBe('directory');
     expect(empty.content).toEqual([]);
     const parent = await drive.get(`${ROOT}/${folder}`);
-    expect((parent.content as any[]).map(m => `${m.type}:${m.name}`).sort()).toEqual([
-      'directory:Untitled Folder',
-      'file:keep.txt'
-    ]);
-    const second = await drive.newUntitled({ path: `${ROOT}/${folder}`, type: 'directory' });
+    expect(
+      (parent.content as any[]).map(m => `${m.type}:${m.name}`).sort()
+    ).toEqual(['directory:Untitled Folder', 'file:keep.txt']);
+    const second = await drive.newUntitled({
+      path: `${ROOT}/${folder}`,
+      type: 'directory'
+    });
     expect(second.name).toBe('Untitled Folder 1');
   });
 
@@ -157,13 +200,27 @@ describe('S3Drive folders', () => {
       await put(`${folder}/src/${r}`, r.endsWith('/') ? '' : `body of ${r}`);
     }
     const changes: string[] = [];
-    drive.fileChanged.connect((_, a) => changes.push(`${a.type}:${a.oldValue?.path}->${a.newValue?.path}`));
-    const model = await drive.rename(`${ROOT}/${folder}/src`, `${ROOT}/${folder}/dst`);
-    expect(model).toMatchObject({ type: 'directory', path: `${ROOT}/${folder}/dst` });
+    drive.fileChanged.connect((_, a) =>
+      changes.push(`${a.type}:${a.oldValue?.path}->${a.newValue?.path}`)
+    );
+    const model = await drive.rename(
+      `${ROOT}/${folder}/src`,
+      `${ROOT}/${folder}/dst`
+    );
+    expect(model).toMatchObject({
+      type: 'directory',
+      path: `${ROOT}/${folder}/dst`
+    });
     expect(await keysUnder(`${folder}/src/`)).toEqual([]);
-    expect(await keysUnder(`${folder}/dst/`)).toEqual(rel.map(r => `${folder}/dst/${r}`).sort());
-    expect(await text(`${folder}/dst/sub/deeper/ü#.txt`)).toBe('body of sub/deeper/ü#.txt');
-    expect(changes).toContain(`rename:${ROOT}/${folder}/src->${ROOT}/${folder}/dst`);
+    expect(await keysUnder(`${folder}/dst/`)).toEqual(
+      rel.map(r => `${folder}/dst/${r}`).sort()
+    );
+    expect(await text(`${folder}/dst/sub/deeper/ü#.txt`)).toBe(
+      'body of sub/deeper/ü#.txt'
+    );
+    expect(changes).toContain(
+      `rename:${ROOT}/${folder}/src->${ROOT}/${folder}/dst`
+    );
     // 29 objects: the user saw progress and a success.
     expect(feedback.finished[feedback.finished.length - 1]).toEqual({
       message: expect.stringContaining('Moved'),
@@ -178,12 +235,19 @@ describe('S3Drive folders', () => {
     await expect(
       drive.rename(`${ROOT}/${folder}/a`, `${ROOT}/${folder}/b`)
     ).rejects.toMatchObject({ response: { status: 409 } });
-    expect(await keysUnder(`${folder}/`)).toEqual([`${folder}/a/1.txt`, `${folder}/b/2.txt`]);
+    expect(await keysUnder(`${folder}/`)).toEqual([
+      `${folder}/a/1.txt`,
+      `${folder}/b/2.txt`
+    ]);
   });
 
   it('leaves the originals intact when a copy fails, and says what failed', async () => {
     const folder = uniqueFolder('mvfail');
-    const keys = [`${folder}/src/ok1.txt`, `${folder}/src/ok2.txt`, `${folder}/src/sub/ok3.txt`];
+    const keys = [
+      `${folder}/src/ok1.txt`,
+      `${folder}/src/ok2.txt`,
+      `${folder}/src/sub/ok3.txt`
+    ];
     for (const k of keys) {
       await put(k, 'fine');
     }
@@ -193,9 +257,14 @@ describe('S3Drive folders', () => {
     await put(frozen, 'cold', { StorageClass: 'GLACIER' });
     const errorsBefore = feedback.errors.length;
 
-    const failure = drive.rename(`${ROOT}/${folder}/src`, `${ROOT}/${folder}/dst`);
+    const failure = drive.rename(
+      `${ROOT}/${folder}/src`,
+      `${ROOT}/${folder}/dst`
+    );
     await expect(failure).rejects.toMatchObject({
-      message: expect.stringContaining('nothing was moved and the originals are intact')
+      message: expect.stringContaining(
+        'nothing was moved and the originals are intact'
+      )
     });
     await failure.catch(e => expect(e.message).toContain('frozen.bin'));
     expect(await keysUnder(`${folder}/src/`)).toEqual([...keys, frozen].sort());
@@ -208,7 +277,10 @@ describe('S3Drive folders', () => {
     const folder = uniqueFolder('cp');
     await put(`${folder}/data/a.csv`, 'a');
     await put(`${folder}/data/b/c.csv`, 'c');
-    const copy = await drive.copy(`${ROOT}/${folder}/data`, `${ROOT}/${folder}`);
+    const copy = await drive.copy(
+      `${ROOT}/${folder}/data`,
+      `${ROOT}/${folder}`
+    );
     expect(copy).toMatchObject({ type: 'directory', name: 'data-Copy1' });
     expect(await keysUnder(`${folder}/`)).toEqual(
       [
@@ -218,7 +290,10 @@ describe('S3Drive folders', () => {
         `${folder}/data-Copy1/b/c.csv`
       ].sort()
     );
-    const fileCopy = await drive.copy(`${ROOT}/${folder}/data/a.csv`, `${ROOT}/${folder}/data`);
+    const fileCopy = await drive.copy(
+      `${ROOT}/${folder}/data/a.csv`,
+      `${ROOT}/${folder}/data`
+    );
     expect(fileCopy.name).toBe('a-Copy1.csv');
     expect(await text(`${folder}/data/a-Copy1.csv`)).toBe('a');
   });

@@ -27,7 +27,11 @@ import {
 const MiB = 1024 * 1024;
 
 /** Upload bytes the way JupyterLab's FileBrowserModel does. */
-async function upload(drive: S3Drive, path: string, bytes: Buffer): Promise<any> {
+async function upload(
+  drive: S3Drive,
+  path: string,
+  bytes: Buffer
+): Promise<any> {
   const chunks = Math.ceil(bytes.length / MiB);
   let model: any;
   for (let i = 0; i < chunks; i++) {
@@ -61,7 +65,9 @@ describe('S3Drive uploads', () => {
   });
 
   async function pendingUploads(prefix: string): Promise<number> {
-    const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix }));
+    const out = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix })
+    );
     return (out.Uploads ?? []).length;
   }
 
@@ -71,11 +77,15 @@ describe('S3Drive uploads', () => {
     const model = await upload(drive, path, bytes);
     expect(model).toMatchObject({ path, size: bytes.length, type: 'file' });
     const key = `${folder}/big random.bin`;
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: key })
+    );
     // 8 + 8 + 4 MiB parts.
     expect(head.ETag).toMatch(/-3"$/);
     expect(head.ContentLength).toBe(bytes.length);
-    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: key })
+    );
     const stored = Buffer.from(await out.Body!.transformToByteArray());
     expect(stored.equals(bytes)).toBe(true);
     expect(await pendingUploads(`${folder}/`)).toBe(0);
@@ -106,15 +116,29 @@ describe('S3Drive uploads', () => {
     // A part is already in S3 (10 MiB > 8 MiB), so an upload is pending.
     expect(await pendingUploads(`${folder}/broken.bin`)).toBe(1);
     await expect(
-      drive.save(path, { type: 'file', format: 'base64', chunk: -1, content: '%%% not base64 %%%' })
+      drive.save(path, {
+        type: 'file',
+        format: 'base64',
+        chunk: -1,
+        content: '%%% not base64 %%%'
+      })
     ).rejects.toBeTruthy();
     expect(await pendingUploads(`${folder}/broken.bin`)).toBe(0);
     await expect(
-      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/broken.bin` }))
+      s3.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/broken.bin` })
+      )
     ).rejects.toMatchObject({ name: 'NotFound' });
     // A chunk without a started upload is refused plainly.
     await expect(
-      drive.save(path, { type: 'file', format: 'base64', chunk: 3, content: 'AAAA' })
-    ).rejects.toMatchObject({ message: expect.stringContaining('upload the file again') });
+      drive.save(path, {
+        type: 'file',
+        format: 'base64',
+        chunk: 3,
+        content: 'AAAA'
+      })
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('upload the file again')
+    });
   });
 });

@@ -37,10 +37,18 @@ describe('RootMap', () => {
       key: 'teams/ds/a b/ü #?%+&. ',
       dirPrefix: 'teams/ds/a b/ü #?%+&. /'
     });
-    expect(roots.resolve('scratch')).toMatchObject({ key: '', dirPrefix: '', rest: '' });
+    expect(roots.resolve('scratch')).toMatchObject({
+      key: '',
+      dirPrefix: '',
+      rest: ''
+    });
     expect(roots.resolve('')).toBeNull();
-    expect(() => roots.resolve('nope/x')).toThrow('No S3 location named "nope"');
-    expect(roots.pathOf(roots.root('Team data')!, 'teams/ds/a/b/')).toBe('Team data/a/b');
+    expect(() => roots.resolve('nope/x')).toThrow(
+      'No S3 location named "nope"'
+    );
+    expect(roots.pathOf(roots.root('Team data')!, 'teams/ds/a/b/')).toBe(
+      'Team data/a/b'
+    );
   });
 
   it('adds listed buckets after the pins, without duplicating whole-bucket pins', () => {
@@ -66,7 +74,9 @@ describe('models', () => {
     bytes.forEach((_, i) => (bytes[i] = i % 256));
     const b64 = bytesToBase64(bytes);
     expect(b64).toBe(Buffer.from(bytes).toString('base64'));
-    expect(Buffer.from(base64ToBytes(b64)).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(base64ToBytes(b64)).equals(Buffer.from(bytes))).toBe(
+      true
+    );
   });
 
   it('keeps a byte-order mark and refuses invalid UTF-8', () => {

@@ -13,11 +13,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { getConfig, IServerConfig } from '../../../api';
 import { S3Gateway } from '../../client';
-import {
-  IProgressReporter,
-  IS3DriveFeedback,
-  S3Drive
-} from '../../drive';
+import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../drive';
 
 /** The bucket the Jupyter server is configured with as its only root. */
 export const BUCKET = 'smallfry-test';
@@ -101,7 +97,11 @@ export async function makeDrive(
     baseUrl?: string;
     roots?: IServerConfig['roots'];
   } = {}
-): Promise<{ drive: S3Drive; config: IServerConfig; feedback: RecordingFeedback }> {
+): Promise<{
+  drive: S3Drive;
+  config: IServerConfig;
+  feedback: RecordingFeedback;
+}> {
   const settings = serverSettings(overrides.baseUrl);
   const config = await getConfig(settings);
   const feedback = new RecordingFeedback();
