@@ -84,6 +84,9 @@ class Airflow:
             [str(self.python), "-m", "airflow", *args], env=self.env, cwd=self.home,
             capture_output=True, text=True, timeout=timeout,
         )
+        # Kept for whoever debugs a failure: the full output of every command.
+        name = "-".join(a.replace("/", "_") for a in args)[:120]
+        (self.home / f"cli-{name}.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"airflow {' '.join(args)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"

@@ -1,0 +1,55 @@
+"""The two operators the factory uses. Imports Airflow; the factory imports this lazily."""
+
+from __future__ import annotations
+
+from airflow.sdk import BaseOperator
+
+from ..jobs.runner import assume_run_as, run_spec
+from ..jobs.store import Storage
+
+
+class NotebookJobOperator(BaseOperator):
+    """Runs a job spec with papermill via :func:`jupyterlab_smallfry.jobs.runner.run_spec`,
+    the same code as the Jupyter server's "Run now"."""
+
+    template_fields = ()  # user strings are data: nothing here is rendered as Jinja
+    ui_color = "#e8f4fb"
+
+    def __init__(self, *, spec: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+
+    def execute(self, context):
+        run_id = str(context["run_id"])
+        try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
+        if try_number > 1:
+            run_id = f"{run_id}-try{try_number}"  # every attempt keeps its own run log
+        role_storage, kernel_env = assume_run_as(self.spec, run_id)
+        manifest = run_spec(
+            self.spec, run_id, role_storage or Storage(), trigger="airflow",
+            try_number=try_number, kernel_env=kernel_env,
+        )
+        self.log.info("Small Fry run %s: %s, output %s", run_id, manifest["status"],
+                      manifest.get("output_uri"))
+        if manifest["status"] != "success":
+            error = manifest.get("error") or {}
+            cell = error.get("execution_count")
+            where = f" in cell [{cell}]" if cell is not None else ""
+            raise RuntimeError(
+                f"The notebook failed{where}: {error.get('type')}: {error.get('message')}"
+            )
+        return manifest.get("output_uri")
+
+
+class InvalidSpecOperator(BaseOperator):
+    """Fails with the validation message of a spec that could not become a job."""
+
+    template_fields = ()
+    ui_color = "#fbe8e8"
+
+    def __init__(self, *, message: str, **kwargs):
+        super().__init__(**kwargs)
+        self.message = message
+
+    def execute(self, context):
+        raise ValueError(f"Invalid Small Fry job spec: {self.message}")

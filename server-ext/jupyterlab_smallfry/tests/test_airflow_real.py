@@ -1,0 +1,161 @@
+"""End to end on a real Airflow 3 (own venv, sqlite): specs made through the Jupyter server's
+endpoint become DAGs through the two-line DAG-folder file, and ``airflow dags test`` runs them
+with papermill against a real (moto) S3 server."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from .airflow_env import Airflow, ensure_venv, timed
+from .jobs_support import FAILING, REPORT, cell_text, injected_source, read_json
+from .processes import AWS_TEST_ENV, jupyter_server
+
+pytestmark = pytest.mark.timeout(900)
+
+BUCKET = "smallfry-airflow"
+SECRETISH = "{{ conn.aws_default.password }}"
+TIMINGS: list = []
+
+
+@pytest.fixture(scope="module")
+def world(moto_url, direct_s3):
+    """Jobs created through the endpoint, a broken spec beside them, and an Airflow home."""
+    with timed("airflow venv (cached after the first run)", TIMINGS):
+        python = ensure_venv()
+    direct_s3.create_bucket(Bucket=BUCKET)
+    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/report.ipynb", Body=REPORT)
+    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/failing.ipynb", Body=FAILING)
+    jobs_dir = Path(tempfile.mkdtemp(prefix="smallfry-af-jobs-"))
+    with jupyter_server(
+        f"--SmallFry.endpoint_url={moto_url}",
+        f"--SmallFry.jobs_uri={jobs_dir}",
+        f"--SmallFry.runs_uri=s3://{BUCKET}/runs/",
+        "--ServerApp.identity_provider_class="
+        "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
+        env={"SMALLFRY_TEST_USERS": json.dumps({"tok-alice": "alice"})},
+    ) as srv:
+        import requests
+
+        session = requests.Session()
+        session.headers["Authorization"] = "token tok-alice"
+        for job_id, source, params in [
+            ("report", "report.ipynb", {"region": "EU", "days": 5, "note": SECRETISH}),
+            ("failing", "failing.ipynb", {}),
+        ]:
+            r = session.post(srv.url + "smallfry/jobs", json={
+                "id": job_id,
+                "title": f"{job_id} notebook",
+                "notebook": {"source": f"s3://{BUCKET}/notebooks/{source}"},
+                "parameters": params,
+                "schedule": {"type": "cron", "cron": "0 6 * * 1-5", "timezone": "Europe/Amsterdam",
+                             "start_date": "2026-11-01"},
+                "retries": {"count": 0},
+                "timeout_seconds": 600,
+            })
+            assert r.status_code == 201, r.text
+    # Specs that must not become jobs, but must not hide the others either.
+    (jobs_dir / "alice" / "broken.json").write_text(
+        (jobs_dir / "alice" / "report.json").read_text().replace('"0 6 * * 1-5"', '"0 6 * * 1-5 2026"')
+        .replace('"report"', '"broken"')
+    )
+    (jobs_dir / "bob").mkdir()
+    (jobs_dir / "bob" / "garbage.json").write_text('{"id": "garbage", ')
+
+    home = Path(tempfile.mkdtemp(prefix="smallfry-airflow-home-"))
+    airflow = Airflow(python, home, {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url})
+    dag_file = airflow.python_run("-m", "jupyterlab_smallfry.airflow", "dag-file",
+                                  "--jobs-dir", str(jobs_dir)).stdout
+    (airflow.dags / "smallfry_jobs.py").write_text(dag_file)
+    with timed("airflow db migrate", TIMINGS):
+        airflow.run("db", "migrate")
+    with timed("airflow dags reserialize", TIMINGS):
+        airflow.run("dags", "reserialize")
+    yield {"airflow": airflow, "jobs_dir": jobs_dir, "dag_file": dag_file}
+    print("\nReal Airflow timings (s):", TIMINGS)
+
+
+def _json_out(stdout: str):
+    """The JSON document in a CLI's stdout (Airflow may print warnings before it)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(("[{", "[]", "{")):
+            return json.loads(line)
+    raise AssertionError(f"no JSON in:\n{stdout[-2000:]}")
+
+
+def _runs(direct_s3, job: str) -> list[str]:
+    listed = direct_s3.list_objects_v2(Bucket=BUCKET, Prefix=f"runs/alice/{job}/")
+    return sorted(o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith("/run.json"))
+
+
+def test_dag_folder_file_is_two_lines(world):
+    lines = world["dag_file"].splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("from jupyterlab_smallfry.airflow import build_dags")
+    assert str(world["jobs_dir"]) in lines[1]
+
+
+def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
+    airflow = world["airflow"]
+    with timed("airflow dags list", TIMINGS):
+        listed = _json_out(airflow.run("dags", "list", "-o", "json").stdout)
+    ids = sorted(d["dag_id"] for d in listed)
+    assert ids == ["smallfry__alice__broken", "smallfry__alice__failing", "smallfry__alice__report",
+                   "smallfry__bob__garbage"]
+    owners = {d["dag_id"]: d["owners"] for d in listed}
+    assert owners["smallfry__bob__garbage"] == ["bob"]
+    assert _json_out(airflow.run("dags", "list-import-errors", "-o", "json").stdout) == []
+    details = _json_out(airflow.run("dags", "details", "smallfry__alice__report", "-o", "json").stdout)
+    detail = details[0] if isinstance(details, list) else details
+    assert "0 6 * * 1-5" in json.dumps(detail.get("timetable_summary") or detail)
+    assert detail.get("timezone") in (None, "UTC") or "Amsterdam" in json.dumps(detail)
+    assert "invalid-spec" not in json.dumps(detail.get("tags"))
+
+
+def test_dags_test_runs_the_notebook_into_s3(world, direct_s3):
+    with timed("airflow dags test (success)", TIMINGS):
+        proc = world["airflow"].run("dags", "test", "smallfry__alice__report", check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    keys = _runs(direct_s3, "report")
+    assert len(keys) == 1, keys
+    run = read_json(direct_s3, BUCKET, keys[0])
+    assert run["status"] == "success", run
+    assert run["trigger"] == "airflow"
+    assert run["parameters"] == {"region": "EU", "days": 5, "note": SECRETISH}
+    out = read_json(direct_s3, BUCKET, keys[0].replace("run.json", "output.ipynb"))
+    text = cell_text(out)
+    assert "REPORT region=EU doubled=10" in text
+    # The user's string stayed a literal: Airflow never rendered it as a template.
+    assert "NOTE=" + SECRETISH in text
+    assert json.dumps(SECRETISH) in injected_source(out) or repr(SECRETISH) in injected_source(out)
+
+
+def test_failing_notebook_fails_the_task_and_leaves_its_run_log(world, direct_s3):
+    with timed("airflow dags test (failing notebook)", TIMINGS):
+        proc = world["airflow"].run("dags", "test", "smallfry__alice__failing", check=False, timeout=600)
+    logs = proc.stdout + proc.stderr
+    assert "The notebook failed in cell [3]: ValueError: boom 42" in logs
+    keys = _runs(direct_s3, "failing")
+    assert len(keys) == 1, keys
+    run = read_json(direct_s3, BUCKET, keys[0])
+    assert run["status"] == "failed"
+    assert run["error"]["type"] == "ValueError" and run["error"]["message"] == "boom 42"
+    assert "raise ValueError" in run["error"]["cell_source"]
+    assert run["error"]["execution_count"] == 3  # no parameters given, so none injected
+    out = read_json(direct_s3, BUCKET, keys[0].replace("run.json", "output.ipynb"))
+    assert "before the failure" in cell_text(out)
+
+
+def test_invalid_spec_is_a_placeholder_that_fails_with_the_message(world):
+    with timed("airflow dags test (invalid spec)", TIMINGS):
+        proc = world["airflow"].run("dags", "test", "smallfry__alice__broken", check=False, timeout=300)
+    logs = proc.stdout + proc.stderr
+    assert "Invalid Small Fry job spec: schedule.cron: needs 5 fields" in logs
+    assert "run_notebook" not in logs
+    with timed("airflow dags test (unparseable spec)", TIMINGS):
+        proc = world["airflow"].run("dags", "test", "smallfry__bob__garbage", check=False, timeout=300)
+    assert "Invalid Small Fry job spec: the file is not valid JSON" in proc.stdout + proc.stderr
