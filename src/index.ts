@@ -27,6 +27,7 @@ import { addS3Commands } from './s3/commands';
 import { S3Drive } from './s3/drive';
 import { NotificationFeedback } from './s3/feedback';
 import { s3Icon } from './s3/icons';
+import { followDriveChanges } from './s3/refresh';
 import { CommandIDs } from './tokens';
 
 /**
@@ -148,6 +149,9 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
       browser,
       new ListingBanner({ drive, model: browser.model, trans })
     );
+
+    const following = followDriveChanges(drive, browser.model);
+    browser.disposed.connect(() => following.dispose());
 
     app.shell.add(browser, 'left', { rank: 650 });
     restorer?.add(browser, 'smallfry-s3-browser');
