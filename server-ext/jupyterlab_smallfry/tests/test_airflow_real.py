@@ -65,6 +65,9 @@ def world(moto_url, direct_s3):
     )
     (jobs_dir / "bob").mkdir()
     (jobs_dir / "bob" / "garbage.json").write_text('{"id": "garbage", ')
+    # A file in carol's folder that claims alice: the folder decides whose job it is.
+    (jobs_dir / "carol").mkdir()
+    (jobs_dir / "carol" / "report.json").write_text((jobs_dir / "alice" / "report.json").read_text())
 
     home = Path(tempfile.mkdtemp(prefix="smallfry-airflow-home-"))
     airflow = Airflow(python, home, {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url})
@@ -105,9 +108,10 @@ def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
         listed = _json_out(airflow.run("dags", "list", "-o", "json").stdout)
     ids = sorted(d["dag_id"] for d in listed)
     assert ids == ["smallfry__alice__broken", "smallfry__alice__failing", "smallfry__alice__report",
-                   "smallfry__bob__garbage"]
+                   "smallfry__bob__garbage", "smallfry__carol__report"]
     owners = {d["dag_id"]: d["owners"] for d in listed}
     assert owners["smallfry__bob__garbage"] == ["bob"]
+    assert owners["smallfry__carol__report"] == ["carol"]
     assert _json_out(airflow.run("dags", "list-import-errors", "-o", "json").stdout) == []
     details = _json_out(airflow.run("dags", "details", "smallfry__alice__report", "-o", "json").stdout)
     detail = details[0] if isinstance(details, list) else details
