@@ -254,18 +254,36 @@ export class S3Gateway {
    * @param bucket - the bucket
    * @param key - the key
    */
-  async get(bucket: string, key: string): Promise<IObjectData> {
+  async get(
+    bucket: string,
+    key: string,
+    options: { maxBytes?: number } = {}
+  ): Promise<IObjectData> {
     const { sdk, client } = await this._client();
     const out = await this._send(
       client,
       new sdk.GetObjectCommand({ Bucket: bucket, Key: key })
     );
+    const size: number | undefined = out.ContentLength;
+    if (
+      options.maxBytes !== undefined &&
+      size !== undefined &&
+      size > options.maxBytes
+    ) {
+      // Do not pull the whole object into memory.
+      destroyBody(out.Body);
+      throw new S3Error(
+        'ObjectTooLarge',
+        `The object is ${size} bytes, more than the ${options.maxBytes} that can be opened here`,
+        413
+      );
+    }
     const body = out.Body
       ? await out.Body.transformToByteArray()
       : new Uint8Array(0);
     return {
       body,
-      size: out.ContentLength ?? body.byteLength,
+      size: size ?? body.byteLength,
       lastModified: out.LastModified ?? new Date(0),
       etag: out.ETag ?? '',
       contentType: out.ContentType
@@ -821,6 +839,18 @@ async function readBody(body: any): Promise<Uint8Array> {
     offset += c.byteLength;
   }
   return all;
+}
+
+function destroyBody(body: any): void {
+  try {
+    if (typeof body?.destroy === 'function') {
+      body.destroy();
+    } else if (typeof body?.cancel === 'function') {
+      void body.cancel();
+    }
+  } catch {
+    // nothing to release
+  }
 }
 
 function decodeURIComponentSafe(value: string): string {

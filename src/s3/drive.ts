@@ -52,6 +52,11 @@ import {
 export const PART_SIZE = 8 * 1024 * 1024;
 
 /**
+ * Objects larger than this are not opened whole in the browser by default.
+ */
+export const DEFAULT_MAX_OPEN_BYTES = 512 * 1024 * 1024;
+
+/**
  * Batch operations on more objects than this show a progress notification.
  */
 const PROGRESS_THRESHOLD = 20;
@@ -104,6 +109,7 @@ export class S3Drive implements Contents.IDrive {
     this.serverSettings = options.client.serverSettings;
     this.client = options.client;
     this.pageSize = Math.max(1, Math.min(1000, options.pageSize ?? 1000));
+    this.maxOpenBytes = options.maxOpenBytes ?? DEFAULT_MAX_OPEN_BYTES;
     this._listAllBuckets = options.listAllBuckets ?? false;
     this._roots = new RootMap(options.roots);
     this._feedback = options.feedback ?? null;
@@ -120,6 +126,8 @@ export class S3Drive implements Contents.IDrive {
   readonly client: S3Gateway;
   /** Keys per listing page. */
   readonly pageSize: number;
+  /** Largest object opened (read whole into memory) by `get`. */
+  readonly maxOpenBytes: number;
 
   /** Emitted when a file or folder changed through this drive. */
   get fileChanged(): ISignal<this, Contents.IChangedArgs> {
@@ -814,7 +822,26 @@ export class S3Drive implements Contents.IDrive {
       this._etags.set(path, info.etag);
       return fileModel({ path, name }, info);
     }
-    const data = await this.client.get(loc.bucket, loc.key);
+    let data;
+    try {
+      data = await this.client.get(loc.bucket, loc.key, {
+        maxBytes: this.maxOpenBytes
+      });
+    } catch (error) {
+      const err = toS3Error(error);
+      if (err.code === 'ObjectTooLarge') {
+        throw new S3Error(
+          'ObjectTooLarge',
+          this._trans.__(
+            '"%1" is too large to open in JupyterLab (more than %2 MiB). Download it instead, or read it from a kernel.',
+            path,
+            Math.round(this.maxOpenBytes / (1024 * 1024))
+          ),
+          413
+        );
+      }
+      throw error;
+    }
     this._etags.set(path, data.etag);
     const wantsNotebook =
       options.type === 'notebook' ||
@@ -1373,6 +1400,11 @@ export namespace S3Drive {
     pageSize?: number;
     /** Drive name (default "S3"). */
     name?: string;
+    /**
+     * Largest object `get` reads whole (default 512 MiB): bigger ones are
+     * refused with a message instead of exhausting the tab's memory.
+     */
+    maxOpenBytes?: number;
     /** Where to report errors and progress. */
     feedback?: IS3DriveFeedback;
     /** Translator for messages. */

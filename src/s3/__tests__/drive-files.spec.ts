@@ -238,6 +238,27 @@ describe('S3Drive files', () => {
     ).rejects.toMatchObject({ response: { status: 404 } });
   });
 
+  it('refuses to open an object too large for the tab, and says what to do', async () => {
+    const path = `${ROOT}/${folder}/large.log`;
+    await drive.save(path, {
+      type: 'file',
+      format: 'text',
+      content: 'x'.repeat(4096)
+    });
+    const { drive: small } = await makeDrive({ maxOpenBytes: 1024 });
+    await expect(
+      small.get(path, { type: 'file', format: 'text', content: true })
+    ).rejects.toMatchObject({
+      response: { status: 413 },
+      message: expect.stringContaining('too large to open in JupyterLab')
+    });
+    // Its metadata is still cheap to get.
+    await expect(small.get(path, { content: false })).resolves.toMatchObject({
+      size: 4096
+    });
+    small.dispose();
+  });
+
   it('gives a download URL on the gateway that serves the bytes', async () => {
     const name = 'dl #1 ü+?.txt';
     const path = `${ROOT}/${folder}/${name}`;

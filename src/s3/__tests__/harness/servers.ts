@@ -96,6 +96,7 @@ export async function makeDrive(
     copyConcurrency?: number;
     baseUrl?: string;
     roots?: IServerConfig['roots'];
+    maxOpenBytes?: number;
   } = {}
 ): Promise<{
   drive: S3Drive;
@@ -116,6 +117,7 @@ export async function makeDrive(
     roots: overrides.roots ?? config.roots,
     listAllBuckets: config.list_all_buckets,
     pageSize: overrides.pageSize ?? config.page_size,
+    maxOpenBytes: overrides.maxOpenBytes,
     feedback
   });
   return { drive, config, feedback };
