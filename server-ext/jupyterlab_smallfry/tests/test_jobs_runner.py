@@ -86,3 +86,27 @@ def test_hidden_code_and_html_output(storage, direct_s3, bucket):
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in code)
     html = direct_s3.get_object(Bucket=bucket, Key="runs/alice/html/r1/output.html")["Body"].read()
     assert b"REPORT region=EU doubled=42" in html
+
+
+def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(moto_url, direct_s3, bucket, monkeypatch):
+    from jupyterlab_smallfry.jobs.runner import assume_run_as
+
+    from .jobs_support import notebook
+    from .processes import AWS_TEST_ENV
+
+    for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url}.items():
+        monkeypatch.setenv(key, value)
+    who = notebook('import boto3, os\nprint("ARN=" + boto3.client("sts").get_caller_identity()["Arn"])\n'
+                   'print("KEY=" + os.environ["AWS_ACCESS_KEY_ID"])', parameters=None)
+    uri, sha = take_snapshot(s3_storage(moto_url), who, f"s3://{bucket}/snapshots/")
+    spec = spec_for("as-role", uri, sha, f"s3://{bucket}/runs/", parameters={},
+                    run_as={"role_arn": "arn:aws:iam::123456789012:role/reports"})
+    storage, kernel_env = assume_run_as(spec, "r1")
+    assert kernel_env["AWS_ACCESS_KEY_ID"] != AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]
+    assert run_spec(spec, "r1", storage, kernel_env=kernel_env)["status"] == "success"
+    text = cell_text(read_json(direct_s3, bucket, "runs/alice/as-role/r1/output.ipynb"))
+    assert "ARN=arn:aws:sts::123456789012:assumed-role/reports/smallfry-alice" in text
+    assert "KEY=" + kernel_env["AWS_ACCESS_KEY_ID"] in text
+    import os
+
+    assert os.environ["AWS_ACCESS_KEY_ID"] == AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]  # restored after the run
