@@ -24,7 +24,10 @@ describe('followDriveChanges', () => {
   };
 
   it('refreshes for changes in the current folder only, until disposed', () => {
-    const following = followDriveChanges(drive as unknown as S3Drive, model as any);
+    const following = followDriveChanges(
+      drive as unknown as S3Drive,
+      model as any
+    );
     drive.fileChanged.emit({
       type: 'save',
       oldValue: null,
