@@ -1,0 +1,44 @@
+/**
+ * Playwright configuration of the Small Fry UI tests.
+ *
+ * Galata's defaults, driving Debian's Chromium (`/usr/bin/chromium`) instead of a
+ * browser downloaded by Playwright. Video is off because recording needs Playwright's
+ * own ffmpeg; traces and screenshots do not.
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+const chromiumPath = process.env.PW_CHROMIUM_PATH || '/usr/bin/chromium';
+
+module.exports = {
+  ...baseConfig,
+  // The list reporter prints each test and the final summary line, on CI too.
+  reporter: [['list'], ['html', { open: 'never' }]],
+  workers: 1,
+  retries: 0,
+  use: {
+    ...baseConfig.use,
+    baseURL: 'http://127.0.0.1:8888',
+    video: 'off',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync'
+      ]
+    }
+  },
+  webServer: {
+    command: 'npm start',
+    url: 'http://127.0.0.1:8888/lab',
+    timeout: 120 * 1000,
+    reuseExistingServer: !process.env.CI,
+    stdout: 'pipe',
+    stderr: 'pipe'
+  }
+};
