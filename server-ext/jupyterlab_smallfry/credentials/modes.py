@@ -115,6 +115,8 @@ class WebIdentitySource(Source):
         self.token = {
             key: claims[key] for key in ("iss", "aud", "sub", "exp") if key in claims
         }
+        if isinstance(self.token.get("aud"), list) and len(self.token["aud"]) == 1:
+            self.token["aud"] = self.token["aud"][0]
         self.roles = _allowed_roles(self._role_map, groups_of(auth_state, claims), self._role_arn)
         if self.role not in self.roles:
             self.role = self.roles[0] if self.roles else ""

@@ -107,7 +107,8 @@ class CredentialService:
         elif broker.refreshing:
             state = "refreshing"
         elif error is not None:
-            state = error.state if (creds is None or error.state != "error") else "expired"
+            # A passing outage after keys lapsed is "expired"; anything else says what to do.
+            state = "expired" if creds is not None and error.retryable else error.state
         elif creds is not None:
             state = "expired"
         else:

@@ -43,7 +43,7 @@ class Sts:
     def __init__(self, endpoint_url: str, region: str, verify: bool | str = True, credentials=None):
         session = botocore.session.get_session()
         config = Config(
-            retries={"max_attempts": 1, "mode": "standard"},
+            retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=5,
             read_timeout=20,
             signature_version=None if credentials else botocore.UNSIGNED,

@@ -1,0 +1,64 @@
+"""Run code in a real kernel of a Jupyter server, over its REST API and kernel websocket.
+
+What a notebook cell does, minus the browser: the kernel is started by the server, so it gets
+exactly the environment the server gives kernels (the managed AWS profile included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import requests
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+
+async def run_in_kernel(base_url: str, token: str, code: str, timeout: float = 120) -> dict:
+    """Start a python3 kernel, run ``code``, shut it down; returns ``{"stdout", "error"}``."""
+    headers = {"Authorization": f"token {token}"}
+    kernel = requests.post(f"{base_url}api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
+    kernel.raise_for_status()
+    kernel_id = kernel.json()["id"]
+    session = uuid.uuid4().hex
+    ws_url = base_url.replace("http", "ws", 1) + f"api/kernels/{kernel_id}/channels?session_id={session}"
+    try:
+        conn = await websocket_connect(HTTPRequest(ws_url, headers=headers, request_timeout=timeout))
+        msg_id = uuid.uuid4().hex
+        conn.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id, "username": "test", "session": session,
+                        "msg_type": "execute_request", "version": "5.3",
+                        "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+                    },
+                    "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                    "content": {
+                        "code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+                    },
+                }
+            )
+        )
+        stdout, error = [], None
+        deadline = dt.datetime.now() + dt.timedelta(seconds=timeout)
+        while dt.datetime.now() < deadline:
+            raw = await conn.read_message()
+            if raw is None:
+                break
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                stdout.append(msg["content"]["text"])
+            elif kind == "error":
+                error = f"{msg['content']['ename']}: {msg['content']['evalue']}"
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        conn.close()
+        return {"stdout": "".join(stdout), "error": error}
+    finally:
+        requests.delete(f"{base_url}api/kernels/{kernel_id}", headers=headers, timeout=30)
