@@ -77,9 +77,21 @@ def _dag_for_file(path: Path, owner: str, dag_id: str):
         errors = [f"id: {spec['id']!r} does not match the file name {path.name!r}"]
     if not errors and "uri_template" not in spec.get("output", {}):
         errors = ["output.uri_template: is required for Airflow runs"]
+    if not errors and spec.get("image") and not _has_kubernetes():
+        errors = ["image: running in a container image needs apache-airflow-providers-cncf-kubernetes "
+                  "on this Airflow"]
     if errors:
         return _placeholder_dag(dag_id, owner, "; ".join(str(e) for e in errors[:5]), path)
     return _job_dag(spec, dag_id)
+
+
+def _has_kubernetes() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("airflow.providers.cncf.kubernetes") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def _schedule(spec: dict):
@@ -118,9 +130,10 @@ def _job_dag(spec: dict, dag_id: str):
         default_args={"owner": spec["owner"]},
         **_callbacks(spec),
     )
-    from .operators import NotebookJobOperator
+    from .operators import NotebookJobOperator, pod_operator
 
-    NotebookJobOperator(
+    # A spec with an image runs in a pod of that image; otherwise on the Airflow worker.
+    (pod_operator if spec.get("image") else NotebookJobOperator)(
         task_id="run_notebook",
         spec=spec,
         dag=dag,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from airflow.sdk import BaseOperator
 
 from ..jobs.runner import assume_run_as, run_spec
@@ -53,3 +55,36 @@ class InvalidSpecOperator(BaseOperator):
 
     def execute(self, context):
         raise ValueError(f"Invalid Small Fry job spec: {self.message}")
+
+
+def pod_operator(*, spec: dict, **kwargs):
+    """A Kubernetes pod of the spec's image that runs the same runner (scale-out).
+
+    The image needs ``jupyterlab-smallfry`` (no extras), papermill and the notebook's kernel;
+    AWS access comes from the pod's identity (e.g. IRSA) or the spec's run-as role. Needs
+    ``apache-airflow-providers-cncf-kubernetes``.
+    """
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from kubernetes.client import models as k8s
+
+    class NotebookJobPodOperator(KubernetesPodOperator):
+        template_fields = ()  # the spec is data; nothing of it is rendered as Jinja
+
+        def __init__(self, *, spec: dict, **kw):
+            super().__init__(
+                image=spec["image"],
+                name=f"smallfry-{spec['id']}"[:63],
+                cmds=["python", "-m", "jupyterlab_smallfry.jobs.runner"],
+                labels={"app.kubernetes.io/part-of": "smallfry", "smallfry/job": spec["id"]},
+                get_logs=True,
+                on_finish_action="delete_pod",
+                **kw,
+            )
+            self.spec = spec
+
+        def execute(self, context):
+            request = {"spec": self.spec, "run_id": str(context["run_id"]), "trigger": "airflow"}
+            self.env_vars = [k8s.V1EnvVar(name="SMALLFRY_RUN_REQUEST", value=json.dumps(request))]
+            return super().execute(context)
+
+    return NotebookJobPodOperator(spec=spec, **kwargs)

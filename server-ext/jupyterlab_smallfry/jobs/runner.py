@@ -13,7 +13,7 @@ of the kernel's language, so ``"{{ conn.x.password }}"`` reaches the notebook as
 string. Nothing here renders templates.
 
 As a program (``python -m jupyterlab_smallfry.jobs.runner``) it reads one JSON request on
-stdin: ``{"spec": …, "run_id": …, "trigger": …, "s3": {"endpoint_url", "region",
+stdin (or from ``$SMALLFRY_RUN_REQUEST`` in a container, without keys): ``{"spec": …, "run_id": …, "trigger": …, "s3": {"endpoint_url", "region",
 "access_key", "secret_key", "token"}}``; credentials travel on stdin so they never enter the
 environment the notebook's kernel inherits.
 """
@@ -273,7 +273,9 @@ def _storage_from_request(s3: dict | None) -> Storage:
 def main(argv: list[str] | None = None) -> int:
     """Run one spec from a JSON request on stdin; exit 0 on success, 1 if the run failed."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    request = json.loads(sys.stdin.read())
+    # In a container (a spec with an image) the request comes in an environment variable.
+    raw = os.environ.pop("SMALLFRY_RUN_REQUEST", None)
+    request = json.loads(raw if raw is not None else sys.stdin.read())
     spec = request["spec"]
     storage = _storage_from_request(request.get("s3"))
     role_storage, kernel_env = assume_run_as(spec, request["run_id"])

@@ -65,6 +65,9 @@ def world(moto_url, direct_s3):
     )
     (jobs_dir / "bob").mkdir()
     (jobs_dir / "bob" / "garbage.json").write_text('{"id": "garbage", ')
+    in_pod = json.loads((jobs_dir / "alice" / "report.json").read_text())
+    in_pod.update(id="in-pod", image="registry.example.com/team/notebooks:1.2")
+    (jobs_dir / "alice" / "in-pod.json").write_text(json.dumps(in_pod))
     # A file in carol's folder that claims alice: the folder decides whose job it is.
     (jobs_dir / "carol").mkdir()
     (jobs_dir / "carol" / "report.json").write_text((jobs_dir / "alice" / "report.json").read_text())
@@ -107,7 +110,8 @@ def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
     with timed("airflow dags list", TIMINGS):
         listed = _json_out(airflow.run("dags", "list", "-o", "json").stdout)
     ids = sorted(d["dag_id"] for d in listed)
-    assert ids == ["smallfry__alice__broken", "smallfry__alice__failing", "smallfry__alice__report",
+    assert ids == ["smallfry__alice__broken", "smallfry__alice__failing", "smallfry__alice__in-pod",
+                   "smallfry__alice__report",
                    "smallfry__bob__garbage", "smallfry__carol__report"]
     owners = {d["dag_id"]: d["owners"] for d in listed}
     assert owners["smallfry__bob__garbage"] == ["bob"]
@@ -118,6 +122,11 @@ def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
     assert "0 6 * * 1-5" in json.dumps(detail.get("timetable_summary") or detail)
     assert detail.get("timezone") in (None, "UTC") or "Amsterdam" in json.dumps(detail)
     assert "invalid-spec" not in json.dumps(detail.get("tags"))
+    # No Kubernetes provider here: a job that needs a container image says so instead of
+    # silently running on the worker.
+    pod = _json_out(airflow.run("dags", "details", "smallfry__alice__in-pod", "-o", "json").stdout)
+    pod = pod[0] if isinstance(pod, list) else pod
+    assert "cncf-kubernetes" in pod["description"] and "invalid-spec" in json.dumps(pod["tags"])
 
 
 def test_dags_test_runs_the_notebook_into_s3(world, direct_s3):

@@ -110,3 +110,25 @@ def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(moto_url, di
     import os
 
     assert os.environ["AWS_ACCESS_KEY_ID"] == AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]  # restored after the run
+
+
+def test_runner_program_as_a_container_runs_it(moto_url, direct_s3, bucket):
+    """What a Kubernetes pod of a spec's image runs: the request in an env var, keys ambient."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .processes import AWS_TEST_ENV
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    request = {"spec": spec_for("pod", uri, sha, f"s3://{bucket}/runs/"), "run_id": "scheduled__x",
+               "trigger": "airflow"}
+    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url,
+           "SMALLFRY_RUN_REQUEST": json.dumps(request),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_json(direct_s3, bucket, "runs/alice/pod/scheduled__x/run.json")["status"] == "success"
