@@ -32,12 +32,15 @@ export class S3Error extends Error {
    * @param message - a readable message
    * @param status - the HTTP status, when there was an answer
    * @param fromGateway - whether the Jupyter server (not S3) refused the call
+   * @param gatewayCode - the gateway's own error code (`X-Smallfry-Error`),
+   *   e.g. `EndpointUnreachable` or a credential problem
    */
   constructor(
     readonly code: string,
     message: string,
     readonly status?: number,
-    readonly fromGateway = false
+    readonly fromGateway = false,
+    readonly gatewayCode?: string
   ) {
     super(message);
     this.name = 'S3Error';
@@ -645,31 +648,37 @@ export class S3Gateway {
         const result: any = await next(args);
         const response = result.response;
         if (response && response.statusCode >= 400) {
+          // The gateway marks its own errors (not S3's) with a code header
+          // and a JSON {"message", "code"} body; Jupyter's own refusals
+          // (not logged in) are JSON too. S3's errors are XML.
           const marker = headerValue(response.headers, 'x-smallfry-error');
           const contentType = headerValue(response.headers, 'content-type');
-          let message: string | null = marker
-            ? decodeURIComponentSafe(marker)
-            : null;
-          if (message === null && contentType.includes('json')) {
-            // Gateway errors are JSON {"message"}; S3's own are XML. Read the
-            // body once and hand it back to the SDK if it is not ours.
+          let message: string | null = null;
+          let isGateway = marker !== '';
+          if (contentType.includes('json')) {
+            // Read the body once; hand it back to the SDK if it is not ours.
             const bytes = await readBody(response.body);
             response.body = bytes;
             try {
               const parsed = JSON.parse(new TextDecoder().decode(bytes));
               if (parsed && typeof parsed.message === 'string') {
                 message = parsed.message;
+                isGateway = true;
               }
             } catch {
               // not JSON: S3's answer, let the SDK parse it
             }
           }
-          if (message !== null) {
+          if (isGateway) {
             throw new S3Error(
               'GatewayError',
-              message || `HTTP ${response.statusCode}`,
+              message ||
+                (marker
+                  ? `${marker} (HTTP ${response.statusCode})`
+                  : `HTTP ${response.statusCode}`),
               response.statusCode,
-              true
+              true,
+              marker || undefined
             );
           }
         }
@@ -850,14 +859,6 @@ function destroyBody(body: any): void {
     }
   } catch {
     // nothing to release
-  }
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }
 

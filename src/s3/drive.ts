@@ -1324,16 +1324,29 @@ export class S3Drive implements Contents.IDrive {
         notify = true;
         break;
       case 'GatewayError':
-        if (err.status === 403 || err.status === 401) {
+        if (err.status === 502 || err.status === 504) {
           message = this._trans.__(
-            'The Jupyter server refused to %1 "%2": %3. Reload the page to log in again.',
+            'S3 could not be reached to %1 "%2". %3 Refresh once it is back.',
             action,
             path,
             err.message
           );
-        } else if (err.status === 502 || err.status === 504) {
+        } else if (
+          err.status === 403 &&
+          err.gatewayCode &&
+          err.gatewayCode !== 'GatewayError'
+        ) {
+          // The gateway has no AWS credentials to sign with.
           message = this._trans.__(
-            'S3 could not be reached to %1 "%2": %3. Check the S3 endpoint or the network, then refresh.',
+            'Could not %1 "%2": the server has no usable AWS credentials (%3). Refresh credentials, then try again.',
+            action,
+            path,
+            err.message
+          );
+        } else if (err.status === 403 || err.status === 401) {
+          // Jupyter itself refused: the login or the XSRF cookie is gone.
+          message = this._trans.__(
+            'The Jupyter server refused to %1 "%2": %3. Reload the page to log in again.',
             action,
             path,
             err.message

@@ -30,7 +30,26 @@ describe('S3Drive errors', () => {
       message: expect.stringContaining('S3 could not be reached')
     });
     expect(feedback.errors).toHaveLength(1);
-    expect(feedback.errors[0]).toContain('Check the S3 endpoint');
+    // The gateway's own diagnosis reaches the user.
+    expect(feedback.errors[0]).toContain('is unreachable');
+    drive.dispose();
+  });
+
+  it('says when the server has no AWS credentials, for listings and HEADs', async () => {
+    const { drive, feedback } = await makeDrive({
+      baseUrl: process.env.SMALLFRY_TEST_NO_CREDENTIALS_BASE_URL
+    });
+    await expect(drive.get('smallfry-test')).rejects.toMatchObject({
+      response: { status: 403 },
+      message: expect.stringContaining('no usable AWS credentials')
+    });
+    // A HEAD answer has no body: the gateway's code header still tells.
+    await expect(
+      drive.get('smallfry-test/a.txt', { content: false })
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('Refresh credentials')
+    });
+    expect(feedback.errors).toHaveLength(2);
     drive.dispose();
   });
 

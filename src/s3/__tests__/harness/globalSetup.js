@@ -91,6 +91,8 @@ async function startServers() {
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_DEFAULT_REGION: 'us-east-1',
+    // Never let botocore look for an instance role on the network.
+    AWS_EC2_METADATA_DISABLED: 'true',
     // Never pick up a developer's own AWS or Jupyter configuration.
     AWS_CONFIG_FILE: path.join(workDir, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'aws-credentials'),
@@ -119,9 +121,15 @@ async function startServers() {
 
   // The server under test, and one whose S3 endpoint is down (nothing
   // listens on that port), for the "S3 unreachable" path.
+  // The server under test; one whose S3 endpoint is down (nothing listens
+  // on that port); one that has no AWS credentials at all.
   const deadPort = await freePort();
   const deadPort2 = await freePort();
-  const [baseUrl, deadBaseUrl] = await Promise.all([
+  const noCredsPort = await freePort();
+  const noCredsEnv = { ...env };
+  delete noCredsEnv.AWS_ACCESS_KEY_ID;
+  delete noCredsEnv.AWS_SECRET_ACCESS_KEY;
+  const [baseUrl, deadBaseUrl, noCredsBaseUrl] = await Promise.all([
     startJupyter('jupyter server', jupyterPort, motoUrl, token, workDir, env),
     startJupyter(
       'jupyter server (S3 down)',
@@ -130,6 +138,14 @@ async function startServers() {
       token,
       workDir,
       env
+    ),
+    startJupyter(
+      'jupyter server (no AWS credentials)',
+      noCredsPort,
+      motoUrl,
+      token,
+      workDir,
+      noCredsEnv
     )
   ]);
 
@@ -139,6 +155,7 @@ async function startServers() {
   process.env.SMALLFRY_TEST_WORKDIR = workDir;
   process.env.SMALLFRY_TEST_HOME = path.join(workDir, `home-${jupyterPort}`);
   process.env.SMALLFRY_TEST_DEAD_BASE_URL = deadBaseUrl;
+  process.env.SMALLFRY_TEST_NO_CREDENTIALS_BASE_URL = noCredsBaseUrl;
 }
 
 /**
