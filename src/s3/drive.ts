@@ -448,7 +448,7 @@ export class S3Drive implements Contents.IDrive {
           true
         );
       }
-      this._etags.delete(path);
+      this._forgetETags(path);
       this._fileChanged.emit({
         type: 'delete',
         oldValue: { path },
@@ -500,6 +500,13 @@ export class S3Drive implements Contents.IDrive {
         model = fileModel({ path: newPath, name: basename(newPath) }, info);
       } else {
         await this._copyFolder(src, dst, oldPath, newPath, true);
+        // Documents open inside the folder keep their conflict check.
+        for (const [p, etag] of [...this._etags]) {
+          if (p.startsWith(oldPath + '/')) {
+            this._etags.delete(p);
+            this._etags.set(newPath + p.slice(oldPath.length), etag);
+          }
+        }
         model = directoryModel(
           { path: newPath, name: basename(newPath) },
           null
@@ -1245,6 +1252,15 @@ export class S3Drive implements Contents.IDrive {
       this._trans.__('No free name found.'),
       400
     );
+  }
+
+  private _forgetETags(path: string): void {
+    this._etags.delete(path);
+    for (const p of [...this._etags.keys()]) {
+      if (p.startsWith(path + '/')) {
+        this._etags.delete(p);
+      }
+    }
   }
 
   private _startProgress(

@@ -228,6 +228,28 @@ describe('S3Drive folders', () => {
     });
   });
 
+  it('keeps the conflict check of open files across a folder rename', async () => {
+    const folder = uniqueFolder('mvopen');
+    await put(`${folder}/a/doc.txt`, 'v1');
+    await drive.get(`${ROOT}/${folder}/a/doc.txt`, {
+      type: 'file',
+      format: 'text',
+      content: true
+    });
+    await drive.rename(`${ROOT}/${folder}/a`, `${ROOT}/${folder}/b`);
+    // The renamed copy has the same bytes, so the same ETag; then someone
+    // else writes it.
+    await put(`${folder}/b/doc.txt`, 'theirs');
+    await expect(
+      drive.save(`${ROOT}/${folder}/b/doc.txt`, {
+        type: 'file',
+        format: 'text',
+        content: 'mine'
+      })
+    ).rejects.toMatchObject({ response: { status: 409 } });
+    expect(await text(`${folder}/b/doc.txt`)).toBe('theirs');
+  });
+
   it('refuses to rename onto an existing name', async () => {
     const folder = uniqueFolder('clash');
     await put(`${folder}/a/1.txt`, '1');
