@@ -16,6 +16,7 @@ import secrets
 import sys
 from functools import partial
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -302,6 +303,8 @@ class JobRunHandler(JobHandler):
     @tornado.web.authenticated
     async def post(self, job_id):
         _store, spec = await self._existing(job_id)
+        if self.jobs.services.config.airflow_api_url:
+            return await self.trigger_airflow(spec)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
         run_id = f"smallfry__{stamp}__{secrets.token_hex(3)}"
         folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
@@ -331,6 +334,54 @@ class JobRunHandler(JobHandler):
             "run_uri": join(folder, "run.json"),
             "output_uri": join(folder, "output.ipynb"),
         }))
+
+
+    async def trigger_airflow(self, spec: dict) -> None:
+        """Start a run of the job's DAG through Airflow's REST API (``/api/v2``).
+
+        Credentials for Airflow: ``user:password@`` in ``SmallFry.airflow_api_url`` (exchanged
+        for a JWT at ``/auth/token``), else a bearer token in ``$SMALLFRY_AIRFLOW_TOKEN``.
+        """
+        import aiohttp
+
+        parts = urlsplit(self.jobs.services.config.airflow_api_url)
+        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        http = self.jobs.services.http
+        headers = {"Content-Type": "application/json"}
+        dag_id = dag_id_for(spec["owner"], spec["id"])
+        try:
+            if parts.username:
+                async with http.post(f"{base}/auth/token", json={
+                    "username": unquote(parts.username), "password": unquote(parts.password or "")
+                }) as answer:
+                    if answer.status not in (200, 201):
+                        raise HTTPError(502, f"Airflow at {base} refused the Small Fry login "
+                                        f"({answer.status}); check SmallFry.airflow_api_url")
+                    headers["Authorization"] = f"Bearer {(await answer.json())['access_token']}"
+            elif os.environ.get("SMALLFRY_AIRFLOW_TOKEN"):
+                headers["Authorization"] = f"Bearer {os.environ['SMALLFRY_AIRFLOW_TOKEN']}"
+            async with http.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers=headers, json={
+                "logical_date": None, "conf": {}, "note": f"Run now from Jupyter by {self.owner}",
+            }) as answer:
+                if answer.status == 404:
+                    raise HTTPError(409, f"Airflow does not have the DAG {dag_id} yet: the spec "
+                                    "reaches Airflow with the next sync and parse; try again shortly")
+                if answer.status not in (200, 201):
+                    raise HTTPError(502, f"Airflow refused to start {dag_id} ({answer.status})")
+                run_id = (await answer.json())["dag_run_id"]
+        except aiohttp.ClientError as err:
+            raise HTTPError(502, f"Airflow at {base} is unreachable: {type(err).__name__}") from None
+        folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
+        from .runner import start_manifest
+
+        manifest = {**start_manifest(spec, run_id, "airflow"), "status": "queued", "start": None}
+        storage = await self.jobs.storage()
+        await self.blocking(storage.write, join(folder, "run.json"), dumps(manifest))
+        self.set_status(202)
+        self.finish(json.dumps({"run_id": run_id, "dag_id": dag_id, "airflow": True,
+                                "run_uri": join(folder, "run.json"),
+                                "output_uri": join(folder, "output.ipynb")}))
 
 
 def _runner_env() -> dict:

@@ -246,5 +246,6 @@ def list_runs(storage: Storage, template: str, owner: str, job_id: str, limit: i
             continue
         manifest.setdefault("output_uri", uri[: -len("run.json")] + "output.ipynb")
         runs.append(manifest)
-    runs.sort(key=lambda m: m.get("start") or "", reverse=True)
+    # Queued runs (no start yet) first, then newest first.
+    runs.sort(key=lambda m: m.get("start") or "~", reverse=True)
     return runs

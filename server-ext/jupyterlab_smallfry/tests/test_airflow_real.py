@@ -172,3 +172,66 @@ def test_invalid_spec_is_a_placeholder_that_fails_with_the_message(world):
     with timed("airflow dags test (unparseable spec)", TIMINGS):
         proc = world["airflow"].run("dags", "test", "smallfry__bob__garbage", check=False, timeout=300)
     assert "Invalid Small Fry job spec: the file is not valid JSON" in proc.stdout + proc.stderr
+
+
+def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s3):
+    """With SmallFry.airflow_api_url set, "Run now" starts a DAG run in Airflow (api-server,
+    simple auth manager with a real password) instead of running papermill in Jupyter."""
+    import os
+    import subprocess
+    from urllib.parse import quote
+
+    import requests
+
+    from .processes import free_port, wait_for_url
+
+    airflow = world["airflow"]
+    port = free_port()
+    env = {**airflow.env, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "smallfry:admin"}
+    log = open(airflow.home / "api-server.log", "wb")
+    with timed("airflow api-server start", TIMINGS):
+        proc = subprocess.Popen(
+            [str(airflow.python), "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=airflow.home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        api = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_url(f"{api}/api/v2/version", proc, timeout=240)
+        except Exception:
+            os.killpg(proc.pid, 15)
+            raise
+    try:
+        passwords = json.loads((airflow.home / "simple_auth_manager_passwords.json.generated").read_text())
+        password = passwords["smallfry"]
+        with jupyter_server(
+            f"--SmallFry.endpoint_url={moto_url}",
+            f"--SmallFry.jobs_uri={world['jobs_dir']}",
+            f"--SmallFry.runs_uri=s3://{BUCKET}/runs/",
+            f"--SmallFry.airflow_api_url=http://smallfry:{quote(password, safe='')}@127.0.0.1:{port}/",
+            "--ServerApp.identity_provider_class="
+            "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
+            env={"SMALLFRY_TEST_USERS": json.dumps({"tok-alice": "alice"})},
+        ) as srv:
+            session = requests.Session()
+            session.headers["Authorization"] = "token tok-alice"
+            r = session.post(srv.url + "smallfry/jobs/report/run")
+            assert r.status_code == 202, r.text
+            answer = r.json()
+            assert answer["airflow"] is True and answer["dag_id"] == "smallfry__alice__report"
+            assert answer["run_id"].startswith("manual__")
+            runs = session.get(srv.url + "smallfry/jobs/report").json()["runs"]
+            assert runs[0]["run_id"] == answer["run_id"] and runs[0]["status"] == "queued"
+            assert password not in srv.log_text()
+        token = requests.post(f"{api}/auth/token",
+                              json={"username": "smallfry", "password": password}).json()["access_token"]
+        run = requests.get(f"{api}/api/v2/dags/smallfry__alice__report/dagRuns/{quote(answer['run_id'])}",
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert run["dag_run_id"] == answer["run_id"]
+        assert run["triggered_by"] == "rest_api" and "alice" in (run.get("note") or "")
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+        log.close()
