@@ -15,6 +15,8 @@ module.exports = {
   reporter: [['list'], ['html', { open: 'never' }]],
   workers: 1,
   retries: 0,
+  // S3 calls go browser -> gateway -> moto; leave room on a busy 2-core CI machine.
+  expect: { timeout: 10000 },
   use: {
     ...baseConfig.use,
     baseURL: 'http://127.0.0.1:8888',

@@ -28,6 +28,10 @@ export const selectors = {
   itemText: '.jp-DirListing-itemText',
   /** The clickable path segments above the listing. */
   crumbs: '.jp-BreadCrumbs-item',
+  /** The toolbar at the top of a file browser (not the filter bar). */
+  toolbar: 'jp-toolbar.jp-SidePanel-toolbar',
+  /** The local (default) file browser, for comparison. */
+  localBrowser: '#filebrowser',
   /** The "Upload Files" button of the stock file browser toolbar. */
   uploadButton: '.jp-Toolbar-item[data-jp-item-name="uploader"] jp-button',
   /** The "more than one page" banner the extension adds above the listing. */

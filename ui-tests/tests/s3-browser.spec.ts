@@ -55,6 +55,36 @@ test.describe('S3 browser on the embedded demo', () => {
     await saveScreenshot(panel, 's3-folder.png');
   });
 
+  test('has the file browser toolbar, with icon-only buttons like the local one', async ({
+    page
+  }) => {
+    const panel = await openS3Panel(page);
+    const toolbar = panel.locator(selectors.toolbar);
+    const itemNames = (root: string) =>
+      page
+        .locator(`${root} ${selectors.toolbar} [data-jp-item-name]`)
+        .evaluateAll(items =>
+          items.map(item => item.getAttribute('data-jp-item-name'))
+        );
+
+    const names = await itemNames(selectors.panel);
+    expect(names).toEqual(
+      expect.arrayContaining(['new-directory', 'uploader', 'refresh'])
+    );
+    expect(names).toEqual(await itemNames(selectors.localBrowser));
+    // Text labels do not fit a sidebar toolbar: they overlap each other. The
+    // local file browser shows icons only; the S3 one should look the same.
+    await expect(
+      page.locator(
+        `${selectors.localBrowser} ${selectors.toolbar} .jp-ToolbarButtonComponent-label`
+      )
+    ).toHaveCount(0);
+    await expect(
+      toolbar.locator('.jp-ToolbarButtonComponent-label'),
+      'S3 toolbar buttons show no text labels'
+    ).toHaveCount(0);
+  });
+
   test('opens a notebook from S3 and saves an edit back to S3', async ({
     page
   }) => {
