@@ -92,13 +92,19 @@ export function addS3Commands(
         return tree;
       });
       await runTransfer(contents, plan, trans, {
-        title: trans.__(
+        title: trans._n(
+          'Copying %1 file from S3 to "%2"…',
           'Copying %1 files from S3 to "%2"…',
           plan.items.length,
           targetDir || '/'
         ),
         done: n =>
-          trans.__('Copied %1 files from S3 to "%2".', n, targetDir || '/')
+          trans._n(
+            'Copied %1 file from S3 to "%2".',
+            'Copied %1 files from S3 to "%2".',
+            n,
+            targetDir || '/'
+          )
       });
     }
   });
@@ -131,13 +137,15 @@ export function addS3Commands(
         walkContents(contents, item.path)
       );
       await runTransfer(contents, plan, trans, {
-        title: trans.__(
+        title: trans._n(
+          'Copying %1 file to "%2"…',
           'Copying %1 files to "%2"…',
           plan.items.length,
           drive.s3Uri(toLocal(targetDir), true)
         ),
         done: n =>
-          trans.__(
+          trans._n(
+            'Copied %1 file to "%2".',
             'Copied %1 files to "%2".',
             n,
             drive.s3Uri(toLocal(targetDir), true)
