@@ -65,6 +65,15 @@ def make_refresh_user_hook(margin: float = 600):
             return False
         if not token_info.get("refresh_token"):
             token_info["refresh_token"] = refresh_token
+        if not token_info.get("id_token"):
+            # Some IdPs issue id_tokens only at login. Keep the old one so the user's server
+            # can say "expired, log in again" instead of "no id_token".
+            authenticator.log.warning(
+                "Small Fry: the identity provider returned no id_token on refresh; %s will "
+                "have to log in again when the current one expires",
+                user.name,
+            )
+            token_info["id_token"] = auth_state.get("id_token")
         # The same path OAuthenticator's refresh_user takes after a refresh grant (17.x).
         auth_model = await authenticator._token_to_auth_model(token_info)
         authenticator.log.info("Small Fry: renewed the id_token of %s before it expired", user.name)
