@@ -132,17 +132,21 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
 
     if (toolbarRegistry && settingRegistry) {
       // The stock toolbar of JupyterLab's file browser (new folder, upload,
-      // refresh, filter), configurable in the same settings.
-      setToolbar(
-        browser,
-        createToolbarFactory(
-          toolbarRegistry,
-          settingRegistry,
-          'FileBrowser',
-          '@jupyterlab/filebrowser-extension:widget',
-          translator ?? nullTranslator
-        )
-      );
+      // refresh, filter), configurable in the same settings. Built once every
+      // plugin is active, so the file browser's own item factories (the
+      // uploader) and commands exist.
+      void app.restored.then(() => {
+        setToolbar(
+          browser,
+          createToolbarFactory(
+            toolbarRegistry,
+            settingRegistry,
+            'FileBrowser',
+            '@jupyterlab/filebrowser-extension:widget',
+            translator ?? nullTranslator
+          )
+        );
+      });
     }
 
     ListingBanner.insertInto(
