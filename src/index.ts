@@ -10,6 +10,7 @@ import {
   createToolbarFactory,
   ICommandPalette,
   IToolbarWidgetRegistry,
+  Notification,
   setToolbar
 } from '@jupyterlab/apputils';
 import {
@@ -79,6 +80,13 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
       console.error(
         'Small Fry: the server extension did not answer; the S3 browser is off.',
         error
+      );
+      Notification.warning(
+        trans.__(
+          'The S3 browser is off: the Small Fry server extension did not answer (%1). Check that jupyterlab_smallfry is installed and enabled on the Jupyter server, then reload.',
+          (error as Error).message ?? String(error)
+        ),
+        { autoClose: false }
       );
       return;
     }
