@@ -6,6 +6,7 @@ import os
 import ssl
 
 import aiohttp
+import botocore.exceptions
 import botocore.session
 
 from .config import SmallFry
@@ -67,4 +68,7 @@ class Services:
 
 
 def _botocore_region() -> str | None:
-    return botocore.session.Session().get_config_variable("region")
+    try:
+        return botocore.session.Session().get_config_variable("region")
+    except botocore.exceptions.ProfileNotFound:  # AWS_PROFILE names a profile kernels know
+        return None

@@ -40,11 +40,7 @@ class _CredentialHandler(APIHandler):
             )
 
     async def status(self) -> dict:
-        try:
-            await self.credentials.broker.get()
-        except CredentialError:
-            pass  # the status carries the error, its state and the fix
-        return self.credentials.status()
+        return await self.credentials.describe()
 
 
 class StatusHandler(_CredentialHandler):
@@ -65,8 +61,8 @@ class RefreshHandler(_CredentialHandler):
         try:
             await self.credentials.broker.refresh()
         except CredentialError:
-            pass
-        self.finish(json.dumps(self.credentials.status()))
+            pass  # the status carries the error
+        self.finish(json.dumps(await self.status()))
 
 
 class RoleHandler(_CredentialHandler):

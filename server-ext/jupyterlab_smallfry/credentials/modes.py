@@ -38,6 +38,10 @@ class Source:
             raise CredentialError("role-not-allowed")
         self.role = arn
 
+    async def identity_of(self, creds: AwsCredentials) -> Identity | None:
+        """Who ``creds`` belong to; only the status panel asks (never on the request path)."""
+        return creds.identity
+
 
 class AmbientSource(Source):
     """botocore's default chain (or fixed demo keys); the identity is asked of STS once."""
@@ -53,19 +57,19 @@ class AmbientSource(Source):
         self._identities: dict[str, Identity | None] = {}
 
     async def fetch(self) -> AwsCredentials:
-        creds = await self._fetch()
+        return await self._fetch()
+
+    async def identity_of(self, creds: AwsCredentials) -> Identity | None:
+        # One GetCallerIdentity per key, asked only by the status panel: an S3-only endpoint
+        # without STS must not slow down the gateway.
         if creds.access_key not in self._identities:
             try:
                 sts = Sts(self._sts_endpoint, self._region, self._verify, creds)
                 self._identities[creds.access_key] = await sts.caller_identity()
-            except CredentialError:
-                self._identities[creds.access_key] = None  # keys may still work for S3
-        identity = self._identities[creds.access_key]
-        if identity is None:
-            return creds
-        return AwsCredentials(
-            creds.access_key, creds.secret_key, creds.token, creds.expiry, creds.source, identity
-        )
+            except Exception as err:  # no STS here (e.g. MinIO): the keys may still work for S3
+                log.info("Small Fry: no identity for the ambient keys (%s)", type(err).__name__)
+                self._identities[creds.access_key] = None
+        return self._identities[creds.access_key]
 
 
 class WebIdentitySource(Source):

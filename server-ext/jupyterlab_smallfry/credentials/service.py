@@ -94,7 +94,18 @@ class CredentialService:
             )
         return found
 
-    def status(self) -> dict:
+    async def describe(self) -> dict:
+        """The status, after making sure the keys are current (what the widget shows)."""
+        try:
+            await self.broker.get()
+        except CredentialError:
+            pass  # the status carries the error, its state and the fix
+        identity = None
+        if self.broker.current is not None:
+            identity = await self.source.identity_of(self.broker.current)
+        return self.status(identity)
+
+    def status(self, identity=None) -> dict:
         broker = self.broker
         creds = broker.current
         now = dt.datetime.now(dt.timezone.utc)
@@ -113,7 +124,8 @@ class CredentialService:
             state = "expired"
         else:
             state = "refreshing"
-        identity = creds.identity.to_json() if creds is not None and creds.identity else None
+        identity = identity or (creds.identity if creds is not None else None)
+        identity = identity.to_json() if identity is not None else None
         expiry = creds.expiry if creds is not None else None
         return {
             "mode": self.source.mode,

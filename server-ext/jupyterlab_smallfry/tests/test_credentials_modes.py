@@ -1,0 +1,125 @@
+"""Ambient mode, configuration mistakes and warnings, and the small pure pieces."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+
+from ..credentials.broker import CredentialError, Identity
+from ..credentials.errors import CATALOGUE
+from ..credentials.hub import groups_of, jwt_claims
+from ..credentials.service import STATES
+from ..credentials.sts import session_name
+from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, jupyter_server
+
+
+def get(server, path="", token=None):
+    return requests.get(
+        f"{server.url}smallfry/credentials{path}",
+        headers={"Authorization": f"token {token or server.token}"}, timeout=60,
+    )
+
+
+def test_ambient_mode_reports_who_the_server_keys_belong_to(server):
+    reply = get(server)
+    assert reply.status_code == 200 and reply.headers["Cache-Control"] == "no-store"
+    status = reply.json()
+    assert status["mode"] == "ambient" and status["state"] == "ok"
+    assert status["identity"]["account"] == "123456789012"  # moto's GetCallerIdentity
+    assert status["profile"] is None and status["warnings"] == []
+    assert TEST_ACCESS_KEY not in reply.text and TEST_SECRET_KEY not in reply.text
+
+
+def test_ambient_helper_endpoint_needs_token_auth_and_gives_version_1(server):
+    body = get(server, "/process").json()
+    assert body == {
+        "Version": 1,
+        "AccessKeyId": TEST_ACCESS_KEY,
+        "SecretAccessKey": TEST_SECRET_KEY,
+        "SessionToken": body["SessionToken"],
+    }
+    # A browser session (cookie, no token) never receives keys from this endpoint.
+    browser = requests.Session()
+    browser.get(f"{server.url}login?token={server.token}", timeout=60)
+    assert browser.get(f"{server.url}smallfry/credentials", timeout=60).status_code == 200
+    refused = browser.get(f"{server.url}smallfry/credentials/process", timeout=60)
+    assert refused.status_code == 403 and TEST_SECRET_KEY not in refused.text
+    # XSRF: a cookie-authenticated POST without the token header is refused.
+    assert browser.post(f"{server.url}smallfry/credentials/refresh", timeout=60).status_code == 403
+    xsrf = browser.cookies["_xsrf"]
+    ok = browser.post(
+        f"{server.url}smallfry/credentials/refresh", headers={"X-XSRFToken": xsrf}, timeout=60
+    )
+    assert ok.status_code == 200 and ok.json()["state"] == "ok"
+
+
+def test_web_identity_outside_jupyterhub_says_so_and_warns_about_overrides(tmp_path):
+    own = tmp_path / "config"
+    own.write_text("[profile my-own]\nregion = eu-west-1\n")
+    with jupyter_server(
+        "--SmallFry.credentials_mode=web-identity",
+        "--SmallFry.role_arn=arn:aws:iam::123456789012:role/nb",
+        env={"AWS_PROFILE": "my-own", "AWS_CONFIG_FILE": str(own)},
+    ) as srv:
+        status = get(srv).json()
+        assert status["state"] == "not-configured" and status["error"]["code"] == "not-under-hub"
+        assert {w["code"] for w in status["warnings"]} == {"static-env-keys", "user-profile"}
+        assert status["profile"]["applied"] is False
+        assert status["profile"]["chosen_by_user"] == "AWS_PROFILE"
+        log = srv.log_text()
+        assert "AWS_ACCESS_KEY_ID is set in the server environment" in log
+        assert TEST_SECRET_KEY not in log
+
+
+def test_broker_mode_without_a_broker_url_says_what_to_configure():
+    with jupyter_server("--SmallFry.credentials_mode=broker", env={"JUPYTERHUB_API_TOKEN": "x"}) as srv:
+        status = get(srv).json()
+        assert status["state"] == "not-configured" and status["error"]["code"] == "no-broker"
+        assert "c.SmallFry.broker_url" in status["error"]["hint"]
+        assert status["profile"]["applied"] is True  # kernels still get the managed profile
+
+
+@pytest.mark.parametrize(
+    "user, expected",
+    [
+        ("alice", "alice"),
+        ("a", "a-"),
+        ("alice smith/ops", "alice-smith-ops"),
+        ("jürgen@example.com", "jürgen@example.com"),
+    ],
+)
+def test_session_names_follow_the_sts_rules(user, expected):
+    assert session_name(user) == expected
+
+
+def test_long_session_names_are_truncated_without_collisions():
+    a, b = session_name("x" * 70 + "a"), session_name("x" * 70 + "b")
+    assert len(a) == len(b) == 64 and a != b
+    assert re.fullmatch(r"[\w+=,.@-]{2,64}", a)
+
+
+def test_every_error_code_has_a_widget_state_a_message_and_a_fix():
+    for code, problem in CATALOGUE.items():
+        assert problem.state in STATES, code
+        assert problem.message and problem.hint, code
+        err = CredentialError(code)
+        assert err.to_json()["hint"] == problem.hint
+
+
+def test_assumed_role_arns_are_split_for_the_widget():
+    who = Identity.from_arn("arn:aws:sts::123456789012:assumed-role/analyst/alice", "alice")
+    assert (who.account, who.role, who.session_name, who.source_identity) == (
+        "123456789012", "analyst", "alice", "alice"
+    )
+
+
+def test_token_claims_and_groups_are_read_without_trusting_them():
+    payload = "eyJzdWIiOiJhbGljZSIsImdyb3VwcyI6WyJhIl19"  # {"sub":"alice","groups":["a"]}
+    assert jwt_claims(f"h.{payload}.s") == {"sub": "alice", "groups": ["a"]}
+    assert jwt_claims("not a token") == {}
+    assert groups_of({"oauth_user": {"groups": ["b"]}}, {}) == ["b"]
+    assert groups_of({}, {"groups": "c"}) == ["c"]
+    json.dumps(jwt_claims("h.e30.s"))  # plain JSON out
