@@ -172,6 +172,11 @@ class _JobsBase(APIHandler):
             spec["notebook"] = await self.snapshot(notebook)
         elif notebook is None and existing is not None:
             spec["notebook"] = existing["notebook"]
+        elif isinstance(notebook, dict) and isinstance(notebook.get("uri"), str):
+            # Airflow reads the notebook with its own rights: only snapshots this server took.
+            if not notebook["uri"].startswith(self.jobs.snapshots_uri):
+                raise HTTPError(400, "notebook.uri: must be a snapshot taken by this server; "
+                                "send notebook.source (the notebook's path) to take one")
         errors = validate_spec(spec)
         if errors:
             raise HTTPError(400, "; ".join(str(e) for e in errors[:5]))

@@ -270,6 +270,22 @@ def _storage_from_request(s3: dict | None) -> Storage:
     return Storage(client)
 
 
+class RunTimeout(Exception):
+    """The whole run took longer than the spec's ``timeout_seconds``."""
+
+
+def _limit_run_time(seconds: int) -> None:
+    """In a process that runs one job: raise :class:`RunTimeout` in the run after ``seconds``,
+    so the manifest says why it failed (Airflow tasks get the same from execution_timeout)."""
+    import signal
+
+    def expired(_signum, _frame):
+        raise RunTimeout(f"the run took longer than its timeout of {seconds} s")
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one spec from a JSON request on stdin; exit 0 on success, 1 if the run failed."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -279,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = request["spec"]
     storage = _storage_from_request(request.get("s3"))
     role_storage, kernel_env = assume_run_as(spec, request["run_id"])
+    _limit_run_time(int(spec.get("timeout_seconds", 3600)))
     manifest = run_spec(
         spec, request["run_id"], role_storage or storage,
         trigger=request.get("trigger", "server"), kernel_env=kernel_env,

@@ -293,3 +293,15 @@ def test_run_now_executes_with_papermill_and_shows_in_the_list(alice, direct_s3)
     assert "REPORT region=EU doubled=6" in cell_text(out)
     assert 'region = "EU"' in injected_source(out)
     assert alice.get(alice.base + "/now").json()["runs"][0]["status"] == "success"
+
+
+def test_a_spec_can_only_point_at_this_servers_snapshots(alice):
+    foreign = "s3://someone-elses-bucket/x/" + "a" * 64 + ".ipynb"
+    r = create(alice, daily("foreign", notebook={"uri": foreign, "sha256": "a" * 64, "kernel": "python3"}))
+    assert r.status_code == 400 and r.json()["message"].startswith("notebook.uri")
+    made = create(alice, daily("kept")).json()["spec"]
+    # Re-sending the spec as read (snapshot kept) is fine: that is what "edit" does.
+    body = {k: v for k, v in made.items() if k not in ("owner",)}
+    body["title"] = "Renamed"
+    r = alice.put(alice.base + "/kept", json=body)
+    assert r.status_code == 200 and r.json()["spec"]["notebook"] == made["notebook"]

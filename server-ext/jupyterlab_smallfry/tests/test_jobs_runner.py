@@ -132,3 +132,31 @@ def test_runner_program_as_a_container_runs_it(moto_url, direct_s3, bucket):
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert read_json(direct_s3, bucket, "runs/alice/pod/scheduled__x/run.json")["status"] == "success"
+
+
+def test_runner_program_stops_a_run_at_its_timeout_and_says_so(moto_url, direct_s3, bucket):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from jupyterlab_smallfry.jobs import runner
+
+    from .jobs_support import notebook
+    from .processes import AWS_TEST_ENV
+
+    slow = notebook("import time\ntime.sleep(600)", parameters=None)
+    uri, sha = take_snapshot(s3_storage(moto_url), slow, f"s3://{bucket}/snapshots/")
+    request = {"spec": spec_for("slow", uri, sha, f"s3://{bucket}/runs/", parameters={}, timeout_seconds=60),
+               "run_id": "r1"}
+    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url,
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"], env=env,
+                          input=json.dumps(request), capture_output=True, text=True, timeout=150)
+    assert proc.returncode == 1
+    run = read_json(direct_s3, bucket, "runs/alice/slow/r1/run.json")
+    assert run["status"] == "failed"
+    assert run["error"]["type"] == runner.RunTimeout.__name__
+    assert "timeout of 60 s" in run["error"]["message"]
+    assert 50 <= run["duration_seconds"] < 100  # stopped at the limit, not at the sleep's end
