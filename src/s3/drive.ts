@@ -16,13 +16,18 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IRootConfig } from '../api';
 import {
-  IBatchReport,
   ICopyPair,
   IObjectInfo,
   S3Error,
   S3Gateway,
   toS3Error
 } from './client';
+import {
+  BatchError,
+  describeFailures,
+  explainFailure,
+  responseError
+} from './errors';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -44,12 +49,9 @@ import {
   RootNotFoundError,
   stripSlashes
 } from './paths';
+import { ChunkedUpload } from './upload';
 
-/**
- * Size of the parts sent to S3 when assembling JupyterLab's 1 MiB upload
- * chunks: above S3's 5 MiB minimum, small enough to keep memory flat.
- */
-export const PART_SIZE = 8 * 1024 * 1024;
+export { PART_SIZE } from './upload';
 
 /**
  * Objects larger than this are not opened whole in the browser by default.
@@ -438,7 +440,7 @@ export class S3Drive implements Contents.IDrive {
               keys.length,
               path,
               report.failed.length,
-              describeFailures(report, k => k)
+              describeFailures(report, k => k, this._trans)
             ),
             report.failed[0].error
           );
@@ -917,12 +919,7 @@ export class S3Drive implements Contents.IDrive {
   }
 
   /**
-   * Assemble JupyterLab's upload chunks into S3 parts of `PART_SIZE`.
-   *
-   * Chunk 1 starts an upload, chunk -1 ends it. Memory holds at most one part
-   * plus one chunk. Files that end up smaller than one part are written with
-   * a single PutObject; larger ones become a real multipart upload, which is
-   * aborted if anything fails.
+   * Assemble JupyterLab's upload chunks (1 first, -1 last) into one object.
    */
   private async _saveChunk(
     loc: IS3Location,
@@ -934,18 +931,15 @@ export class S3Drive implements Contents.IDrive {
     let upload = this._uploads.get(path);
     if (chunk === 1) {
       if (upload) {
-        await this._abortUpload(path, upload);
+        this._uploads.delete(path);
+        await upload.abort();
       }
-      upload = {
+      upload = new ChunkedUpload({
+        client: this.client,
         bucket: loc.bucket,
         key: loc.key,
-        uploadId: null,
-        parts: [],
-        buffer: [],
-        buffered: 0,
-        total: 0,
         contentType: contentTypeFor(name, options)
-      };
+      });
       this._uploads.set(path, upload);
     } else if (!upload) {
       throw new S3Error(
@@ -959,13 +953,7 @@ export class S3Drive implements Contents.IDrive {
     }
     const current = upload;
     try {
-      const bytes = toBytes(options, name);
-      current.buffer.push(bytes);
-      current.buffered += bytes.byteLength;
-      current.total += bytes.byteLength;
-      while (current.buffered >= PART_SIZE) {
-        await this._flushPart(current, PART_SIZE);
-      }
+      await current.append(toBytes(options, name));
       if (chunk !== -1) {
         return fileModel(
           { path, name },
@@ -973,73 +961,18 @@ export class S3Drive implements Contents.IDrive {
         );
       }
       this._uploads.delete(path);
-      let etag: string;
-      if (current.uploadId === null) {
-        etag = await this.client.put(
-          current.bucket,
-          current.key,
-          takeBytes(current, current.buffered),
-          { contentType: current.contentType }
-        );
-      } else {
-        if (current.buffered > 0) {
-          await this._flushPart(current, current.buffered);
-        }
-        etag = await this.client.completeMultipart(
-          current.bucket,
-          current.key,
-          current.uploadId,
-          current.parts
-        );
-      }
+      const etag = await current.finish();
       this._etags.set(path, etag);
       const info = await this.client.head(loc.bucket, loc.key);
       const model = fileModel({ path, name }, info);
       this._fileChanged.emit({ type: 'save', oldValue: null, newValue: model });
       return model;
     } catch (error) {
-      await this._abortUpload(path, current);
-      throw error;
-    }
-  }
-
-  private async _flushPart(upload: IUploadState, size: number): Promise<void> {
-    if (upload.uploadId === null) {
-      upload.uploadId = await this.client.createMultipart(
-        upload.bucket,
-        upload.key,
-        upload.contentType
-      );
-    }
-    const partNumber = upload.parts.length + 1;
-    const body = takeBytes(upload, size);
-    const etag = await this.client.uploadPart(
-      upload.bucket,
-      upload.key,
-      upload.uploadId,
-      partNumber,
-      body
-    );
-    upload.parts.push({ ETag: etag, PartNumber: partNumber });
-  }
-
-  private async _abortUpload(
-    path: string,
-    upload: IUploadState
-  ): Promise<void> {
-    if (this._uploads.get(path) === upload) {
-      this._uploads.delete(path);
-    }
-    upload.buffer = [];
-    upload.buffered = 0;
-    if (upload.uploadId !== null) {
-      const uploadId = upload.uploadId;
-      upload.uploadId = null;
-      try {
-        await this.client.abortMultipart(upload.bucket, upload.key, uploadId);
-      } catch (error) {
-        console.warn('Could not abort the multipart upload of', path, error);
+      if (this._uploads.get(path) === current) {
+        this._uploads.delete(path);
       }
+      await current.abort();
+      throw error;
     }
   }
 
@@ -1113,7 +1046,7 @@ export class S3Drive implements Contents.IDrive {
             dstPath,
             report.failed.length,
             pairs.length,
-            describeFailures(report, p => p.srcKey),
+            describeFailures(report, p => p.srcKey, this._trans),
             cleanup
           )
         : this._trans.__(
@@ -1122,7 +1055,7 @@ export class S3Drive implements Contents.IDrive {
             pairs.length,
             srcPath,
             dstPath,
-            describeFailures(report, p => p.srcKey)
+            describeFailures(report, p => p.srcKey, this._trans)
           );
       if (!move) {
         this._fileChanged.emit({
@@ -1172,7 +1105,7 @@ export class S3Drive implements Contents.IDrive {
             dstPath,
             removed.failed.length,
             srcPath,
-            describeFailures(removed, k => k)
+            describeFailures(removed, k => k, this._trans)
           ),
           removed.failed[0].error
         );
@@ -1274,9 +1207,9 @@ export class S3Drive implements Contents.IDrive {
   }
 
   /**
-   * Turn any failure into a `ResponseError` JupyterLab understands (it looks
-   * at `response.status`, e.g. 404 before a first save), with a message that
-   * says what to do; tell the user about failures they must act on.
+   * Turn any failure into a `ResponseError` JupyterLab understands, with a
+   * message that says what to do; tell the user about failures they must
+   * act on.
    */
   private _fail(error: unknown, action: string, path: string): Error {
     if (error instanceof ServerConnection.ResponseError) {
@@ -1288,109 +1221,14 @@ export class S3Drive implements Contents.IDrive {
         this._trans.__('There is no S3 location named "%1".', error.rootName)
       );
     }
-    const err = error instanceof BatchError ? error.cause : toS3Error(error);
-    let message = error instanceof BatchError ? error.message : err.message;
-    let status = err.status ?? 500;
-    let notify = error instanceof BatchError;
-    const loc = safeResolve(this._roots, path);
-    const bucket = loc?.bucket ?? '';
-    switch (err.code) {
-      case 'AccessDenied':
-      case 'AllAccessDisabled':
-        message = this._trans.__(
-          'Your AWS role is not allowed to %1 "%2" (AccessDenied). Ask your administrator for access to s3://%3, or use another location.',
-          action,
-          path,
-          bucket
-        );
-        status = 403;
-        notify = true;
-        break;
-      case 'NoSuchBucket':
-        message = this._trans.__(
-          'The bucket "%1" does not exist, or is not visible with your credentials. Check the Small Fry roots configuration.',
-          bucket
-        );
-        status = 404;
-        notify = true;
-        break;
-      case 'ExpiredToken':
-      case 'ExpiredTokenException':
-      case 'TokenRefreshRequired':
-      case 'InvalidToken':
-      case 'InvalidAccessKeyId':
-      case 'SignatureDoesNotMatch':
-      case 'RequestExpired':
-        message = this._trans.__(
-          'Your AWS credentials have expired or are not valid (%1). Refresh credentials, then try to %2 "%3" again.',
-          err.code,
-          action,
-          path
-        );
-        status = 401;
-        notify = true;
-        break;
-      case 'NetworkError':
-        message = this._trans.__(
-          'The Jupyter server could not be reached to %1 "%2". Check your connection, then try again.',
-          action,
-          path
-        );
-        status = 503;
-        notify = true;
-        break;
-      case 'GatewayError':
-        if (err.status === 502 || err.status === 504) {
-          message = this._trans.__(
-            'S3 could not be reached to %1 "%2". %3 Refresh once it is back.',
-            action,
-            path,
-            err.message
-          );
-        } else if (
-          err.status === 403 &&
-          err.gatewayCode &&
-          err.gatewayCode !== 'GatewayError'
-        ) {
-          // The gateway has no AWS credentials to sign with.
-          message = this._trans.__(
-            'Could not %1 "%2": the server has no usable AWS credentials (%3). Refresh credentials, then try again.',
-            action,
-            path,
-            err.message
-          );
-        } else if (err.status === 403 || err.status === 401) {
-          // Jupyter itself refused: the login or the XSRF cookie is gone.
-          message = this._trans.__(
-            'The Jupyter server refused to %1 "%2": %3. Reload the page to log in again.',
-            action,
-            path,
-            err.message
-          );
-        } else {
-          message = this._trans.__(
-            'Could not %1 "%2": %3',
-            action,
-            path,
-            err.message
-          );
-        }
-        notify = true;
-        break;
-      case 'NoSuchKey':
-        status = err.status === 409 ? 409 : 404;
-        break;
-      default:
-        if (!(error instanceof BatchError) && err.status && err.status >= 500) {
-          message = this._trans.__(
-            'S3 failed to %1 "%2": %3',
-            action,
-            path,
-            err.message
-          );
-          notify = true;
-        }
-    }
+    const bucket = safeResolve(this._roots, path)?.bucket ?? '';
+    const { status, message, notify } = explainFailure(
+      error,
+      action,
+      path,
+      bucket,
+      this._trans
+    );
     if (notify && this._feedback) {
       this._feedback.error(message);
     }
@@ -1406,7 +1244,7 @@ export class S3Drive implements Contents.IDrive {
   private _feedback: IS3DriveFeedback | null;
   private _trans: TranslationBundle;
   private _etags = new Map<string, string>();
-  private _uploads = new Map<string, IUploadState>();
+  private _uploads = new Map<string, ChunkedUpload>();
   private _listStates = new Map<string, { pages: number; filter: string }>();
   private _statuses = new Map<string, IListingStatus>();
 }
@@ -1442,32 +1280,9 @@ export namespace S3Drive {
 }
 
 /**
- * A batch operation that partly failed; `cause` is the first failure.
- */
-class BatchError extends Error {
-  constructor(
-    message: string,
-    readonly cause: S3Error
-  ) {
-    super(message);
-  }
-}
-
-/**
  * Thrown while probing whether an untyped path is a directory.
  */
 class NotADirectory extends Error {}
-
-interface IUploadState {
-  bucket: string;
-  key: string;
-  uploadId: string | null;
-  parts: { ETag: string; PartNumber: number }[];
-  buffer: Uint8Array[];
-  buffered: number;
-  total: number;
-  contentType: string;
-}
 
 const EMPTY_NOTEBOOK = {
   cells: [],
@@ -1475,29 +1290,6 @@ const EMPTY_NOTEBOOK = {
   nbformat: 4,
   nbformat_minor: 5
 };
-
-/**
- * Take `size` bytes from the front of the upload buffer.
- */
-function takeBytes(upload: IUploadState, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  while (offset < size) {
-    const head = upload.buffer[0];
-    const need = size - offset;
-    if (head.byteLength <= need) {
-      out.set(head, offset);
-      offset += head.byteLength;
-      upload.buffer.shift();
-    } else {
-      out.set(head.subarray(0, need), offset);
-      upload.buffer[0] = head.subarray(need);
-      offset += need;
-    }
-  }
-  upload.buffered -= size;
-  return out;
-}
 
 /**
  * The bytes to store for a model being saved.
@@ -1525,30 +1317,6 @@ function contentTypeFor(
     return 'application/x-ipynb+json';
   }
   return guessMimetype(name, options.format ?? 'text');
-}
-
-function describeFailures<T>(
-  report: IBatchReport<T>,
-  label: (item: T) => string
-): string {
-  const lines = report.failed
-    .slice(0, 10)
-    .map(f => `${label(f.item)}: ${f.error.code}`);
-  if (report.failed.length > 10) {
-    lines.push(`… (${report.failed.length - 10} more)`);
-  }
-  return lines.join('\n');
-}
-
-function responseError(
-  status: number,
-  message: string
-): ServerConnection.ResponseError {
-  const response = new Response(JSON.stringify({ message }), {
-    status: status >= 200 && status <= 599 ? status : 500,
-    headers: { 'Content-Type': 'application/json' }
-  });
-  return new ServerConnection.ResponseError(response, message);
 }
 
 function safeResolve(roots: RootMap, path: string): IS3Location | null {
