@@ -130,7 +130,17 @@ async function startServers() {
   delete noCredsEnv.AWS_ACCESS_KEY_ID;
   delete noCredsEnv.AWS_SECRET_ACCESS_KEY;
   const [baseUrl, deadBaseUrl, noCredsBaseUrl] = await Promise.all([
-    startJupyter('jupyter server', jupyterPort, motoUrl, token, workDir, env),
+    // Under a JupyterHub-style base URL, so every path the front end builds
+    // must keep that prefix.
+    startJupyter(
+      'jupyter server',
+      jupyterPort,
+      motoUrl,
+      token,
+      workDir,
+      env,
+      '/user/tester/'
+    ),
     startJupyter(
       'jupyter server (S3 down)',
       deadPort2,
@@ -163,7 +173,15 @@ async function startServers() {
  *
  * @returns its base URL, once it answers
  */
-async function startJupyter(name, port, endpoint, token, workDir, env) {
+async function startJupyter(
+  name,
+  port,
+  endpoint,
+  token,
+  workDir,
+  env,
+  basePath = '/'
+) {
   const home = path.join(workDir, `home-${port}`);
   fs.mkdirSync(home);
   const configFile = path.join(workDir, `jupyter_server_config_${port}.json`);
@@ -193,13 +211,14 @@ async function startJupyter(name, port, endpoint, token, workDir, env) {
       `--IdentityProvider.token=${token}`,
       '--allow-root',
       '--ServerApp.ip=127.0.0.1',
-      `--ServerApp.root_dir=${home}`
+      `--ServerApp.root_dir=${home}`,
+      `--ServerApp.base_url=${basePath}`
     ],
     { cwd: home, env },
     path.join(workDir, `jupyter-${port}.log`)
   );
   globalThis.__SMALLFRY_PROCESSES__.push(jupyter);
-  const baseUrl = `http://127.0.0.1:${port}/`;
+  const baseUrl = `http://127.0.0.1:${port}${basePath}`;
   const auth = { Authorization: `token ${token}` };
   await waitFor(jupyter, `${baseUrl}api/status`, auth);
   await waitFor(jupyter, `${baseUrl}smallfry/config`, auth);
