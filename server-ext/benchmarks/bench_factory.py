@@ -53,11 +53,18 @@ def make_specs(jobs: Path, count: int) -> None:
             "id": f"job-{i:04d}",
             "title": f"Benchmark job {i}",
             "owner": owner,
-            "notebook": {"uri": f"s3://bench/snapshots/{sha}.ipynb", "sha256": sha, "kernel": "python3"},
+            "notebook": {
+                "uri": f"s3://bench/snapshots/{sha}.ipynb",
+                "sha256": sha,
+                "kernel": "python3",
+            },
             "parameters": {"region": "EU", "n": i, "ratio": 0.5, "flags": [1, 2, 3]},
-            "schedule": {"type": "cron", "cron": ["0 6 * * 1-5", "@daily", "*/15 * * * *", "0 9 1 * MON"][i % 4],
-                         "timezone": ["Europe/Amsterdam", "America/New_York", "UTC"][i % 3],
-                         "start_date": "2026-01-01"},
+            "schedule": {
+                "type": "cron",
+                "cron": ["0 6 * * 1-5", "@daily", "*/15 * * * *", "0 9 1 * MON"][i % 4],
+                "timezone": ["Europe/Amsterdam", "America/New_York", "UTC"][i % 3],
+                "start_date": "2026-01-01",
+            },
             "retries": {"count": 1, "delay_seconds": 60},
             "timeout_seconds": 3600,
             "output": {"uri_template": "s3://bench/runs/{owner}/{job_id}/{run_id}/"},
@@ -68,8 +75,13 @@ def make_specs(jobs: Path, count: int) -> None:
 
 
 def measure(python: Path, dag_folder: Path, env: dict) -> dict:
-    out = subprocess.run([str(python), "-c", _MEASURE, str(dag_folder)], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(python), "-c", _MEASURE, str(dag_folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -97,22 +109,31 @@ def main() -> int:
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "PYTHONPATH": str(SERVER_EXT),
     }
-    one_task = {**env, "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__user07__job-0507",
-                "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "run_notebook"}
+    one_task = {
+        **env,
+        "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__user07__job-0507",
+        "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "run_notebook",
+    }
     results = {}
-    for label, folder, case_env in [("empty DAG folder", empty, env),
-                                    (f"factory, {args.specs} specs", full, env),
-                                    ("factory, one task's parse", full, one_task)]:
+    for label, folder, case_env in [
+        ("empty DAG folder", empty, env),
+        (f"factory, {args.specs} specs", full, env),
+        ("factory, one task's parse", full, one_task),
+    ]:
         runs = [measure(python, folder, case_env) for _ in range(args.repeat)]
         results[label] = runs
-        print(f"{label:32s} median {statistics.median(r['seconds'] for r in runs):8.3f} s   "
-              f"dags={runs[0]['dags']} import_errors={runs[0]['errors']}")
+        print(
+            f"{label:32s} median {statistics.median(r['seconds'] for r in runs):8.3f} s   "
+            f"dags={runs[0]['dags']} import_errors={runs[0]['errors']}"
+        )
     base = statistics.median(r["seconds"] for r in results["empty DAG folder"])
     full_s = statistics.median(r["seconds"] for r in results[f"factory, {args.specs} specs"])
     assert results[f"factory, {args.specs} specs"][0]["dags"] == args.specs
     assert results["factory, one task's parse"][0]["dags"] == 1
-    print(f"ratio (factory with {args.specs} specs / empty folder): {full_s / max(base, 1e-6):.0f}x; "
-          f"per spec {1000 * full_s / args.specs:.2f} ms; target < 5 s: {'OK' if full_s < 5 else 'MISSED'}")
+    print(
+        f"ratio (factory with {args.specs} specs / empty folder): {full_s / max(base, 1e-6):.0f}x; "
+        f"per spec {1000 * full_s / args.specs:.2f} ms; target < 5 s: {'OK' if full_s < 5 else 'MISSED'}"
+    )
     return 0 if full_s < 5 else 1
 
 

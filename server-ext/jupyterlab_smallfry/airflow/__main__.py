@@ -15,8 +15,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jupyterlab_smallfry.airflow")
     sub = parser.add_subparsers(dest="command", required=True)
     dag_file = sub.add_parser("dag-file", help="print the two-line file for Airflow's DAG folder")
-    dag_file.add_argument("--jobs-dir", help="the local folder Airflow syncs job specs into "
-                          "(default: $SMALLFRY_JOBS_DIR when Airflow parses)")
+    dag_file.add_argument(
+        "--jobs-dir",
+        help="the local folder Airflow syncs job specs into "
+        "(default: $SMALLFRY_JOBS_DIR when Airflow parses)",
+    )
     check = sub.add_parser("validate", help="check every <owner>/<id>.json under a jobs folder")
     check.add_argument("jobs_dir")
     args = parser.parse_args(argv)

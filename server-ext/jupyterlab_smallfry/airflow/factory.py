@@ -78,8 +78,10 @@ def _dag_for_file(path: Path, owner: str, dag_id: str):
     if not errors and "uri_template" not in spec.get("output", {}):
         errors = ["output.uri_template: is required for Airflow runs"]
     if not errors and spec.get("image") and not _has_kubernetes():
-        errors = ["image: running in a container image needs apache-airflow-providers-cncf-kubernetes "
-                  "on this Airflow"]
+        errors = [
+            "image: running in a container image needs apache-airflow-providers-cncf-kubernetes "
+            "on this Airflow"
+        ]
     if errors:
         return _placeholder_dag(dag_id, owner, "; ".join(str(e) for e in errors[:5]), path)
     return _job_dag(spec, dag_id)
@@ -157,8 +159,10 @@ def _callbacks(spec: dict) -> dict:
         return {}
     out = {}
     name = dag_id_for(spec["owner"], spec["id"])
-    for key, callback, word in (("on_failure", "on_failure_callback", "failed"),
-                                ("on_success", "on_success_callback", "succeeded")):
+    for key, callback, word in (
+        ("on_failure", "on_failure_callback", "failed"),
+        ("on_success", "on_success_callback", "succeeded"),
+    ):
         if notes.get(key):
             # Fixed subject/body (no user text), so nothing user-written is ever rendered.
             out[callback] = SmtpNotifier(

@@ -28,11 +28,19 @@ class NotebookJobOperator(BaseOperator):
             run_id = f"{run_id}-try{try_number}"  # every attempt keeps its own run log
         role_storage, kernel_env = assume_run_as(self.spec, run_id)
         manifest = run_spec(
-            self.spec, run_id, role_storage or Storage(), trigger="airflow",
-            try_number=try_number, kernel_env=kernel_env,
+            self.spec,
+            run_id,
+            role_storage or Storage(),
+            trigger="airflow",
+            try_number=try_number,
+            kernel_env=kernel_env,
         )
-        self.log.info("Small Fry run %s: %s, output %s", run_id, manifest["status"],
-                      manifest.get("output_uri"))
+        self.log.info(
+            "Small Fry run %s: %s, output %s",
+            run_id,
+            manifest["status"],
+            manifest.get("output_uri"),
+        )
         if manifest["status"] != "success":
             error = manifest.get("error") or {}
             cell = error.get("execution_count")

@@ -69,7 +69,9 @@ class JobsContext:
     async def s3_request(self) -> dict:
         """Endpoint, region and the broker's current keys, for boto3 here or in a runner process."""
         creds = await self.services.broker.get()
-        endpoint = self.services.endpoints.s3_base.geturl() if self.services.endpoints.s3_custom else ""
+        endpoint = (
+            self.services.endpoints.s3_base.geturl() if self.services.endpoints.s3_custom else ""
+        )
         return {
             "endpoint_url": endpoint,
             "region": self.services.region,
@@ -144,9 +146,13 @@ class _JobsBase(APIHandler):
         runs = []
         if template:
             try:
-                runs = await self.blocking(list_runs, storage, template, spec["owner"], spec["id"], limit)
+                runs = await self.blocking(
+                    list_runs, storage, template, spec["owner"], spec["id"], limit
+                )
             except Exception as err:  # a broken runs location must not hide the job itself
-                self.log.warning("Small Fry: listing runs of %s failed: %s", spec["id"], type(err).__name__)
+                self.log.warning(
+                    "Small Fry: listing runs of %s failed: %s", spec["id"], type(err).__name__
+                )
         return {"spec": spec, "runs": runs, "dag_id": dag_id_for(spec["owner"], spec["id"])}
 
     async def prepare_spec(self, body: dict, *, job_id: str | None, existing: dict | None) -> dict:
@@ -175,8 +181,11 @@ class _JobsBase(APIHandler):
         elif isinstance(notebook, dict) and isinstance(notebook.get("uri"), str):
             # Airflow reads the notebook with its own rights: only snapshots this server took.
             if not notebook["uri"].startswith(self.jobs.snapshots_uri):
-                raise HTTPError(400, "notebook.uri: must be a snapshot taken by this server; "
-                                "send notebook.source (the notebook's path) to take one")
+                raise HTTPError(
+                    400,
+                    "notebook.uri: must be a snapshot taken by this server; "
+                    "send notebook.source (the notebook's path) to take one",
+                )
         errors = validate_spec(spec)
         if errors:
             raise HTTPError(400, "; ".join(str(e) for e in errors[:5]))
@@ -203,7 +212,13 @@ class _JobsBase(APIHandler):
             raise HTTPError(400, "notebook.kernel: the notebook has no kernel saved; pick one")
         uri, digest = await self.blocking(take_snapshot, storage, data, self.jobs.snapshots_uri)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return {"uri": uri, "sha256": digest, "kernel": kernel, "source_path": source, "snapshot_time": now}
+        return {
+            "uri": uri,
+            "sha256": digest,
+            "kernel": kernel,
+            "source_path": source,
+            "snapshot_time": now,
+        }
 
     async def read_local(self, path: str) -> bytes | None:
         """Read a notebook through the contents manager, so the server's root confines it."""
@@ -233,8 +248,11 @@ class JobsHandler(_JobsBase):
         store = await self.store()
         specs = await self.blocking(store.list, self.owner)
         jobs = await asyncio.gather(*(self.with_runs(s, store.storage, 5) for s in specs))
-        self.finish(json.dumps({"jobs": list(jobs), "jobs_uri": self.jobs.jobs_uri,
-                                "runs_uri": self.jobs.runs_uri}))
+        self.finish(
+            json.dumps(
+                {"jobs": list(jobs), "jobs_uri": self.jobs.jobs_uri, "runs_uri": self.jobs.runs_uri}
+            )
+        )
 
     @tornado.web.authenticated
     async def post(self):
@@ -245,7 +263,9 @@ class JobsHandler(_JobsBase):
         store = await self.store()
         created = await self.blocking(store.put, spec, create=True)
         if not created:
-            raise HTTPError(409, f"id: a job {spec['id']!r} already exists; edit it or pick another id")
+            raise HTTPError(
+                409, f"id: a job {spec['id']!r} already exists; edit it or pick another id"
+            )
         self.set_status(201)
         self.finish(json.dumps(await self.with_runs(spec, store.storage)))
 
@@ -313,16 +333,23 @@ class JobRunHandler(JobHandler):
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
         run_id = f"smallfry__{stamp}__{secrets.token_hex(3)}"
         folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
-        request = {"spec": spec, "run_id": run_id, "trigger": "server",
-                   "s3": await self.jobs.s3_request()}
+        request = {
+            "spec": spec,
+            "run_id": run_id,
+            "trigger": "server",
+            "s3": await self.jobs.s3_request(),
+        }
         # Write the "running" manifest before answering, so a list right after shows the run.
         from .runner import start_manifest
 
         storage = await self.jobs.storage()
-        await self.blocking(storage.write, join(folder, "run.json"),
-                            dumps(start_manifest(spec, run_id, "server")))
+        await self.blocking(
+            storage.write, join(folder, "run.json"), dumps(start_manifest(spec, run_id, "server"))
+        )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "jupyterlab_smallfry.jobs.runner",
+            sys.executable,
+            "-m",
+            "jupyterlab_smallfry.jobs.runner",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
@@ -334,12 +361,15 @@ class JobRunHandler(JobHandler):
         runs[run_id] = asyncio.ensure_future(_reap(proc, spec.get("timeout_seconds", 3600) + 120))
         runs[run_id].add_done_callback(lambda _f: runs.pop(run_id, None))
         self.set_status(202)
-        self.finish(json.dumps({
-            "run_id": run_id,
-            "run_uri": join(folder, "run.json"),
-            "output_uri": join(folder, "output.ipynb"),
-        }))
-
+        self.finish(
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "run_uri": join(folder, "run.json"),
+                    "output_uri": join(folder, "output.ipynb"),
+                }
+            )
+        )
 
     async def trigger_airflow(self, spec: dict) -> None:
         """Start a run of the job's DAG through Airflow's REST API (``/api/v2``).
@@ -357,26 +387,44 @@ class JobRunHandler(JobHandler):
         dag_id = dag_id_for(spec["owner"], spec["id"])
         try:
             if parts.username:
-                async with http.post(f"{base}/auth/token", json={
-                    "username": unquote(parts.username), "password": unquote(parts.password or "")
-                }) as answer:
+                async with http.post(
+                    f"{base}/auth/token",
+                    json={
+                        "username": unquote(parts.username),
+                        "password": unquote(parts.password or ""),
+                    },
+                ) as answer:
                     if answer.status not in (200, 201):
-                        raise HTTPError(502, f"Airflow at {base} refused the Small Fry login "
-                                        f"({answer.status}); check SmallFry.airflow_api_url")
+                        raise HTTPError(
+                            502,
+                            f"Airflow at {base} refused the Small Fry login "
+                            f"({answer.status}); check SmallFry.airflow_api_url",
+                        )
                     headers["Authorization"] = f"Bearer {(await answer.json())['access_token']}"
             elif os.environ.get("SMALLFRY_AIRFLOW_TOKEN"):
                 headers["Authorization"] = f"Bearer {os.environ['SMALLFRY_AIRFLOW_TOKEN']}"
-            async with http.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", headers=headers, json={
-                "logical_date": None, "conf": {}, "note": f"Run now from Jupyter by {self.owner}",
-            }) as answer:
+            async with http.post(
+                f"{base}/api/v2/dags/{dag_id}/dagRuns",
+                headers=headers,
+                json={
+                    "logical_date": None,
+                    "conf": {},
+                    "note": f"Run now from Jupyter by {self.owner}",
+                },
+            ) as answer:
                 if answer.status == 404:
-                    raise HTTPError(409, f"Airflow does not have the DAG {dag_id} yet: the spec "
-                                    "reaches Airflow with the next sync and parse; try again shortly")
+                    raise HTTPError(
+                        409,
+                        f"Airflow does not have the DAG {dag_id} yet: the spec "
+                        "reaches Airflow with the next sync and parse; try again shortly",
+                    )
                 if answer.status not in (200, 201):
                     raise HTTPError(502, f"Airflow refused to start {dag_id} ({answer.status})")
                 run_id = (await answer.json())["dag_run_id"]
         except aiohttp.ClientError as err:
-            raise HTTPError(502, f"Airflow at {base} is unreachable: {type(err).__name__}") from None
+            raise HTTPError(
+                502, f"Airflow at {base} is unreachable: {type(err).__name__}"
+            ) from None
         folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
         from .runner import start_manifest
 
@@ -384,9 +432,17 @@ class JobRunHandler(JobHandler):
         storage = await self.jobs.storage()
         await self.blocking(storage.write, join(folder, "run.json"), dumps(manifest))
         self.set_status(202)
-        self.finish(json.dumps({"run_id": run_id, "dag_id": dag_id, "airflow": True,
-                                "run_uri": join(folder, "run.json"),
-                                "output_uri": join(folder, "output.ipynb")}))
+        self.finish(
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "dag_id": dag_id,
+                    "airflow": True,
+                    "run_uri": join(folder, "run.json"),
+                    "output_uri": join(folder, "output.ipynb"),
+                }
+            )
+        )
 
 
 def _runner_env() -> dict:

@@ -107,7 +107,9 @@ def run_spec(
         try:
             data = storage.read(spec["notebook"]["uri"])
             if data is None:
-                raise FileNotFoundError(f"the notebook snapshot {spec['notebook']['uri']} is missing")
+                raise FileNotFoundError(
+                    f"the notebook snapshot {spec['notebook']['uri']} is missing"
+                )
             digest = hashlib.sha256(data).hexdigest()
             if digest != spec["notebook"]["sha256"]:
                 raise ValueError(
@@ -140,9 +142,15 @@ def run_spec(
             }
         except BaseException as err:  # noqa: BLE001 - the manifest must say failed, then re-raise
             manifest["status"] = "failed"
-            manifest["error"] = {"type": type(err).__name__, "message": _clip(str(err) or repr(err))}
-            log.warning("Small Fry run %s failed before or outside the notebook: %s",
-                        run_id, traceback.format_exc(limit=5))
+            manifest["error"] = {
+                "type": type(err).__name__,
+                "message": _clip(str(err) or repr(err)),
+            }
+            log.warning(
+                "Small Fry run %s failed before or outside the notebook: %s",
+                run_id,
+                traceback.format_exc(limit=5),
+            )
             if not isinstance(err, Exception):
                 pending = err  # KeyboardInterrupt/SystemExit/timeout signals keep propagating
             elif type(err).__name__ in ("AirflowTaskTimeout", "AirflowException"):
@@ -153,7 +161,9 @@ def run_spec(
             manifest["duration_seconds"] = round((ended - started).total_seconds(), 3)
             try:
                 if local_out.exists():
-                    storage.write(out_uri, local_out.read_bytes(), content_type="application/x-ipynb+json")
+                    storage.write(
+                        out_uri, local_out.read_bytes(), content_type="application/x-ipynb+json"
+                    )
                     if "html" in formats:
                         html_uri = join(folder, "output.html")
                         storage.write(html_uri, _to_html(local_out), content_type="text/html")
@@ -214,8 +224,12 @@ def assume_run_as(spec: dict, run_id: str, base_session=None):
     import boto3
 
     session = base_session or boto3.session.Session()
-    sts = session.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS")
-                         or os.environ.get("AWS_ENDPOINT_URL") or None)
+    sts = session.client(
+        "sts",
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or None,
+    )
     safe = "".join(ch if ch.isalnum() or ch in "+=,.@-" else "-" for ch in spec["owner"])
     answer = sts.assume_role(
         RoleArn=role,
@@ -297,8 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     role_storage, kernel_env = assume_run_as(spec, request["run_id"])
     _limit_run_time(int(spec.get("timeout_seconds", 3600)))
     manifest = run_spec(
-        spec, request["run_id"], role_storage or storage,
-        trigger=request.get("trigger", "server"), kernel_env=kernel_env,
+        spec,
+        request["run_id"],
+        role_storage or storage,
+        trigger=request.get("trigger", "server"),
+        kernel_env=kernel_env,
     )
     print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
     return 0 if manifest["status"] == "success" else 1

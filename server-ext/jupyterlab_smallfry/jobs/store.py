@@ -95,17 +95,29 @@ class Storage:
                 raise
         return Path(uri).is_file()
 
-    def write(self, uri: str, data: bytes, *, create_only: bool = False,
-              content_type: str = "application/json") -> bool:
+    def write(
+        self,
+        uri: str,
+        data: bytes,
+        *,
+        create_only: bool = False,
+        content_type: str = "application/json",
+    ) -> bool:
         """Write atomically. With ``create_only``, return False (and write nothing) if it exists."""
         if is_s3(uri):
             bucket, key = split_s3(uri)
             extra = {"IfNoneMatch": "*"} if create_only else {}
             try:
-                self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)
+                self.s3.put_object(
+                    Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra
+                )
             except self.s3.exceptions.ClientError as err:
                 code = err.response.get("Error", {}).get("Code")
-                if create_only and code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                if create_only and code in (
+                    "PreconditionFailed",
+                    "ConditionalRequestConflict",
+                    "412",
+                ):
                     return False
                 raise
             return True
@@ -188,7 +200,9 @@ class JobStore:
 
     def put(self, spec: dict, *, create: bool = False) -> bool:
         """Write the spec under its owner; with ``create``, False if the job already exists."""
-        return self.storage.write(self.uri(spec["owner"], spec["id"]), dumps(spec), create_only=create)
+        return self.storage.write(
+            self.uri(spec["owner"], spec["id"]), dumps(spec), create_only=create
+        )
 
     def delete(self, owner: str, job_id: str) -> bool:
         return self.storage.delete(self.uri(owner, job_id))
@@ -197,7 +211,7 @@ class JobStore:
         folder = join(self.jobs_uri, owner_key(owner)) + "/"
         specs = []
         for uri, _mtime in sorted(self.storage.list(folder, ".json")):
-            rest = uri[len(folder):]
+            rest = uri[len(folder) :]
             if "/" in rest:
                 continue
             data = self.storage.read(uri)
@@ -230,7 +244,9 @@ def output_folder(template: str, owner: str, job_id: str, run_id: str) -> str:
     return template.format(owner=owner_key(owner), job_id=job_id, run_id=safe_run_id(run_id))
 
 
-def list_runs(storage: Storage, template: str, owner: str, job_id: str, limit: int = 10) -> list[dict]:
+def list_runs(
+    storage: Storage, template: str, owner: str, job_id: str, limit: int = 10
+) -> list[dict]:
     """The newest ``limit`` run manifests of one job, newest first."""
     folder = template.format(owner=owner_key(owner), job_id=job_id, run_id="\0").split("\0")[0]
     found = storage.list(folder, "/run.json" if is_s3(folder) else "run.json")

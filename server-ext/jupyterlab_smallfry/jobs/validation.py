@@ -131,7 +131,9 @@ def _semantic_errors(spec: dict) -> list[SpecError]:
     errors: list[SpecError] = []
     for name in spec.get("parameters", {}):
         if not _IDENTIFIER.match(name) or _is_keyword(name):
-            errors.append(SpecError(f"parameters.{name}", f"{name!r} is not a valid Python identifier"))
+            errors.append(
+                SpecError(f"parameters.{name}", f"{name!r} is not a valid Python identifier")
+            )
     schedule = spec["schedule"]
     if schedule["type"] == "cron":
         for field, check, value in (
@@ -180,7 +182,9 @@ def check_cron(expr: str) -> str:
     dom, months, dow_star = sets[2], sets[3], parts[4] == "*"
     # Day-of-month alone (weekday '*') that no chosen month has: croniter would fail later.
     if dow_star and parts[2] != "*" and min(dom) > max(_month_days(m) for m in months):
-        raise ValueError("the day of month never occurs in the chosen months, so it would never run")
+        raise ValueError(
+            "the day of month never occurs in the chosen months, so it would never run"
+        )
     return " ".join(parts)
 
 
@@ -263,7 +267,9 @@ def check_output_template(template: str) -> str:
         raise ValueError("must end with {run_id}/ so every run gets its own folder")
     for needed in ("owner", "job_id"):
         if needed not in used[:-1]:
-            raise ValueError(f"must contain {{{needed}}} before {{run_id}}, so jobs never share a folder")
+            raise ValueError(
+                f"must contain {{{needed}}} before {{run_id}}, so jobs never share a folder"
+            )
     if ".." in template.split("/"):
         raise ValueError("must not contain '..'")
     return template

@@ -25,7 +25,9 @@ UV_VERSION = "0.13.9"
 
 
 def venv_path() -> Path:
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.split()[0].encode()).hexdigest()[:12]
+    key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.split()[0].encode()).hexdigest()[
+        :12
+    ]
     cache = Path(os.environ.get("SMALLFRY_CACHE") or Path.home() / ".cache" / "smallfry")
     return cache / f"airflow-venv-{key}"
 
@@ -48,10 +50,25 @@ def ensure_venv(log=print) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         env.pop("PIP_CONSTRAINT", None)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--isolated",
-                        f"uv=={UV_VERSION}"], check=True, env=env)
-        subprocess.run([str(venv / "bin" / "uv"), "pip", "install", "--quiet", "--python", str(python),
-                        "-r", str(REQUIREMENTS)], check=True, env=env)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--isolated", f"uv=={UV_VERSION}"],
+            check=True,
+            env=env,
+        )
+        subprocess.run(
+            [
+                str(venv / "bin" / "uv"),
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            check=True,
+            env=env,
+        )
         done.write_text(f"built in {time.monotonic() - started:.0f}s\n")
         log(f"Airflow venv built in {time.monotonic() - started:.0f}s")
     return python
@@ -79,10 +96,16 @@ class Airflow:
             **(extra_env or {}),
         }
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            [str(self.python), "-m", "airflow", *args], env=self.env, cwd=self.home,
-            capture_output=True, text=True, timeout=timeout,
+            [str(self.python), "-m", "airflow", *args],
+            env=self.env,
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         # Kept for whoever debugs a failure: the full output of every command.
         name = "-".join(a.replace("/", "_") for a in args)[:120]
@@ -94,8 +117,15 @@ class Airflow:
         return proc
 
     def python_run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.python), *args], env=self.env, cwd=self.home,
-                              capture_output=True, text=True, timeout=timeout, check=True)
+        return subprocess.run(
+            [str(self.python), *args],
+            env=self.env,
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
 
 
 @contextlib.contextmanager

@@ -16,7 +16,11 @@ from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY
 def notebook(*cells: str, parameters: str | None = 'region = "US"\ndays = 7\nnote = ""') -> bytes:
     """A real notebook: an optional ``parameters``-tagged cell, then the given code cells."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     if parameters is not None:
         nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
     nb.cells.extend(nbformat.v4.new_code_cell(src) for src in cells)
@@ -27,14 +31,19 @@ REPORT = notebook(
     'print(f"REPORT region={region} doubled={days * 2}")',
     'print("NOTE=" + note)',
 )
-FAILING = notebook('print("before the failure")', 'x = 41\nraise ValueError(f"boom {x + 1}")', 'print("never")')
+FAILING = notebook(
+    'print("before the failure")', 'x = 41\nraise ValueError(f"boom {x + 1}")', 'print("never")'
+)
 
 
 def s3_storage(moto_url: str) -> Storage:
     def client():
         return boto3.client(
-            "s3", endpoint_url=moto_url, region_name="us-east-1",
-            aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY,
+            "s3",
+            endpoint_url=moto_url,
+            region_name="us-east-1",
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
             config=Config(s3={"addressing_style": "path"}),
         )
 

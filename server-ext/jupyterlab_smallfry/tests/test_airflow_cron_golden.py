@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,13 @@ pytestmark = pytest.mark.timeout(600)
 
 def test_golden_file_matches_real_airflow():
     python = ensure_venv()
-    fresh = subprocess.run([str(python), str(HERE / "cron_golden.py")], capture_output=True,
-                           text=True, check=True, timeout=120).stdout
+    fresh = subprocess.run(
+        [str(python), str(HERE / "cron_golden.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     assert fresh == GOLDEN.read_text(), (
         "cron-golden.json is stale; regenerate it with the Airflow venv: "
         f"{python} {HERE / 'cron_golden.py'} > {GOLDEN}"

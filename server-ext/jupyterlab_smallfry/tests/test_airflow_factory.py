@@ -76,12 +76,21 @@ def built():
     for case in sorted((FIXTURES / "invalid").glob("*.json"))[:8]:
         spec = json.loads(case.read_text())["spec"]
         (jobs / "alice" / f"bad-{case.stem}.json").write_text(json.dumps(spec))
-    env = {**os.environ, "PYTHONPATH": str(SERVER_EXT), "AIRFLOW_HOME": str(jobs / ".home"),
-           "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SERVER_EXT),
+        "AIRFLOW_HOME": str(jobs / ".home"),
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
 
     def run(extra=None):
-        proc = subprocess.run([str(python), "-c", INSPECT, str(jobs)], env={**env, **(extra or {})},
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [str(python), "-c", INSPECT, str(jobs)],
+            env={**env, **(extra or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -92,12 +101,20 @@ def test_a_valid_spec_maps_to_the_dag_users_expect(built):
     dags = built()
     d = dags["smallfry__alice__daily-sales"]
     assert d["in_namespace"]
-    assert (d["timetable"], d["cron"], d["timezone"]) == ("CronTriggerTimetable", "0 6 * * 1-5", "Europe/Amsterdam")
+    assert (d["timetable"], d["cron"], d["timezone"]) == (
+        "CronTriggerTimetable",
+        "0 6 * * 1-5",
+        "Europe/Amsterdam",
+    )
     assert d["start_date"] == "2026-11-24T23:00:00+00:00"  # midnight in Amsterdam
     assert d["catchup"] is False and d["max_active_runs"] == 1 and d["paused_on_creation"] is False
     assert d["owner"] == "alice"  # from the folder, not the "mallory" written in the file
     assert "owner:alice" in d["tags"] and {"smallfry", "sales", "daily"} <= set(d["tags"])
-    assert (d["task_id"], d["task_type"], d["template_fields"]) == ("run_notebook", "NotebookJobOperator", [])
+    assert (d["task_id"], d["task_type"], d["template_fields"]) == (
+        "run_notebook",
+        "NotebookJobOperator",
+        [],
+    )
     assert (d["retries"], d["retry_delay"], d["execution_timeout"]) == (2, 600.0, 1800.0)
     assert d["failure_emails"] == ["alice@example.com"]
 
@@ -115,9 +132,13 @@ def test_bad_files_become_placeholders_and_never_hide_the_others(built):
     dags = built()
     bad = {k: v for k, v in dags.items() if "invalid-spec" in v["tags"]}
     assert set(bad) == {"smallfry__bob__list", "smallfry__bob__renamed"} | {
-        k for k in dags if k.startswith("smallfry__alice__bad-")}
+        k for k in dags if k.startswith("smallfry__alice__bad-")
+    }
     assert len([k for k in dags if k.startswith("smallfry__alice__bad-")]) == 8
-    assert all(v["task_type"] == "InvalidSpecOperator" and v["timetable"] == "NullTimetable" for v in bad.values())
+    assert all(
+        v["task_type"] == "InvalidSpecOperator" and v["timetable"] == "NullTimetable"
+        for v in bad.values()
+    )
     assert "does not match the file name" in dags["smallfry__bob__renamed"]["description"]
     assert "a job spec must be a JSON object" in dags["smallfry__bob__list"]["description"]
     assert "schedule.cron" in dags["smallfry__alice__bad-last-day-L"]["description"]
@@ -125,6 +146,10 @@ def test_bad_files_become_placeholders_and_never_hide_the_others(built):
 
 
 def test_a_running_task_parses_only_its_own_dag(built):
-    dags = built({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__alice__paused",
-                  "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "run_notebook"})
+    dags = built(
+        {
+            "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__alice__paused",
+            "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "run_notebook",
+        }
+    )
     assert list(dags) == ["smallfry__alice__paused"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -47,20 +46,29 @@ def world(moto_url, direct_s3):
             ("report", "report.ipynb", {"region": "EU", "days": 5, "note": SECRETISH}),
             ("failing", "failing.ipynb", {}),
         ]:
-            r = session.post(srv.url + "smallfry/jobs", json={
-                "id": job_id,
-                "title": f"{job_id} notebook",
-                "notebook": {"source": f"s3://{BUCKET}/notebooks/{source}"},
-                "parameters": params,
-                "schedule": {"type": "cron", "cron": "0 6 * * 1-5", "timezone": "Europe/Amsterdam",
-                             "start_date": "2026-11-01"},
-                "retries": {"count": 0},
-                "timeout_seconds": 600,
-            })
+            r = session.post(
+                srv.url + "smallfry/jobs",
+                json={
+                    "id": job_id,
+                    "title": f"{job_id} notebook",
+                    "notebook": {"source": f"s3://{BUCKET}/notebooks/{source}"},
+                    "parameters": params,
+                    "schedule": {
+                        "type": "cron",
+                        "cron": "0 6 * * 1-5",
+                        "timezone": "Europe/Amsterdam",
+                        "start_date": "2026-11-01",
+                    },
+                    "retries": {"count": 0},
+                    "timeout_seconds": 600,
+                },
+            )
             assert r.status_code == 201, r.text
     # Specs that must not become jobs, but must not hide the others either.
     (jobs_dir / "alice" / "broken.json").write_text(
-        (jobs_dir / "alice" / "report.json").read_text().replace('"0 6 * * 1-5"', '"0 6 * * 1-5 2026"')
+        (jobs_dir / "alice" / "report.json")
+        .read_text()
+        .replace('"0 6 * * 1-5"', '"0 6 * * 1-5 2026"')
         .replace('"report"', '"broken"')
     )
     (jobs_dir / "bob").mkdir()
@@ -70,12 +78,15 @@ def world(moto_url, direct_s3):
     (jobs_dir / "alice" / "in-pod.json").write_text(json.dumps(in_pod))
     # A file in carol's folder that claims alice: the folder decides whose job it is.
     (jobs_dir / "carol").mkdir()
-    (jobs_dir / "carol" / "report.json").write_text((jobs_dir / "alice" / "report.json").read_text())
+    (jobs_dir / "carol" / "report.json").write_text(
+        (jobs_dir / "alice" / "report.json").read_text()
+    )
 
     home = Path(tempfile.mkdtemp(prefix="smallfry-airflow-home-"))
     airflow = Airflow(python, home, {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url})
-    dag_file = airflow.python_run("-m", "jupyterlab_smallfry.airflow", "dag-file",
-                                  "--jobs-dir", str(jobs_dir)).stdout
+    dag_file = airflow.python_run(
+        "-m", "jupyterlab_smallfry.airflow", "dag-file", "--jobs-dir", str(jobs_dir)
+    ).stdout
     (airflow.dags / "smallfry_jobs.py").write_text(dag_file)
     with timed("airflow db migrate", TIMINGS):
         airflow.run("db", "migrate")
@@ -110,14 +121,21 @@ def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
     with timed("airflow dags list", TIMINGS):
         listed = _json_out(airflow.run("dags", "list", "-o", "json").stdout)
     ids = sorted(d["dag_id"] for d in listed)
-    assert ids == ["smallfry__alice__broken", "smallfry__alice__failing", "smallfry__alice__in-pod",
-                   "smallfry__alice__report",
-                   "smallfry__bob__garbage", "smallfry__carol__report"]
+    assert ids == [
+        "smallfry__alice__broken",
+        "smallfry__alice__failing",
+        "smallfry__alice__in-pod",
+        "smallfry__alice__report",
+        "smallfry__bob__garbage",
+        "smallfry__carol__report",
+    ]
     owners = {d["dag_id"]: d["owners"] for d in listed}
     assert owners["smallfry__bob__garbage"] == ["bob"]
     assert owners["smallfry__carol__report"] == ["carol"]
     assert _json_out(airflow.run("dags", "list-import-errors", "-o", "json").stdout) == []
-    details = _json_out(airflow.run("dags", "details", "smallfry__alice__report", "-o", "json").stdout)
+    details = _json_out(
+        airflow.run("dags", "details", "smallfry__alice__report", "-o", "json").stdout
+    )
     detail = details[0] if isinstance(details, list) else details
     assert "0 6 * * 1-5" in json.dumps(detail.get("timetable_summary") or detail)
     assert detail.get("timezone") in (None, "UTC") or "Amsterdam" in json.dumps(detail)
@@ -131,7 +149,9 @@ def test_every_spec_is_a_dag_and_nothing_fails_to_import(world):
 
 def test_dags_test_runs_the_notebook_into_s3(world, direct_s3):
     with timed("airflow dags test (success)", TIMINGS):
-        proc = world["airflow"].run("dags", "test", "smallfry__alice__report", check=False, timeout=600)
+        proc = world["airflow"].run(
+            "dags", "test", "smallfry__alice__report", check=False, timeout=600
+        )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     keys = _runs(direct_s3, "report")
     assert len(keys) == 1, keys
@@ -149,7 +169,9 @@ def test_dags_test_runs_the_notebook_into_s3(world, direct_s3):
 
 def test_failing_notebook_fails_the_task_and_leaves_its_run_log(world, direct_s3):
     with timed("airflow dags test (failing notebook)", TIMINGS):
-        proc = world["airflow"].run("dags", "test", "smallfry__alice__failing", check=False, timeout=600)
+        proc = world["airflow"].run(
+            "dags", "test", "smallfry__alice__failing", check=False, timeout=600
+        )
     logs = proc.stdout + proc.stderr
     assert "The notebook failed in cell [3]: ValueError: boom 42" in logs
     keys = _runs(direct_s3, "failing")
@@ -165,12 +187,16 @@ def test_failing_notebook_fails_the_task_and_leaves_its_run_log(world, direct_s3
 
 def test_invalid_spec_is_a_placeholder_that_fails_with_the_message(world):
     with timed("airflow dags test (invalid spec)", TIMINGS):
-        proc = world["airflow"].run("dags", "test", "smallfry__alice__broken", check=False, timeout=300)
+        proc = world["airflow"].run(
+            "dags", "test", "smallfry__alice__broken", check=False, timeout=300
+        )
     logs = proc.stdout + proc.stderr
     assert "Invalid Small Fry job spec: schedule.cron: needs 5 fields" in logs
     assert "run_notebook" not in logs
     with timed("airflow dags test (unparseable spec)", TIMINGS):
-        proc = world["airflow"].run("dags", "test", "smallfry__bob__garbage", check=False, timeout=300)
+        proc = world["airflow"].run(
+            "dags", "test", "smallfry__bob__garbage", check=False, timeout=300
+        )
     assert "Invalid Small Fry job spec: the file is not valid JSON" in proc.stdout + proc.stderr
 
 
@@ -191,8 +217,21 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
     log = open(airflow.home / "api-server.log", "wb")
     with timed("airflow api-server start", TIMINGS):
         proc = subprocess.Popen(
-            [str(airflow.python), "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=airflow.home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(airflow.python),
+                "-m",
+                "airflow",
+                "api-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            cwd=airflow.home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         api = f"http://127.0.0.1:{port}"
         try:
@@ -201,7 +240,9 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
             os.killpg(proc.pid, 15)
             raise
     try:
-        passwords = json.loads((airflow.home / "simple_auth_manager_passwords.json.generated").read_text())
+        passwords = json.loads(
+            (airflow.home / "simple_auth_manager_passwords.json.generated").read_text()
+        )
         password = passwords["smallfry"]
         with jupyter_server(
             f"--SmallFry.endpoint_url={moto_url}",
@@ -222,10 +263,13 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
             runs = session.get(srv.url + "smallfry/jobs/report").json()["runs"]
             assert runs[0]["run_id"] == answer["run_id"] and runs[0]["status"] == "queued"
             assert password not in srv.log_text()
-        token = requests.post(f"{api}/auth/token",
-                              json={"username": "smallfry", "password": password}).json()["access_token"]
-        run = requests.get(f"{api}/api/v2/dags/smallfry__alice__report/dagRuns/{quote(answer['run_id'])}",
-                           headers={"Authorization": f"Bearer {token}"}).json()
+        token = requests.post(
+            f"{api}/auth/token", json={"username": "smallfry", "password": password}
+        ).json()["access_token"]
+        run = requests.get(
+            f"{api}/api/v2/dags/smallfry__alice__report/dagRuns/{quote(answer['run_id'])}",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
         assert run["dag_run_id"] == answer["run_id"]
         assert run["triggered_by"] == "rest_api" and "alice" in (run.get("note") or "")
     finally:

@@ -24,21 +24,30 @@ def test_demo_schedules_and_runs_the_sales_report_into_the_demo_bucket():
         http = requests.Session()
         http.headers["Authorization"] = f"token {srv.token}"
         jobs = srv.url + "smallfry/jobs"
-        r = http.post(jobs, json={
-            "id": "sales",
-            "title": "Daily sales report",
-            "notebook": {"source": "s3://smallfry-demo/notebooks/sales-report.ipynb"},
-            "parameters": {"region": "EMEA", "min_amount": 50.0},
-            "schedule": {"type": "cron", "cron": "0 6 * * 1-5", "timezone": "Europe/Amsterdam",
-                         "start_date": "2026-11-25"},
-        })
+        r = http.post(
+            jobs,
+            json={
+                "id": "sales",
+                "title": "Daily sales report",
+                "notebook": {"source": "s3://smallfry-demo/notebooks/sales-report.ipynb"},
+                "parameters": {"region": "EMEA", "min_amount": 50.0},
+                "schedule": {
+                    "type": "cron",
+                    "cron": "0 6 * * 1-5",
+                    "timezone": "Europe/Amsterdam",
+                    "start_date": "2026-11-25",
+                },
+            },
+        )
         assert r.status_code == 201, r.text
         spec = r.json()["spec"]
         # Single-user server: the account running Jupyter owns the job; specs go to a local folder.
         owner = getpass.getuser()
         assert spec["owner"] == owner
         assert (home / ".local/share/smallfry/jobs" / owner / "sales.json").is_file()
-        assert spec["output"]["uri_template"] == "s3://smallfry-demo/runs/{owner}/{job_id}/{run_id}/"
+        assert (
+            spec["output"]["uri_template"] == "s3://smallfry-demo/runs/{owner}/{job_id}/{run_id}/"
+        )
 
         run = http.post(jobs + "/sales/run").json()
         s3 = gateway_client(srv, "s3")
@@ -50,8 +59,11 @@ def test_demo_schedules_and_runs_the_sales_report_into_the_demo_bucket():
             if manifest["status"] == "running":
                 time.sleep(0.5)  # the run is another process; its manifest is what we can watch
         assert manifest["status"] == "success", manifest
-        out = json.loads(s3.get_object(Bucket="smallfry-demo",
-                                       Key=run["output_uri"].split("/", 3)[3])["Body"].read())
+        out = json.loads(
+            s3.get_object(Bucket="smallfry-demo", Key=run["output_uri"].split("/", 3)[3])[
+                "Body"
+            ].read()
+        )
         assert 'region = "EMEA"' in injected_source(out)
         assert "EMEA:" in cell_text(out) and "orders of at least 50.00" in cell_text(out)
         listed = http.get(jobs).json()["jobs"]

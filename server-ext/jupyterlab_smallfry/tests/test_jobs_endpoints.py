@@ -6,7 +6,6 @@ import concurrent.futures
 import hashlib
 import http.client
 import json
-import os
 import tempfile
 import threading
 import time
@@ -69,8 +68,12 @@ def daily(job_id="daily", **extra) -> dict:
         "title": "Sales, every weekday",
         "notebook": {"source": f"s3://{BUCKET}/notebooks/report.ipynb"},
         "parameters": {"region": "EU", "days": 3},
-        "schedule": {"type": "cron", "cron": "0 6 * * 1-5", "timezone": "Europe/Amsterdam",
-                     "start_date": "2026-11-25"},
+        "schedule": {
+            "type": "cron",
+            "cron": "0 6 * * 1-5",
+            "timezone": "Europe/Amsterdam",
+            "start_date": "2026-11-25",
+        },
     }
     body.update(extra)
     return body
@@ -92,11 +95,15 @@ def test_create_stamps_owner_and_snapshots_the_notebook(alice, jobs_dir, direct_
     assert spec["output"]["uri_template"] == f"s3://{BUCKET}/runs/{{owner}}/{{job_id}}/{{run_id}}/"
     on_disk = json.loads((jobs_dir / "alice" / "snap.json").read_text())
     assert on_disk == spec
-    assert direct_s3.get_object(Bucket=BUCKET, Key=f"snapshots/{digest}.ipynb")["Body"].read() == REPORT
+    assert (
+        direct_s3.get_object(Bucket=BUCKET, Key=f"snapshots/{digest}.ipynb")["Body"].read()
+        == REPORT
+    )
 
     # Editing the notebook afterwards does not change what the job runs.
-    direct_s3.put_object(Bucket=BUCKET, Key="notebooks/report.ipynb",
-                         Body=notebook('print("edited")'))
+    direct_s3.put_object(
+        Bucket=BUCKET, Key="notebooks/report.ipynb", Body=notebook('print("edited")')
+    )
     try:
         again = alice.get(alice.base + "/snap").json()["spec"]
         assert again["notebook"]["sha256"] == digest
@@ -137,8 +144,12 @@ def _raw(server, method: str, path: str, token: str, body: bytes | None = None) 
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        conn.request(method, path, body=body,
-                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        conn.request(
+            method,
+            path,
+            body=body,
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )
         return conn.getresponse().status
     finally:
         conn.close()
@@ -146,8 +157,18 @@ def _raw(server, method: str, path: str, token: str, body: bytes | None = None) 
 
 @pytest.mark.parametrize(
     "job_path",
-    ["../x", "..", "a/b", "%2e%2e", "%2e%2e%2fx", "..%2F..%2Fetc%2Fpasswd", "a%2Fb", "UPPER", ".hidden",
-     "x%00y"],
+    [
+        "../x",
+        "..",
+        "a/b",
+        "%2e%2e",
+        "%2e%2e%2fx",
+        "..%2F..%2Fetc%2Fpasswd",
+        "a%2Fb",
+        "UPPER",
+        ".hidden",
+        "x%00y",
+    ],
 )
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_ids_that_could_leave_the_folder_are_refused(jobs_server, jobs_dir, job_path, method):
@@ -167,12 +188,39 @@ def test_post_with_traversal_id_is_refused(alice, job_id, jobs_dir):
 @pytest.mark.parametrize(
     "change,field",
     [
-        ({"schedule": {"type": "cron", "cron": "0 6 * * * *", "timezone": "UTC", "start_date": "2026-11-25"}},
-         "schedule.cron"),
-        ({"schedule": {"type": "cron", "cron": "0 25 * * *", "timezone": "UTC", "start_date": "2026-11-25"}},
-         "schedule.cron"),
-        ({"schedule": {"type": "cron", "cron": "@daily", "timezone": "Mars/Olympus", "start_date": "2026-11-25"}},
-         "schedule.timezone"),
+        (
+            {
+                "schedule": {
+                    "type": "cron",
+                    "cron": "0 6 * * * *",
+                    "timezone": "UTC",
+                    "start_date": "2026-11-25",
+                }
+            },
+            "schedule.cron",
+        ),
+        (
+            {
+                "schedule": {
+                    "type": "cron",
+                    "cron": "0 25 * * *",
+                    "timezone": "UTC",
+                    "start_date": "2026-11-25",
+                }
+            },
+            "schedule.cron",
+        ),
+        (
+            {
+                "schedule": {
+                    "type": "cron",
+                    "cron": "@daily",
+                    "timezone": "Mars/Olympus",
+                    "start_date": "2026-11-25",
+                }
+            },
+            "schedule.timezone",
+        ),
         ({"parameters": {"min-amount": 3}}, "parameters.min-amount"),
         ({"parameters": {"lambda": 3}}, "parameters.lambda"),
         ({"output": {"uri_template": "s3://b/{owner}/{run_id}/"}}, "output.uri_template"),
@@ -187,14 +235,21 @@ def test_invalid_spec_gives_400_naming_the_field(alice, jobs_dir, change, field)
 
 
 def test_malformed_json_and_non_objects_give_400(alice, jobs_server):
-    assert alice.post(alice.base, data=b'{"id": "x",', headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        alice.post(
+            alice.base, data=b'{"id": "x",', headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert alice.post(alice.base, json=["not", "an", "object"]).status_code == 400
     assert alice.put(alice.base + "/x", data=b"nope").status_code == 400
     assert requests.post(jobs_server.url + "smallfry/jobs", json=daily("anon")).status_code == 403
 
 
 def test_notebook_without_kernel_or_missing_is_refused(alice, direct_s3):
-    r = create(alice, daily("nofile", notebook={"source": f"s3://{BUCKET}/notebooks/missing.ipynb"}))
+    r = create(
+        alice, daily("nofile", notebook={"source": f"s3://{BUCKET}/notebooks/missing.ipynb"})
+    )
     assert r.status_code == 400 and "does not exist" in r.json()["message"]
     bare = json.loads(REPORT)
     bare["metadata"].pop("kernelspec")
@@ -205,7 +260,9 @@ def test_notebook_without_kernel_or_missing_is_refused(alice, direct_s3):
 
 def test_duplicate_create_conflicts_and_concurrent_creates_have_one_winner(alice, jobs_dir):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        statuses = sorted(pool.map(lambda _: create(client_like(alice), daily("race")).status_code, range(8)))
+        statuses = sorted(
+            pool.map(lambda _: create(client_like(alice), daily("race")).status_code, range(8))
+        )
     assert statuses == [201] + [409] * 7
     assert create(alice, daily("race")).status_code == 409
 
@@ -236,9 +293,14 @@ def test_concurrent_writers_never_leave_a_partial_file(alice, jobs_dir):
     watcher.start()
     try:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(
-                lambda t: client_like(alice).put(alice.base + "/busy", json=daily("busy", title=t, description=padding)).status_code,
-                sorted(titles)))
+            codes = list(
+                pool.map(
+                    lambda t: client_like(alice)
+                    .put(alice.base + "/busy", json=daily("busy", title=t, description=padding))
+                    .status_code,
+                    sorted(titles),
+                )
+            )
     finally:
         stop.set()
         watcher.join()
@@ -263,13 +325,21 @@ def test_pause_resume_and_delete(alice, jobs_dir):
 
 def test_listing_shows_recent_runs_from_manifests(alice, direct_s3):
     assert create(alice, daily("history")).status_code == 201
-    for run_id, status, start in [("scheduled__a", "success", "2026-11-20T05:00:00.000Z"),
-                                  ("scheduled__b", "failed", "2026-11-21T05:00:00.000Z")]:
-        direct_s3.put_object(Bucket=BUCKET, Key=f"runs/alice/history/{run_id}/run.json",
-                             Body=json.dumps({"run_id": run_id, "status": status, "start": start}))
+    for run_id, status, start in [
+        ("scheduled__a", "success", "2026-11-20T05:00:00.000Z"),
+        ("scheduled__b", "failed", "2026-11-21T05:00:00.000Z"),
+    ]:
+        direct_s3.put_object(
+            Bucket=BUCKET,
+            Key=f"runs/alice/history/{run_id}/run.json",
+            Body=json.dumps({"run_id": run_id, "status": status, "start": start}),
+        )
     jobs = {j["spec"]["id"]: j for j in alice.get(alice.base).json()["jobs"]}
     runs = jobs["history"]["runs"]
-    assert [(r["run_id"], r["status"]) for r in runs] == [("scheduled__b", "failed"), ("scheduled__a", "success")]
+    assert [(r["run_id"], r["status"]) for r in runs] == [
+        ("scheduled__b", "failed"),
+        ("scheduled__a", "success"),
+    ]
     assert runs[0]["output_uri"] == f"s3://{BUCKET}/runs/alice/history/scheduled__b/output.ipynb"
     assert jobs["history"]["dag_id"] == "smallfry__alice__history"
 
@@ -297,7 +367,9 @@ def test_run_now_executes_with_papermill_and_shows_in_the_list(alice, direct_s3)
 
 def test_a_spec_can_only_point_at_this_servers_snapshots(alice):
     foreign = "s3://someone-elses-bucket/x/" + "a" * 64 + ".ipynb"
-    r = create(alice, daily("foreign", notebook={"uri": foreign, "sha256": "a" * 64, "kernel": "python3"}))
+    r = create(
+        alice, daily("foreign", notebook={"uri": foreign, "sha256": "a" * 64, "kernel": "python3"})
+    )
     assert r.status_code == 400 and r.json()["message"].startswith("notebook.uri")
     made = create(alice, daily("kept")).json()["spec"]
     # Re-sending the spec as read (snapshot kept) is fine: that is what "edit" does.

@@ -7,7 +7,15 @@ import pytest
 from jupyterlab_smallfry.jobs.runner import run_spec
 from jupyterlab_smallfry.jobs.snapshot import take_snapshot
 
-from .jobs_support import FAILING, REPORT, cell_text, injected_source, read_json, s3_storage, spec_for
+from .jobs_support import (
+    FAILING,
+    REPORT,
+    cell_text,
+    injected_source,
+    read_json,
+    s3_storage,
+    spec_for,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,7 +46,9 @@ def test_successful_run_writes_executed_notebook_and_manifest(storage, direct_s3
     assert run["output_uri"] == f"s3://{bucket}/{folder}output.ipynb"
 
 
-def test_failing_notebook_leaves_output_and_failed_manifest_with_the_cell(storage, direct_s3, bucket):
+def test_failing_notebook_leaves_output_and_failed_manifest_with_the_cell(
+    storage, direct_s3, bucket
+):
     uri, sha = _snap(storage, bucket, FAILING)
     spec = spec_for("failing", uri, sha, f"s3://{bucket}/runs/")
     manifest = run_spec(spec, "run-1", storage)
@@ -58,8 +68,13 @@ def test_failing_notebook_leaves_output_and_failed_manifest_with_the_cell(storag
 def test_template_looking_parameter_reaches_the_notebook_literally(storage, direct_s3, bucket):
     uri, sha = _snap(storage, bucket, REPORT)
     secretish = "{{ conn.aws_default.password }}"
-    spec = spec_for("literal", uri, sha, f"s3://{bucket}/runs/",
-                    parameters={"note": secretish, "region": "{% raw %}x"})
+    spec = spec_for(
+        "literal",
+        uri,
+        sha,
+        f"s3://{bucket}/runs/",
+        parameters={"note": secretish, "region": "{% raw %}x"},
+    )
     assert run_spec(spec, "r1", storage)["status"] == "success"
     out = read_json(direct_s3, bucket, "runs/alice/literal/r1/output.ipynb")
     assert "NOTE=" + secretish in cell_text(out)
@@ -77,9 +92,17 @@ def test_changed_snapshot_is_refused_not_run(storage, direct_s3, bucket):
 
 def test_hidden_code_and_html_output(storage, direct_s3, bucket):
     uri, sha = _snap(storage, bucket, REPORT)
-    spec = spec_for("html", uri, sha, f"s3://{bucket}/runs/",
-                    output={"uri_template": f"s3://{bucket}/runs/{{owner}}/{{job_id}}/{{run_id}}/",
-                            "formats": ["ipynb", "html"], "hide_code": True})
+    spec = spec_for(
+        "html",
+        uri,
+        sha,
+        f"s3://{bucket}/runs/",
+        output={
+            "uri_template": f"s3://{bucket}/runs/{{owner}}/{{job_id}}/{{run_id}}/",
+            "formats": ["ipynb", "html"],
+            "hide_code": True,
+        },
+    )
     assert run_spec(spec, "r1", storage)["status"] == "success"
     out = read_json(direct_s3, bucket, "runs/alice/html/r1/output.ipynb")
     code = [c for c in out["cells"] if c["cell_type"] == "code"]
@@ -88,7 +111,9 @@ def test_hidden_code_and_html_output(storage, direct_s3, bucket):
     assert b"REPORT region=EU doubled=42" in html
 
 
-def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(moto_url, direct_s3, bucket, monkeypatch):
+def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(
+    moto_url, direct_s3, bucket, monkeypatch
+):
     from jupyterlab_smallfry.jobs.runner import assume_run_as
 
     from .jobs_support import notebook
@@ -96,11 +121,20 @@ def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(moto_url, di
 
     for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url}.items():
         monkeypatch.setenv(key, value)
-    who = notebook('import boto3, os\nprint("ARN=" + boto3.client("sts").get_caller_identity()["Arn"])\n'
-                   'print("KEY=" + os.environ["AWS_ACCESS_KEY_ID"])', parameters=None)
+    who = notebook(
+        'import boto3, os\nprint("ARN=" + boto3.client("sts").get_caller_identity()["Arn"])\n'
+        'print("KEY=" + os.environ["AWS_ACCESS_KEY_ID"])',
+        parameters=None,
+    )
     uri, sha = take_snapshot(s3_storage(moto_url), who, f"s3://{bucket}/snapshots/")
-    spec = spec_for("as-role", uri, sha, f"s3://{bucket}/runs/", parameters={},
-                    run_as={"role_arn": "arn:aws:iam::123456789012:role/reports"})
+    spec = spec_for(
+        "as-role",
+        uri,
+        sha,
+        f"s3://{bucket}/runs/",
+        parameters={},
+        run_as={"role_arn": "arn:aws:iam::123456789012:role/reports"},
+    )
     storage, kernel_env = assume_run_as(spec, "r1")
     assert kernel_env["AWS_ACCESS_KEY_ID"] != AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]
     assert run_spec(spec, "r1", storage, kernel_env=kernel_env)["status"] == "success"
@@ -109,7 +143,9 @@ def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(moto_url, di
     assert "KEY=" + kernel_env["AWS_ACCESS_KEY_ID"] in text
     import os
 
-    assert os.environ["AWS_ACCESS_KEY_ID"] == AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]  # restored after the run
+    assert (
+        os.environ["AWS_ACCESS_KEY_ID"] == AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]
+    )  # restored after the run
 
 
 def test_runner_program_as_a_container_runs_it(moto_url, direct_s3, bucket):
@@ -123,15 +159,30 @@ def test_runner_program_as_a_container_runs_it(moto_url, direct_s3, bucket):
     from .processes import AWS_TEST_ENV
 
     uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
-    request = {"spec": spec_for("pod", uri, sha, f"s3://{bucket}/runs/"), "run_id": "scheduled__x",
-               "trigger": "airflow"}
-    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url,
-           "SMALLFRY_RUN_REQUEST": json.dumps(request),
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run([sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"], env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    request = {
+        "spec": spec_for("pod", uri, sha, f"s3://{bucket}/runs/"),
+        "run_id": "scheduled__x",
+        "trigger": "airflow",
+    }
+    env = {
+        **os.environ,
+        **AWS_TEST_ENV,
+        "AWS_ENDPOINT_URL": moto_url,
+        "SMALLFRY_RUN_REQUEST": json.dumps(request),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert read_json(direct_s3, bucket, "runs/alice/pod/scheduled__x/run.json")["status"] == "success"
+    assert (
+        read_json(direct_s3, bucket, "runs/alice/pod/scheduled__x/run.json")["status"] == "success"
+    )
 
 
 def test_runner_program_stops_a_run_at_its_timeout_and_says_so(moto_url, direct_s3, bucket):
@@ -148,12 +199,26 @@ def test_runner_program_stops_a_run_at_its_timeout_and_says_so(moto_url, direct_
 
     slow = notebook("import time\ntime.sleep(600)", parameters=None)
     uri, sha = take_snapshot(s3_storage(moto_url), slow, f"s3://{bucket}/snapshots/")
-    request = {"spec": spec_for("slow", uri, sha, f"s3://{bucket}/runs/", parameters={}, timeout_seconds=60),
-               "run_id": "r1"}
-    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url,
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run([sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"], env=env,
-                          input=json.dumps(request), capture_output=True, text=True, timeout=150)
+    request = {
+        "spec": spec_for(
+            "slow", uri, sha, f"s3://{bucket}/runs/", parameters={}, timeout_seconds=60
+        ),
+        "run_id": "r1",
+    }
+    env = {
+        **os.environ,
+        **AWS_TEST_ENV,
+        "AWS_ENDPOINT_URL": moto_url,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        env=env,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     assert proc.returncode == 1
     run = read_json(direct_s3, bucket, "runs/alice/slow/r1/run.json")
     assert run["status"] == "failed"

@@ -45,8 +45,13 @@ def test_schema_is_versioned_and_closed():
 
 @pytest.mark.parametrize(
     "expr,expected",
-    [("@daily", "0 0 * * *"), ("@weekly", "0 0 * * 0"), ("@quarterly", "0 0 1 */3 *"),
-     (" 0  6 * * 1-5 ", "0 6 * * 1-5"), ("0 9 1 * MON", "0 9 1 * MON")],
+    [
+        ("@daily", "0 0 * * *"),
+        ("@weekly", "0 0 * * 0"),
+        ("@quarterly", "0 0 1 */3 *"),
+        (" 0  6 * * 1-5 ", "0 6 * * 1-5"),
+        ("0 9 1 * MON", "0 9 1 * MON"),
+    ],
 )
 def test_cron_presets_become_five_fields(expr, expected):
     assert check_cron(expr) == expected
@@ -54,9 +59,16 @@ def test_cron_presets_become_five_fields(expr, expected):
 
 @pytest.mark.parametrize(
     "expr,words",
-    [("0 0 * * * 30", "5 fields"), ("61 * * * *", "minute: 61 is outside 0-59"),
-     ("0 0 * 13 *", "month: 13"), ("0 0 * * 8", "day of week: 8"), ("*/0 * * * *", "step"),
-     ("5-1 * * * *", "backwards"), ("0 0 30 2 *", "never run"), ("0 0 1W * *", "not a number")],
+    [
+        ("0 0 * * * 30", "5 fields"),
+        ("61 * * * *", "minute: 61 is outside 0-59"),
+        ("0 0 * 13 *", "month: 13"),
+        ("0 0 * * 8", "day of week: 8"),
+        ("*/0 * * * *", "step"),
+        ("5-1 * * * *", "backwards"),
+        ("0 0 30 2 *", "never run"),
+        ("0 0 1W * *", "not a number"),
+    ],
 )
 def test_cron_errors_say_what_is_wrong(expr, words):
     with pytest.raises(ValueError, match=words):
