@@ -184,7 +184,9 @@ class GatewayHandler(APIHandler):
         self.set_status(response.status, response.reason)
         self.clear_header("Content-Type")
         for name, value in response.headers.items():
-            if name.lower() not in _DROP_RESPONSE:
+            lower = name.lower()
+            # The gateway is same-origin: an upstream CORS grant must not widen it.
+            if lower not in _DROP_RESPONSE and not lower.startswith("access-control-"):
                 self.add_header(name, value)
         if response.status in (204, 304) or self.request.method == "HEAD":
             return

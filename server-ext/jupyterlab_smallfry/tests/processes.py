@@ -31,6 +31,8 @@ AWS_TEST_ENV = {
     "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
     "AWS_SESSION_TOKEN": TEST_SESSION_TOKEN,
     "AWS_DEFAULT_REGION": "us-east-1",
+    # Never fall through to the instance-metadata address when a test has no keys.
+    "AWS_EC2_METADATA_DISABLED": "true",
 }
 
 

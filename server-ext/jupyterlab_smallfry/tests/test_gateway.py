@@ -105,6 +105,18 @@ def test_range_get_and_list_buckets(gw_s3, direct_s3, bucket):
     assert bucket in [b["Name"] for b in gw_s3.list_buckets()["Buckets"]]
 
 
+def test_upstream_cors_headers_are_not_passed_on(server, http, bucket):
+    response = http.get(
+        f"{server.url}smallfry/aws/s3/{bucket}?list-type=2", headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 200
+    # Jupyter's own policy may echo the origin for token-authenticated calls; S3's "*" and
+    # its other CORS grants must not come along.
+    cors = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+    assert set(cors) <= {"access-control-allow-origin"}
+    assert cors.get("access-control-allow-origin", "https://evil.example") == "https://evil.example"
+
+
 def test_s3_errors_reach_the_client_intact(gw_s3, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as err:
         gw_s3.get_object(Bucket=bucket, Key="missing.ipynb")
