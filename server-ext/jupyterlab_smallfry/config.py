@@ -68,8 +68,9 @@ class SmallFry(Configurable):
     refresh_interval = Integer(
         300,
         config=True,
-        help="Seconds between automatic refreshes of the open S3 folder (0 = only on user "
-        "action or focus). Each refresh is one LIST request.",
+        help="Seconds between automatic refreshes of the open S3 folder, 0-300 (JupyterLab's "
+        "file browser allows at most 300; 0 = only on user action). Each refresh is one LIST "
+        "request. Users can override it in Settings.",
     )
     embedded = Bool(
         False,
@@ -139,6 +140,13 @@ class SmallFry(Configurable):
         value = proposal["value"]
         if not 1 <= value <= 1000:
             raise ValueError("SmallFry.page_size must be between 1 and 1000 (the S3 maximum)")
+        return value
+
+    @validate("refresh_interval")
+    def _valid_refresh(self, proposal):
+        value = proposal["value"]
+        if not 0 <= value <= 300:
+            raise ValueError("SmallFry.refresh_interval must be between 0 and 300 seconds")
         return value
 
     @validate("roots")
