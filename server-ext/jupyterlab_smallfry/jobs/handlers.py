@@ -122,7 +122,21 @@ class _JobsBase(APIHandler):
         return self.current_user.username
 
     async def blocking(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
+        """Run blocking I/O (files, boto3) off the event loop; S3 failures become a 502 that
+        says what S3 said (never the request, which is signed)."""
+        import botocore.exceptions
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, partial(fn, *args, **kwargs)
+            )
+        except botocore.exceptions.ClientError as err:
+            error = err.response.get("Error", {})
+            raise HTTPError(
+                502, f"S3 refused: {error.get('Code', 'error')}: {error.get('Message', '')}"
+            ) from None
+        except botocore.exceptions.BotoCoreError as err:
+            raise HTTPError(502, f"S3 is unreachable: {type(err).__name__}") from None
 
     def body(self) -> dict:
         body = self.get_json_body()  # answers 400 itself when the body is not JSON
@@ -382,6 +396,7 @@ class JobRunHandler(JobHandler):
         parts = urlsplit(self.jobs.services.config.airflow_api_url)
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        base = base[: -len("/api/v2")] if base.endswith("/api/v2") else base  # either form
         http = self.jobs.services.http
         headers = {"Content-Type": "application/json"}
         dag_id = dag_id_for(spec["owner"], spec["id"])

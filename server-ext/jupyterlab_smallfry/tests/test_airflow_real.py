@@ -248,7 +248,7 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
             f"--SmallFry.endpoint_url={moto_url}",
             f"--SmallFry.jobs_uri={world['jobs_dir']}",
             f"--SmallFry.runs_uri=s3://{BUCKET}/runs/",
-            f"--SmallFry.airflow_api_url=http://smallfry:{quote(password, safe='')}@127.0.0.1:{port}/",
+            f"--SmallFry.airflow_api_url=http://smallfry:{quote(password, safe='')}@127.0.0.1:{port}/api/v2",
             "--ServerApp.identity_provider_class="
             "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
             env={"SMALLFRY_TEST_USERS": json.dumps({"tok-alice": "alice"})},

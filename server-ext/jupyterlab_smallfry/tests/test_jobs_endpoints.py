@@ -377,3 +377,13 @@ def test_a_spec_can_only_point_at_this_servers_snapshots(alice):
     body["title"] = "Renamed"
     r = alice.put(alice.base + "/kept", json=body)
     assert r.status_code == 200 and r.json()["spec"]["notebook"] == made["notebook"]
+
+
+def test_a_missing_jobs_bucket_is_a_clear_error_not_a_crash(moto_url):
+    with jupyter_server(
+        f"--SmallFry.endpoint_url={moto_url}",
+        "--SmallFry.jobs_uri=s3://no-such-bucket-smallfry/jobs/",
+    ) as srv:
+        r = requests.get(srv.url + "smallfry/jobs", headers={"Authorization": f"token {srv.token}"})
+        assert r.status_code == 502
+        assert r.json()["message"].startswith("S3 refused: NoSuchBucket")
