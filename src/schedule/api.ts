@@ -1,0 +1,209 @@
+/**
+ * Typed REST client of the notebook jobs endpoints (`/smallfry/jobs…`).
+ *
+ * Payload interfaces mirror the Python JSON of
+ * `server-ext/jupyterlab_smallfry/jobs/handlers.py` exactly (snake_case).
+ * Everything goes through `requestAPI`, so tests replace this module's one
+ * dependency (`../api`) and UI tests can intercept one URL family.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from '../api';
+
+/** The spec format version this front end writes. */
+export const API_VERSION = 'smallfry/v1';
+
+/** A parameter value: any JSON value, types kept. */
+export type ParameterValue =
+  | string
+  | number
+  | boolean
+  | null
+  | ParameterValue[]
+  | { [key: string]: ParameterValue };
+
+/**
+ * The notebook of a job: a content-addressed snapshot taken by the server
+ * (as stored), or `source` (the path or `s3://` URI of the notebook) to ask
+ * the server to take one (when scheduling or re-scheduling).
+ */
+export interface IJobNotebook {
+  uri?: string;
+  sha256?: string;
+  kernel?: string;
+  source_path?: string;
+  snapshot_time?: string;
+  /** Request only: the notebook to snapshot. */
+  source?: string;
+}
+
+/** When a job runs. */
+export interface IJobSchedule {
+  type: 'manual' | 'cron';
+  /** 5-field cron or an Airflow preset (`@daily`…). */
+  cron?: string;
+  /** IANA time zone. */
+  timezone?: string;
+  /** Wall time in `timezone`: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`. */
+  start_date?: string;
+  catchup?: boolean;
+}
+
+/** A job spec (`jobspec.schema.json`). */
+export interface IJobSpec {
+  apiVersion?: string;
+  kind?: string;
+  id: string;
+  title?: string;
+  description?: string;
+  /** Stamped by the server from the signed-in user. */
+  owner?: string;
+  notebook?: IJobNotebook;
+  parameters?: { [name: string]: ParameterValue };
+  schedule: IJobSchedule;
+  paused?: boolean;
+  retries?: { count?: number; delay_seconds?: number };
+  timeout_seconds?: number;
+  output?: {
+    uri_template?: string;
+    formats?: ('ipynb' | 'html')[];
+    hide_code?: boolean;
+  };
+  notifications?: { on_failure?: string[]; on_success?: string[] };
+  run_as?: { role_arn?: string };
+  image?: string;
+  tags?: string[];
+}
+
+/** Status of one run in its `run.json`. */
+export type RunStatus = 'queued' | 'running' | 'success' | 'failed';
+
+/** A run manifest (`runs/<owner>/<job>/<run_id>/run.json`). */
+export interface IRunManifest {
+  apiVersion?: string;
+  kind?: string;
+  job_id: string;
+  owner: string;
+  run_id: string;
+  trigger?: 'server' | 'airflow' | string;
+  try_number?: number;
+  status: RunStatus | string;
+  parameters?: { [name: string]: ParameterValue };
+  notebook?: { uri: string; sha256: string };
+  /** Where the executed notebook is (or will be). */
+  output_uri: string;
+  start: string | null;
+  end: string | null;
+  duration_seconds: number | null;
+  error: {
+    type: string;
+    message: string;
+    cell_index?: number;
+    execution_count?: number | null;
+    cell_source?: string;
+    traceback?: string;
+  } | null;
+}
+
+/** One job with its newest runs, as every jobs endpoint answers. */
+export interface IJob {
+  spec: IJobSpec;
+  runs: IRunManifest[];
+  dag_id: string;
+}
+
+/** Answer of `GET /smallfry/jobs`. */
+export interface IJobList {
+  jobs: IJob[];
+  jobs_uri: string;
+  runs_uri: string;
+}
+
+/** Answer of `POST /smallfry/jobs/<id>/run`. */
+export interface IRunStarted {
+  run_id: string;
+  run_uri: string;
+  output_uri: string;
+  /** Set when Airflow runs it (an Airflow API URL is configured). */
+  airflow?: boolean;
+  dag_id?: string;
+}
+
+function jobPath(id: string, action?: string): string {
+  const base = `jobs/${encodeURIComponent(id)}`;
+  return action ? `${base}/${action}` : base;
+}
+
+function json(method: string, body?: unknown): RequestInit {
+  return body === undefined
+    ? { method }
+    : { method, body: JSON.stringify(body) };
+}
+
+/**
+ * The REST calls of the jobs endpoints; every failure is a
+ * `ServerConnection.ResponseError` carrying the server's message (which
+ * starts with the field at fault, e.g. `id: a job 'x' already exists`).
+ */
+export namespace JobsAPI {
+  /** My jobs with their newest runs. */
+  export function list(
+    settings: ServerConnection.ISettings
+  ): Promise<IJobList> {
+    return requestAPI<IJobList>('jobs', settings);
+  }
+
+  /** One job with its newest runs. */
+  export function get(
+    settings: ServerConnection.ISettings,
+    id: string
+  ): Promise<IJob> {
+    return requestAPI<IJob>(jobPath(id), settings);
+  }
+
+  /** Schedule a new job (409 if the id is taken). */
+  export function create(
+    settings: ServerConnection.ISettings,
+    spec: IJobSpec
+  ): Promise<IJob> {
+    return requestAPI<IJob>('jobs', settings, json('POST', spec));
+  }
+
+  /** Replace a job's spec. */
+  export function update(
+    settings: ServerConnection.ISettings,
+    id: string,
+    spec: IJobSpec
+  ): Promise<IJob> {
+    return requestAPI<IJob>(jobPath(id), settings, json('PUT', spec));
+  }
+
+  /** Delete a job (its runs stay where they are). */
+  export async function remove(
+    settings: ServerConnection.ISettings,
+    id: string
+  ): Promise<void> {
+    await requestAPI<void>(jobPath(id), settings, json('DELETE'));
+  }
+
+  /** Pause (`true`) or resume (`false`) a job's schedule. */
+  export function setPaused(
+    settings: ServerConnection.ISettings,
+    id: string,
+    paused: boolean
+  ): Promise<IJob> {
+    return requestAPI<IJob>(
+      jobPath(id, paused ? 'pause' : 'resume'),
+      settings,
+      json('POST')
+    );
+  }
+
+  /** Run a job once, now. */
+  export function runNow(
+    settings: ServerConnection.ISettings,
+    id: string
+  ): Promise<IRunStarted> {
+    return requestAPI<IRunStarted>(jobPath(id, 'run'), settings, json('POST'));
+  }
+}
