@@ -51,7 +51,8 @@ def ensure_venv(log=print) -> Path:
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         env.pop("PIP_CONSTRAINT", None)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--isolated", f"uv=={UV_VERSION}"],
+            [str(python), "-m", "pip", "install", "--quiet", "--isolated",
+             "--disable-pip-version-check", f"uv=={UV_VERSION}"],
             check=True,
             env=env,
         )
