@@ -66,9 +66,10 @@ export class SpecValidator {
 
   /**
    * Every problem in `spec` (empty: valid). Schema problems come first and,
-   * as on the server, the semantic checks run only on a schema-valid spec.
+   * as on the server, the semantic checks run only on a schema-valid spec
+   * unless `everything` is set (for the form).
    */
-  validate(spec: unknown): ISpecError[] {
+  validate(spec: unknown, everything = false): ISpecError[] {
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
       return [{ field: '', message: 'a job spec must be a JSON object' }];
     }
@@ -87,9 +88,23 @@ export class SpecValidator {
           errors.push(e);
         }
       }
-      return errors.sort((a, b) =>
+      errors.sort((a, b) =>
         a.field < b.field ? -1 : a.field > b.field ? 1 : 0
       );
+      if (everything) {
+        // A form shows every problem at once, not only the schema's.
+        const faulty = new Set(errors.map(e => e.field));
+        try {
+          for (const e of semanticErrors(spec as Record<string, any>)) {
+            if (!faulty.has(e.field)) {
+              errors.push(e);
+            }
+          }
+        } catch {
+          // A spec too broken for the semantic checks: the schema said why.
+        }
+      }
+      return errors;
     }
     return semanticErrors(spec as Record<string, any>);
   }

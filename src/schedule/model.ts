@@ -1,0 +1,620 @@
+/**
+ * State of the "Schedule this notebook" dialog: the form, its validation
+ * (the shared schema plus the semantic checks, each problem on its field),
+ * pre-flight warnings and the next-runs preview. No DOM.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+import {
+  nullTranslator,
+  type TranslationBundle
+} from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { API_VERSION, IJob, IJobSpec, JobsAPI, ParameterValue } from './api';
+import {
+  describeCron,
+  formatLocal,
+  IUpcomingRun,
+  nextRuns,
+  parseWallTime,
+  wallToUtc
+} from './cron';
+import {
+  coerceValue,
+  formatValue,
+  IParametersCell,
+  ParameterType,
+  typeOf
+} from './parameters';
+import { ISpecError, SpecValidator } from './validation';
+
+/** How many upcoming runs the preview shows. */
+export const PREVIEW_COUNT = 5;
+
+/** The notebook being scheduled, as the dialog found it. */
+export interface INotebookInfo {
+  /** Contents path (`notebooks/x.ipynb`, or `S3:<root>/<key>` in the S3 drive). */
+  path: string;
+  /** What the server snapshots: the local path or an `s3://` URI. */
+  source: string;
+  /** The kernel saved in the notebook, if any. */
+  kernel: string | null;
+  /** Whether the open notebook has unsaved changes. */
+  dirty: boolean;
+  /** The parameters cell, or `null` when the notebook has none. */
+  cell: IParametersCell | null;
+}
+
+/** The form's fields, as typed (text where the user types). */
+export interface IScheduleForm {
+  id: string;
+  title: string;
+  scheduleType: 'manual' | 'cron';
+  cron: string;
+  timezone: string;
+  /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, wall time in `timezone`. */
+  startDate: string;
+  catchup: boolean;
+  /** Empty: the server's default location. */
+  outputTemplate: string;
+  html: boolean;
+  hideCode: boolean;
+  retries: string;
+  retryDelayMinutes: string;
+  timeoutMinutes: string;
+  /** Addresses to email on failure, separated by commas or spaces. */
+  emails: string;
+  roleArn: string;
+  /** Tags separated by commas or spaces. */
+  tags: string;
+  /** Re-snapshot the notebook when saving an edited job. */
+  resnapshot: boolean;
+}
+
+/** One row of the parameter form. */
+export interface IFormParameter {
+  name: string;
+  type: ParameterType;
+  /** The text in the field. */
+  text: string;
+  /** The notebook's default, for a placeholder. */
+  defaultText: string;
+  comment?: string;
+  /** False when the notebook's parameters cell does not assign it. */
+  known: boolean;
+}
+
+/** A pre-flight warning. */
+export interface IWarning {
+  kind: 'unsaved' | 'no-kernel' | 'no-parameters' | 'unknown-parameter';
+  message: string;
+}
+
+/** The next-runs preview. */
+export interface IPreview {
+  /** The schedule in words. */
+  description: string;
+  runs: IUpcomingRun[];
+  /** Why there is no preview (the cron or zone at fault), or "". */
+  error: string;
+}
+
+/** Form fields that problems are shown next to, as spec paths. */
+export const FIELDS = [
+  'id',
+  'title',
+  'notebook',
+  'schedule.cron',
+  'schedule.timezone',
+  'schedule.start_date',
+  'output.uri_template',
+  'output.formats',
+  'retries.count',
+  'retries.delay_seconds',
+  'timeout_seconds',
+  'notifications.on_failure',
+  'run_as.role_arn',
+  'tags'
+];
+
+/**
+ * The form field a spec path belongs to: `notifications.on_failure.0` is
+ * shown next to `notifications.on_failure`, `parameters.x` next to `x`;
+ * anything else is a problem with the job as a whole ("").
+ */
+export function fieldOf(path: string): string {
+  if (path.startsWith('parameters.')) {
+    return path.split('.').slice(0, 2).join('.');
+  }
+  let best = '';
+  for (const f of FIELDS) {
+    if ((path === f || path.startsWith(f + '.')) && f.length > best.length) {
+      best = f;
+    }
+  }
+  if (!best && path.startsWith('schedule')) {
+    return 'schedule.cron';
+  }
+  return best;
+}
+
+/**
+ * Split a server error message (`field: message; field: message`) into
+ * problems on fields.
+ */
+export function parseServerErrors(message: string): ISpecError[] {
+  return message.split('; ').map(part => {
+    const m = /^([A-Za-z0-9_.-]+): ([\s\S]*)$/.exec(part);
+    return m ? { field: m[1], message: m[2] } : { field: '', message: part };
+  });
+}
+
+/** A job id made from a notebook's name: `Sales Report.ipynb` → `sales-report`. */
+export function slugify(name: string): string {
+  const base = name.replace(/^.*\//, '').replace(/\.ipynb$/i, '');
+  const slug = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|-+$/g, '')
+    .slice(0, 63);
+  return slug || 'notebook-job';
+}
+
+/** The browser's IANA time zone. */
+export function browserTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map(s => s.trim())
+    .filter(s => s.length > 0);
+}
+
+function todayIn(timeZone: string, now: number): string {
+  try {
+    return formatLocal(now, timeZone).slice(0, 10);
+  } catch {
+    return new Date(now).toISOString().slice(0, 10);
+  }
+}
+
+/**
+ * The dialog's model.
+ */
+export class ScheduleModel {
+  constructor(options: ScheduleModel.IOptions) {
+    this._serverSettings = options.serverSettings;
+    this._validator = options.validator ?? null;
+    this._notebook = options.notebook ?? null;
+    this._existing = options.existing ?? null;
+    this._now = options.now ?? (() => Date.now());
+    this._trans = options.trans ?? nullTranslator.load('jupyterlab_smallfry');
+    const timezone = options.timezone ?? browserTimezone();
+    const spec = this._existing;
+    const schedule = spec?.schedule;
+    this._form = {
+      id: spec?.id ?? slugify(this._notebook?.path ?? ''),
+      title:
+        spec?.title ??
+        (this._notebook?.path ?? '')
+          .replace(/^.*\//, '')
+          .replace(/\.ipynb$/i, ''),
+      scheduleType: schedule?.type ?? 'cron',
+      cron: schedule?.cron ?? '0 6 * * 1-5',
+      timezone: schedule?.timezone ?? timezone,
+      startDate: schedule?.start_date ?? todayIn(timezone, this._now()),
+      catchup: schedule?.catchup ?? false,
+      outputTemplate: spec?.output?.uri_template ?? '',
+      html: spec?.output?.formats?.includes('html') ?? false,
+      hideCode: spec?.output?.hide_code ?? false,
+      retries: String(spec?.retries?.count ?? 0),
+      retryDelayMinutes: String((spec?.retries?.delay_seconds ?? 300) / 60),
+      timeoutMinutes: String((spec?.timeout_seconds ?? 3600) / 60),
+      emails: (spec?.notifications?.on_failure ?? []).join(', '),
+      roleArn: spec?.run_as?.role_arn ?? '',
+      tags: (spec?.tags ?? []).join(', '),
+      resnapshot: false
+    };
+    this._parameters = this._initialParameters();
+  }
+
+  /** Emitted when the form, its problems or the preview change. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Whether this edits an existing job (PUT) rather than creating one. */
+  get isEdit(): boolean {
+    return this._existing !== null;
+  }
+
+  /** The notebook, when the dialog was opened on one. */
+  get notebook(): INotebookInfo | null {
+    return this._notebook;
+  }
+
+  /** The form as typed. */
+  get form(): Readonly<IScheduleForm> {
+    return this._form;
+  }
+
+  /** The parameter rows. */
+  get parameters(): readonly IFormParameter[] {
+    return this._parameters;
+  }
+
+  /** Problems by form field (see {@link fieldOf}); "" for the job as a whole. */
+  get errors(): Readonly<{ [field: string]: string }> {
+    return this._errors;
+  }
+
+  /** The preview of the schedule. */
+  get preview(): IPreview {
+    return this._preview;
+  }
+
+  /** Whether a save is running. */
+  get saving(): boolean {
+    return this._saving;
+  }
+
+  /** Pre-flight warnings: what would make the scheduled run fail or surprise. */
+  get warnings(): IWarning[] {
+    const trans = this._trans;
+    const out: IWarning[] = [];
+    const nb = this._notebook;
+    if (nb?.dirty) {
+      out.push({
+        kind: 'unsaved',
+        message: trans.__(
+          'The notebook has unsaved changes; the job runs the saved version. Save first.'
+        )
+      });
+    }
+    if (nb && !nb.kernel && !(this.isEdit && !this._form.resnapshot)) {
+      out.push({
+        kind: 'no-kernel',
+        message: trans.__(
+          'The notebook has no kernel saved, so the run would not know which kernel to start. Pick a kernel and save.'
+        )
+      });
+    }
+    if (nb && nb.cell === null) {
+      out.push({
+        kind: 'no-parameters',
+        message: trans.__(
+          'The notebook has no cell tagged "parameters"; the job cannot pass it any values.'
+        )
+      });
+    }
+    for (const p of this._parameters) {
+      if (!p.known && nb?.cell) {
+        out.push({
+          kind: 'unknown-parameter',
+          message: trans.__(
+            'The notebook\'s parameters cell does not assign "%1"; the value is injected but the notebook may not use it.',
+            p.name
+          )
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Change a form field; re-validates, and re-computes the preview when it depends on it. */
+  set<K extends keyof IScheduleForm>(field: K, value: IScheduleForm[K]): void {
+    if (this._form[field] === value) {
+      return;
+    }
+    this._form = { ...this._form, [field]: value };
+    this.validate();
+    if (
+      ['scheduleType', 'cron', 'timezone', 'startDate'].includes(
+        field as string
+      )
+    ) {
+      void this.refreshPreview();
+    }
+    this._changed.emit();
+  }
+
+  /** Change the text of a parameter. */
+  setParameter(name: string, text: string): void {
+    this._parameters = this._parameters.map(p =>
+      p.name === name ? { ...p, text } : p
+    );
+    this.validate();
+    this._changed.emit();
+  }
+
+  /** Drop a parameter the notebook does not know. */
+  removeParameter(name: string): void {
+    this._parameters = this._parameters.filter(p => p.name !== name);
+    this.validate();
+    this._changed.emit();
+  }
+
+  /**
+   * The spec to send: `POST` on create, `PUT` on edit. Fields the form does
+   * not show (description, image, …) are kept from the edited spec.
+   *
+   * @throws Error when a parameter's text is not of its type (see `errors`).
+   */
+  toSpec(): IJobSpec {
+    const f = this._form;
+    const base: IJobSpec = this._existing
+      ? (JSON.parse(JSON.stringify(this._existing)) as IJobSpec)
+      : { id: f.id, schedule: { type: 'manual' } };
+    delete base.owner;
+    const spec: IJobSpec = {
+      ...base,
+      apiVersion: API_VERSION,
+      kind: 'NotebookJob',
+      id: f.id.trim()
+    };
+    const title = f.title.trim();
+    if (title) {
+      spec.title = title;
+    } else {
+      delete spec.title;
+    }
+    if (!this._existing || f.resnapshot) {
+      spec.notebook = { source: this._notebook?.source ?? '' };
+      if (this._notebook?.kernel) {
+        spec.notebook.kernel = this._notebook.kernel;
+      }
+    } else {
+      delete spec.notebook;
+    }
+    const parameters: { [name: string]: ParameterValue } = {};
+    for (const p of this._parameters) {
+      parameters[p.name] = coerceValue(p.type, p.text);
+    }
+    spec.parameters = parameters;
+    spec.schedule =
+      f.scheduleType === 'manual'
+        ? { type: 'manual' }
+        : {
+            type: 'cron',
+            cron: f.cron.trim(),
+            timezone: f.timezone.trim(),
+            start_date: f.startDate.trim(),
+            catchup: f.catchup
+          };
+    spec.retries = {
+      count: numberOr(f.retries),
+      delay_seconds: Math.round(numberOr(f.retryDelayMinutes) * 60)
+    };
+    spec.timeout_seconds = Math.round(numberOr(f.timeoutMinutes) * 60);
+    spec.output = {
+      ...(spec.output ?? {}),
+      formats: f.html ? ['ipynb', 'html'] : ['ipynb'],
+      hide_code: f.hideCode
+    };
+    if (f.outputTemplate.trim()) {
+      spec.output.uri_template = f.outputTemplate.trim();
+    } else {
+      delete spec.output.uri_template;
+    }
+    const emails = splitList(f.emails);
+    const notifications = { ...(spec.notifications ?? {}) };
+    if (emails.length) {
+      notifications.on_failure = emails;
+    } else {
+      delete notifications.on_failure;
+    }
+    if (Object.keys(notifications).length) {
+      spec.notifications = notifications;
+    } else {
+      delete spec.notifications;
+    }
+    if (f.roleArn.trim()) {
+      spec.run_as = { role_arn: f.roleArn.trim() };
+    } else {
+      delete spec.run_as;
+    }
+    const tags = splitList(f.tags);
+    if (tags.length) {
+      spec.tags = tags;
+    } else {
+      delete spec.tags;
+    }
+    return spec;
+  }
+
+  /**
+   * Check the form as the server will; `errors` holds each problem on its
+   * field. Returns whether the job can be scheduled.
+   */
+  validate(): boolean {
+    const errors: { [field: string]: string } = {};
+    const add = (path: string, message: string) => {
+      const field = fieldOf(path);
+      if (!(field in errors)) {
+        errors[field] = message;
+      }
+    };
+    for (const p of this._parameters) {
+      try {
+        coerceValue(p.type, p.text);
+      } catch (err) {
+        add(`parameters.${p.name}`, (err as Error).message);
+      }
+    }
+    const numbers: [keyof IScheduleForm, string][] = [
+      ['retries', 'retries.count'],
+      ['retryDelayMinutes', 'retries.delay_seconds'],
+      ['timeoutMinutes', 'timeout_seconds']
+    ];
+    for (const [key, path] of numbers) {
+      if (
+        !Number.isFinite(Number(String(this._form[key]).trim())) ||
+        String(this._form[key]).trim() === ''
+      ) {
+        add(path, this._trans.__('must be a number'));
+      }
+    }
+    if (!this.isEdit && !this._notebook?.source) {
+      add('notebook', this._trans.__('no notebook to schedule'));
+    }
+    if (Object.keys(errors).length === 0 && this._validator) {
+      const spec = this.toSpec() as IJobSpec & { [k: string]: unknown };
+      // The server replaces `notebook` by a snapshot; check the rest.
+      spec.notebook = PLACEHOLDER_NOTEBOOK;
+      spec.owner = 'owner';
+      for (const e of this._validator.validate(spec, true)) {
+        add(e.field, e.message);
+      }
+    }
+    this._errors = errors;
+    return Object.keys(errors).length === 0;
+  }
+
+  /** Re-compute the words and the next runs of the schedule. */
+  async refreshPreview(): Promise<void> {
+    const seq = ++this._previewSeq;
+    const f = this._form;
+    let preview: IPreview;
+    if (f.scheduleType === 'manual') {
+      preview = {
+        description: this._trans.__('Only when you click Run now'),
+        runs: [],
+        error: ''
+      };
+    } else {
+      try {
+        const [description, runs] = await Promise.all([
+          describeCron(f.cron),
+          nextRuns(f.cron, f.timezone, this._previewFrom(), PREVIEW_COUNT)
+        ]);
+        preview = { description, runs, error: '' };
+      } catch (err) {
+        preview = { description: '', runs: [], error: (err as Error).message };
+      }
+    }
+    if (seq === this._previewSeq) {
+      this._preview = preview;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Schedule (POST) or save (PUT) the job. Server problems land on their
+   * fields; returns the job, or `null` when something is at fault.
+   */
+  async submit(): Promise<IJob | null> {
+    if (!this.validate()) {
+      this._changed.emit();
+      return null;
+    }
+    this._saving = true;
+    this._changed.emit();
+    try {
+      const spec = this.toSpec();
+      return this._existing
+        ? await JobsAPI.update(this._serverSettings, this._existing.id, spec)
+        : await JobsAPI.create(this._serverSettings, spec);
+    } catch (err) {
+      const errors: { [field: string]: string } = {};
+      for (const e of parseServerErrors(
+        (err as Error).message ?? String(err)
+      )) {
+        const field = fieldOf(e.field);
+        errors[field] = field
+          ? e.message
+          : `${e.field ? e.field + ': ' : ''}${e.message}`;
+      }
+      this._errors = errors;
+      return null;
+    } finally {
+      this._saving = false;
+      this._changed.emit();
+    }
+  }
+
+  private _previewFrom(): number {
+    const f = this._form;
+    const now = Math.floor(this._now() / 60000) * 60000;
+    const wall = parseWallTime(f.startDate.trim());
+    if (Number.isNaN(wall)) {
+      return now;
+    }
+    return Math.max(now, wallToUtc(wall, f.timezone.trim()));
+  }
+
+  private _initialParameters(): IFormParameter[] {
+    const rows: IFormParameter[] = [];
+    const values = this._existing?.parameters ?? {};
+    for (const p of this._notebook?.cell?.parameters ?? []) {
+      const value = p.name in values ? values[p.name] : p.value;
+      // A None default takes whatever type the job gave it.
+      const type = p.type === 'None' && value !== null ? typeOf(value) : p.type;
+      rows.push({
+        name: p.name,
+        type,
+        text: formatValue(type, value),
+        defaultText: formatValue(p.type, p.value),
+        comment: p.comment,
+        known: true
+      });
+    }
+    for (const [name, value] of Object.entries(values)) {
+      if (!rows.some(r => r.name === name)) {
+        const type = typeOf(value);
+        rows.push({
+          name,
+          type,
+          text: formatValue(type, value),
+          defaultText: '',
+          known: this._notebook === null
+        });
+      }
+    }
+    return rows;
+  }
+
+  private _serverSettings: ServerConnection.ISettings;
+  private _validator: SpecValidator | null;
+  private _notebook: INotebookInfo | null;
+  private _existing: IJobSpec | null;
+  private _now: () => number;
+  private _trans: TranslationBundle;
+  private _form: IScheduleForm;
+  private _parameters: IFormParameter[];
+  private _errors: { [field: string]: string } = {};
+  private _preview: IPreview = { description: '', runs: [], error: '' };
+  private _previewSeq = 0;
+  private _saving = false;
+  private _changed = new Signal<this, void>(this);
+}
+
+/** Options of {@link ScheduleModel}. */
+export namespace ScheduleModel {
+  export interface IOptions {
+    serverSettings: ServerConnection.ISettings;
+    /** The compiled schema; without it only the form's own checks run. */
+    validator?: SpecValidator | null;
+    /** The notebook to schedule (or that the edited job came from). */
+    notebook?: INotebookInfo | null;
+    /** The job to edit. */
+    existing?: IJobSpec | null;
+    /** Default time zone (the browser's). */
+    timezone?: string;
+    /** Clock, for tests. */
+    now?: () => number;
+    trans?: TranslationBundle;
+  }
+}
+
+const PLACEHOLDER_NOTEBOOK = {
+  uri: `/snapshots/${'0'.repeat(64)}.ipynb`,
+  sha256: '0'.repeat(64),
+  kernel: 'python3'
+};
+
+function numberOr(text: string): number {
+  const v = Number(text.trim());
+  return Number.isFinite(v) ? v : 0;
+}
