@@ -29,6 +29,7 @@ import { S3Drive } from './s3/drive';
 import { NotificationFeedback } from './s3/feedback';
 import { s3Icon } from './s3/icons';
 import { followDriveChanges } from './s3/refresh';
+import { jobsPlugin, schedulePlugin } from './schedule/plugin';
 import { CommandIDs } from './tokens';
 
 /**
@@ -182,4 +183,4 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [s3BrowserPlugin];
+export default [s3BrowserPlugin, schedulePlugin, jobsPlugin];

@@ -1,0 +1,142 @@
+/**
+ * Scheduling plugins: `jupyterlab-smallfry:schedule` (the schedule form and
+ * its command, toolbar button, context menus and palette entry) and
+ * `jupyterlab-smallfry:jobs` (the Jobs panel in the left sidebar).
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { getConfig } from '../api';
+import { addScheduleCommand, ScheduleCommandIDs } from './commands';
+import { JobsModel } from './jobs';
+import { S3Locations } from './locations';
+import { JobsPanel } from './panel';
+import { loadSchema, SpecValidator } from './validation';
+
+/** Loaded once, on first use, by whichever plugin needs it first. */
+namespace Shared {
+  let locations: Promise<S3Locations> | null = null;
+  let validator: Promise<SpecValidator | null> | null = null;
+
+  export function getLocations(app: JupyterFrontEnd): Promise<S3Locations> {
+    if (!locations) {
+      locations = getConfig(app.serviceManager.serverSettings)
+        .then(config => new S3Locations(config))
+        .catch(() => new S3Locations({ roots: [], list_all_buckets: false }));
+    }
+    return locations;
+  }
+
+  export function getValidator(): Promise<SpecValidator | null> {
+    if (!validator) {
+      validator = loadSchema()
+        .then(schema => SpecValidator.create(schema))
+        .catch(error => {
+          // The server validates anyway; the form only loses its early checks.
+          console.warn('Small Fry: job spec schema not loaded.', error);
+          return null;
+        });
+    }
+    return validator;
+  }
+}
+
+/**
+ * "Schedule this notebook".
+ */
+export const schedulePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-smallfry:schedule',
+  description:
+    'Schedule a notebook: parameters, cron schedule with a preview, outputs, retries and notifications.',
+  autoStart: true,
+  requires: [],
+  optional: [IFileBrowserFactory, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    browsers: IFileBrowserFactory | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('jupyterlab_smallfry');
+    addScheduleCommand(app, {
+      trans,
+      browsers,
+      locations: () => Shared.getLocations(app),
+      validator: Shared.getValidator
+    });
+    palette?.addItem({
+      command: ScheduleCommandIDs.schedule,
+      category: trans.__('Small Fry'),
+      args: { palette: true }
+    });
+  }
+};
+
+/**
+ * The Jobs panel.
+ */
+export const jobsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-smallfry:jobs',
+  description:
+    'The Jobs panel: scheduled notebooks, their runs and outputs; pause, edit, delete, run now.',
+  autoStart: true,
+  requires: [],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('jupyterlab_smallfry');
+    const model = new JobsModel({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const panel = new JobsPanel({
+      model,
+      trans,
+      actions: {
+        openOutput: async uri => {
+          const locations = await Shared.getLocations(app);
+          const path = locations.drivePathOf(uri);
+          if (!path) {
+            return false;
+          }
+          try {
+            await app.commands.execute('docmanager:open', { path });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        edit: job =>
+          void app.commands.execute(ScheduleCommandIDs.schedule, {
+            jobId: job.spec.id
+          })
+      }
+    });
+    app.shell.add(panel, 'left', { rank: 700 });
+    restorer?.add(panel, 'smallfry-jobs-panel');
+
+    app.commands.addCommand(ScheduleCommandIDs.openJobs, {
+      label: trans.__('Show Notebook Jobs'),
+      execute: () => app.shell.activateById(panel.id)
+    });
+    app.commands.addCommand(ScheduleCommandIDs.refreshJobs, {
+      label: trans.__('Refresh Notebook Jobs'),
+      execute: () => model.refresh().catch(() => undefined)
+    });
+    palette?.addItem({
+      command: ScheduleCommandIDs.openJobs,
+      category: trans.__('Small Fry')
+    });
+  }
+};
+
+export default [schedulePlugin, jobsPlugin];
