@@ -49,17 +49,23 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-function formatTime(iso: string | null): string {
+function formatTime(iso: string | null, timeZone?: string): string {
   if (!iso) {
     return '';
   }
   const d = new Date(iso);
-  return Number.isNaN(d.getTime())
-    ? iso
-    : d.toLocaleString(undefined, {
-        dateStyle: 'medium',
-        timeStyle: 'short'
-      });
+  if (Number.isNaN(d.getTime())) {
+    return iso;
+  }
+  const options: Intl.DateTimeFormatOptions = {
+    dateStyle: 'medium',
+    timeStyle: 'short'
+  };
+  try {
+    return d.toLocaleString(undefined, { ...options, timeZone });
+  } catch {
+    return d.toLocaleString(undefined, options);
+  }
 }
 
 function RunRow(props: {
@@ -166,7 +172,10 @@ function JobRow(props: {
       </div>
       {summary.nextRun && (
         <div className="jp-smallfry-JobNext">
-          {trans.__('Next run: %1', formatTime(summary.nextRun))}
+          {trans.__(
+            'Next run: %1',
+            formatTime(summary.nextRun, spec.schedule.timezone)
+          )}
         </div>
       )}
       <div className="jp-smallfry-JobButtons">
