@@ -22,6 +22,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { Poll } from '@lumino/polling';
 
 import { getConfig } from './api';
+import { credentialsPlugin } from './credentials/plugin';
 import { ListingBanner } from './s3/banner';
 import { S3Gateway } from './s3/client';
 import { addS3Commands } from './s3/commands';
@@ -183,4 +184,4 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [s3BrowserPlugin, schedulePlugin, jobsPlugin];
+export default [s3BrowserPlugin, schedulePlugin, jobsPlugin, credentialsPlugin];

@@ -207,6 +207,14 @@ export class CredentialsModel implements IDisposable {
   }
 
   /**
+   * Change the seconds between status polls.
+   */
+  setPollSeconds(seconds: number): void {
+    const interval = seconds * 1000;
+    this._poll.frequency = { interval, backoff: true, max: 10 * interval };
+  }
+
+  /**
    * Ask the server for the status now (not waiting for the next poll).
    */
   async update(): Promise<void> {
