@@ -33,12 +33,14 @@ class KernelProfile:
         self.config_file = self.folder / "aws-config"
         self.info_file = self.folder / "server.json"
         self.applied = False
+        self.region = "us-east-1"
         self.chosen_by_user = next((v for v in USER_CHOICE if environ.get(v)), "")
 
     def install(
         self, server_url: str, token: str | None, region: str, s3_endpoint: str = ""
     ) -> None:
         """Write the files; set AWS_CONFIG_FILE/AWS_PROFILE for kernels if the user has not."""
+        self.region = region
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
         # The helper learns where the server is (and, outside JupyterHub, the server's own
@@ -92,7 +94,7 @@ class KernelProfile:
 
     def cli_snippet(self) -> str:
         """What a user can paste into their own ~/.aws/config (nothing secret)."""
-        return self.config_text(self._environ.get("AWS_REGION", "") or "us-east-1").split("\n", 1)[1]
+        return self.config_text(self.region).split("\n", 1)[1]
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -13,7 +13,7 @@ from ..credentials.errors import CATALOGUE
 from ..credentials.hub import groups_of, jwt_claims
 from ..credentials.service import STATES
 from ..credentials.sts import session_name
-from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, jupyter_server
+from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, free_port, jupyter_server
 
 
 def get(server, path="", token=None):
@@ -80,6 +80,18 @@ def test_broker_mode_without_a_broker_url_says_what_to_configure():
         assert status["state"] == "not-configured" and status["error"]["code"] == "no-broker"
         assert "c.SmallFry.broker_url" in status["error"]["hint"]
         assert status["profile"]["applied"] is True  # kernels still get the managed profile
+
+
+def test_unreachable_broker_is_retried_then_reported():
+    with jupyter_server(
+        "--SmallFry.credentials_mode=broker",
+        f"--SmallFry.broker_url=http://127.0.0.1:{free_port()}/services/smallfry-broker/",
+        env={"JUPYTERHUB_API_TOKEN": "x", "JUPYTERHUB_USER": ""},
+    ) as srv:
+        status = get(srv).json()
+        assert status["state"] == "error" and status["error"]["code"] == "broker-unreachable"
+        assert "smallfry-broker" in status["error"]["hint"]
+        assert "retrying" in srv.log_text()
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,15 @@ async def test_alice_kernel_reads_her_home_with_plain_boto3_and_not_bob_home(hub
     assert "alice hello alice" in out and "bob AccessDenied" in out
 
 
+def test_s3_panel_gateway_signs_with_alice_keys(hub):
+    alice = hub.sessions["alice"]
+    base = f"{hub.url}/user/alice/smallfry/aws/s3/{BUCKET}/home"
+    mine = alice.get(f"{base}/alice/hello.txt", timeout=60)
+    assert mine.status_code == 200 and mine.text == "hello alice"
+    theirs = alice.get(f"{base}/bob/hello.txt", timeout=60)
+    assert theirs.status_code == 403 and "AccessDenied" in theirs.text
+
+
 async def test_after_forced_expiry_the_next_call_gets_fresh_keys(hub, sts):
     alice = hub.sessions["alice"]
     url = f"{hub.url}/user/alice/smallfry/credentials/refresh"
