@@ -265,7 +265,9 @@ export class ScheduleModel {
     const trans = this._trans;
     const out: IWarning[] = [];
     const nb = this._notebook;
-    if (nb?.dirty) {
+    // An edit keeps the job's snapshot unless asked to take a new one.
+    const snapshotting = !this.isEdit || this._form.resnapshot;
+    if (nb?.dirty && snapshotting) {
       out.push({
         kind: 'unsaved',
         message: trans.__(
@@ -273,7 +275,7 @@ export class ScheduleModel {
         )
       });
     }
-    if (nb && !nb.kernel && !(this.isEdit && !this._form.resnapshot)) {
+    if (nb && !nb.kernel && snapshotting) {
       out.push({
         kind: 'no-kernel',
         message: trans.__(
