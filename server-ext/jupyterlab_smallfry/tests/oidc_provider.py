@@ -8,7 +8,6 @@ a user's extra claims (groups, preferred_username, ...), which go into the id_to
 from __future__ import annotations
 
 import contextlib
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -84,7 +83,3 @@ def oidc_provider(token_max_age: int = 3600):
     finally:
         _stop(proc)
 
-
-def login_form_fields(html: str) -> dict:
-    """Hidden inputs of an HTML form (the provider's login page keeps OAuth parameters there)."""
-    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
