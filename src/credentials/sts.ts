@@ -61,6 +61,33 @@ export async function getCallerIdentity(
     },
     { step: 'build', name: 'smallfryGatewayAuth' }
   );
+  client.middlewareStack.addRelativeTo(
+    (next: any) => async (args: any) => {
+      const result: any = await next(args);
+      const response = result.response;
+      const type = String(response?.headers?.['content-type'] ?? '');
+      if (response?.statusCode >= 400 && type.includes('json')) {
+        // The gateway's (or Jupyter's) own refusal: JSON {"message"}, not
+        // the XML STS speaks. Say what it said.
+        let message = '';
+        try {
+          message = JSON.parse(await readText(response.body)).message ?? '';
+        } catch {
+          // no readable message; the status says enough
+        }
+        throw new GatewayError(
+          message || `HTTP ${response.statusCode}`,
+          response.statusCode
+        );
+      }
+      return result;
+    },
+    {
+      relation: 'after',
+      toMiddleware: 'deserializerMiddleware',
+      name: 'smallfryGatewayErrors'
+    }
+  );
   try {
     const out = await client.send(new sdk.GetCallerIdentityCommand({}));
     return {
@@ -69,6 +96,9 @@ export async function getCallerIdentity(
       userId: out.UserId ?? ''
     };
   } catch (error) {
+    if (error instanceof GatewayError) {
+      throw new Error(`${error.message} (HTTP ${error.status})`);
+    }
     const err = error as any;
     const status = err?.$metadata?.httpStatusCode;
     const name = err?.Code ?? err?.name ?? 'Error';
@@ -93,6 +123,36 @@ export interface IStsOptions {
   gatewayPath?: string;
   /** Region for the SDK (the gateway signs with its own). */
   region?: string;
+}
+
+/**
+ * A refusal by the gateway or Jupyter, not by STS.
+ */
+class GatewayError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+  }
+}
+
+async function readText(body: any): Promise<string> {
+  if (!body) {
+    return '';
+  }
+  if (typeof body.getReader === 'function') {
+    return new Response(body).text();
+  }
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    text +=
+      typeof chunk === 'string'
+        ? chunk
+        : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function cookie(name: string): string | undefined {
