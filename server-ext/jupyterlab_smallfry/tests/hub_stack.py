@@ -29,18 +29,18 @@ SERVER_EXT = Path(__file__).resolve().parents[2]
 
 
 def find_proxy() -> str:
-    """configurable-http-proxy: $SMALLFRY_CHP, then PATH, then /work/hub-node (see README)."""
+    """configurable-http-proxy: $SMALLFRY_CHP, then the repo's npm devDependency, then PATH."""
     candidates = [
         os.environ.get("SMALLFRY_CHP", ""),
+        str(SERVER_EXT.parent / "node_modules/.bin/configurable-http-proxy"),
         shutil.which("configurable-http-proxy") or "",
-        "/work/hub-node/node_modules/.bin/configurable-http-proxy",
     ]
     for path in candidates:
         if path and os.access(path, os.X_OK):
             return path
     raise RuntimeError(
-        "configurable-http-proxy not found: `npm install configurable-http-proxy@5.3.0` and "
-        "put it on PATH or in SMALLFRY_CHP"
+        "configurable-http-proxy not found: run `npm ci` at the repository root (it is a "
+        "devDependency), or put it on PATH or in SMALLFRY_CHP"
     )
 
 
