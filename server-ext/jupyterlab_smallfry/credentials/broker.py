@@ -20,7 +20,9 @@ from ..logs import log
 from .errors import problem
 
 
-#: Refresh this long before expiry; botocore itself refreshes 15 minutes before.
+#: Refresh this long before expiry; botocore itself refreshes 15 minutes before. Keys that
+#: live shorter than twice this (say 15-minute sessions) are refreshed at half their life
+#: instead, so they are not looked up again on every request.
 REFRESH_MARGIN = dt.timedelta(minutes=20)
 
 
@@ -106,11 +108,6 @@ class AwsCredentials:
     source: str = "ambient"
     identity: Identity | None = None
 
-    def expires_within(self, margin: dt.timedelta) -> bool:
-        if self.expiry is None:
-            return False
-        return self.expiry - dt.datetime.now(dt.timezone.utc) < margin
-
 
 Fetcher = Callable[[], Awaitable[AwsCredentials]]
 
@@ -155,10 +152,17 @@ class CredentialBroker:
     for ``FAILURE_COOLDOWN`` so callers do not stampede a failing upstream.
     """
 
-    def __init__(self, fetch: Fetcher, margin: dt.timedelta = REFRESH_MARGIN):
+    def __init__(
+        self,
+        fetch: Fetcher,
+        margin: dt.timedelta = REFRESH_MARGIN,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self._fetch = fetch
         self._margin = margin
+        self._clock = clock or _now
         self._current: AwsCredentials | None = None
+        self._due: dt.datetime | None = None  # when the cached keys are to be replaced
         self._inflight: asyncio.Future | None = None
         self._failed_at: dt.datetime | None = None
         self.last_refresh: dt.datetime | None = None
@@ -177,11 +181,12 @@ class CredentialBroker:
     async def get(self) -> AwsCredentials:
         """Current credentials, refreshed first if they are missing or close to expiry."""
         current = self._current
-        if current is not None and not current.expires_within(self._margin):
+        now = self._clock()
+        if current is not None and (self._due is None or now < self._due):
             return current
         if self._inflight is None and self._cooling_down():
             # A refresh just failed: serve still-valid keys, else the same error, no new lookup.
-            if current is not None and not current.expires_within(dt.timedelta(0)):
+            if current is not None and (current.expiry is None or now < current.expiry):
                 return current
             raise self.last_error
         return await self.refresh()
@@ -190,7 +195,7 @@ class CredentialBroker:
         return (
             self.last_error is not None
             and self._failed_at is not None
-            and _now() - self._failed_at < FAILURE_COOLDOWN
+            and self._clock() - self._failed_at < FAILURE_COOLDOWN
         )
 
     async def refresh(self) -> AwsCredentials:
@@ -203,6 +208,7 @@ class CredentialBroker:
     def forget(self) -> None:
         """Drop the cached keys (after a role switch); the next ``get`` looks up new ones."""
         self._current = None
+        self._due = None
         self.last_error = None
         self._failed_at = None
 
@@ -232,13 +238,21 @@ class CredentialBroker:
                 continue
             log.warning("Small Fry: credentials unavailable: %s", error.code)
             self.last_error = error
-            self._failed_at = _now()
+            self._failed_at = self._clock()
             raise error from None
+        now = self._clock()
         self._current = creds
+        self._due = self._refresh_due(creds, now)
         self.last_error = None
         self._failed_at = None
-        self.last_refresh = _now()
+        self.last_refresh = now
         return creds
+
+    def _refresh_due(self, creds: AwsCredentials, now: dt.datetime) -> dt.datetime | None:
+        """``margin`` before expiry, but never sooner than half-way through the keys' life."""
+        if creds.expiry is None:
+            return None
+        return max(creds.expiry - self._margin, now + (creds.expiry - now) / 2)
 
 
 def _now() -> dt.datetime:
