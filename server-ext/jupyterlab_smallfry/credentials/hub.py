@@ -63,7 +63,7 @@ class HubClient:
             response = await self._http.fetch(request)
         except HTTPClientError as err:
             log.warning("Small Fry: Hub API answered HTTP %s for the owner's model", err.code)
-            if err.code in (401,):
+            if err.code == 401 or (err.code == 403 and _token_unknown(err)):
                 raise CredentialError("hub-refused") from None
             if err.code in (403, 404):
                 # The Hub hides users a token may not read as 404; both mean "no scope".
@@ -78,6 +78,22 @@ class HubClient:
         if not model["auth_state"]:
             raise CredentialError("no-auth-state")
         return model["auth_state"]
+
+
+#: What JupyterHub (2 and later) answers, with HTTP 403, when it does not know the token at
+#: all (revoked, expired, or from before the Hub's database was reset). A token it knows but
+#: that lacks a scope gets "requires any of [...]" or a 404 instead.
+_UNKNOWN_TOKEN = "Missing or invalid credentials"
+
+
+def _token_unknown(err: HTTPClientError) -> bool:
+    """Whether a Hub 403 means "who are you?" rather than "you may not"."""
+    body = err.response.body if err.response is not None else b""
+    try:
+        message = json.loads(body or b"{}").get("message", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(message, str) and message.startswith(_UNKNOWN_TOKEN)
 
 
 def jwt_claims(token: str) -> dict:
