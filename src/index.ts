@@ -119,7 +119,17 @@ const s3BrowserPlugin: JupyterFrontEndPlugin<void> = {
       roots: config.roots,
       listAllBuckets: config.list_all_buckets,
       pageSize: config.page_size,
-      feedback: new NotificationFeedback(),
+      feedback: new NotificationFeedback({
+        label: trans.__('AWS credentials'),
+        caption: trans.__(
+          'Show your AWS identity, its expiry and how to fix it'
+        ),
+        callback: () => {
+          if (app.commands.hasCommand(CommandIDs.showCredentials)) {
+            void app.commands.execute(CommandIDs.showCredentials);
+          }
+        }
+      }),
       translator: translator ?? nullTranslator
     });
     app.serviceManager.contents.addDrive(drive);

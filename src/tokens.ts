@@ -12,4 +12,6 @@ export namespace CommandIDs {
   export const copyToLocal = 'smallfry:copy-to-local';
   /** Copy the selected local items into the S3 browser's folder. */
   export const copyToS3 = 'smallfry:copy-to-s3';
+  /** Open the AWS credentials details panel (S3 errors offer it). */
+  export const showCredentials = 'smallfry:show-credentials';
 }

@@ -77,8 +77,11 @@ export interface IProgressReporter {
  * User feedback hooks of the drive (the plugin wires them to `Notification`).
  */
 export interface IS3DriveFeedback {
-  /** Show an error the user should act on. */
-  error(message: string): void;
+  /**
+   * Show an error the user should act on; `credentials` says the fix is in
+   * the user's AWS credentials or role.
+   */
+  error(message: string, options?: { credentials?: boolean }): void;
   /** Start a long operation with progress. */
   progress(message: string): IProgressReporter;
 }
@@ -1222,7 +1225,7 @@ export class S3Drive implements Contents.IDrive {
       );
     }
     const bucket = safeResolve(this._roots, path)?.bucket ?? '';
-    const { status, message, notify } = explainFailure(
+    const { status, message, notify, credentials } = explainFailure(
       error,
       action,
       path,
@@ -1230,7 +1233,7 @@ export class S3Drive implements Contents.IDrive {
       this._trans
     );
     if (notify && this._feedback) {
-      this._feedback.error(message);
+      this._feedback.error(message, { credentials });
     }
     return responseError(status, message);
   }

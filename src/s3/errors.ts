@@ -29,6 +29,11 @@ export interface IExplanation {
   message: string;
   /** Whether to notify the user (failures they must act on). */
   notify: boolean;
+  /**
+   * Whether the fix is in the user's AWS credentials or role, so the
+   * notification offers the credentials panel.
+   */
+  credentials: boolean;
 }
 
 /**
@@ -51,6 +56,7 @@ export function explainFailure(
   let message = error instanceof BatchError ? error.message : err.message;
   let status = err.status ?? 500;
   let notify = error instanceof BatchError;
+  let credentials = false;
   switch (err.code) {
     case 'AccessDenied':
     case 'AllAccessDisabled':
@@ -62,6 +68,7 @@ export function explainFailure(
       );
       status = 403;
       notify = true;
+      credentials = true;
       break;
     case 'NoSuchBucket':
       message = trans.__(
@@ -86,6 +93,7 @@ export function explainFailure(
       );
       status = 401;
       notify = true;
+      credentials = true;
       break;
     case 'NetworkError':
       message = trans.__(
@@ -116,6 +124,7 @@ export function explainFailure(
           path,
           err.message
         );
+        credentials = true;
       } else if (err.status === 403 || err.status === 401) {
         // Jupyter itself refused: the login or the XSRF cookie is gone.
         message = trans.__(
@@ -143,7 +152,7 @@ export function explainFailure(
         notify = true;
       }
   }
-  return { status, message, notify };
+  return { status, message, notify, credentials };
 }
 
 /**

@@ -10,10 +10,20 @@ import type { IProgressReporter, IS3DriveFeedback } from './drive';
  */
 export class NotificationFeedback implements IS3DriveFeedback {
   /**
+   * @param credentialsAction - a button offered on errors whose fix is in the
+   * user's AWS credentials (the credentials panel), if that panel exists.
+   */
+  constructor(private readonly _credentialsAction?: Notification.IAction) {}
+
+  /**
    * Show an error the user must act on; it stays until dismissed.
    */
-  error(message: string): void {
-    Notification.error(message, { autoClose: false });
+  error(message: string, options: { credentials?: boolean } = {}): void {
+    const actions =
+      options.credentials && this._credentialsAction
+        ? [this._credentialsAction]
+        : [];
+    Notification.error(message, { autoClose: false, actions });
   }
 
   /**

@@ -1,0 +1,73 @@
+/**
+ * Which S3 failures send the user to the credentials panel, and the
+ * notification that offers it.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { nullTranslator } from '@jupyterlab/translation';
+
+import { S3Error } from '../client';
+import { explainFailure } from '../errors';
+import { NotificationFeedback } from '../feedback';
+
+const trans = nullTranslator.load('jupyterlab_smallfry');
+
+function explain(error: S3Error) {
+  return explainFailure(error, 'open', 'data/a.csv', 'bucket', trans);
+}
+
+describe('explainFailure', () => {
+  it.each([
+    ['AccessDenied', 403],
+    ['ExpiredToken', 400],
+    ['InvalidAccessKeyId', 403]
+  ])('points %s at the credentials panel', (code, status) => {
+    const explained = explain(new S3Error(code, code, status));
+    expect(explained).toMatchObject({ notify: true, credentials: true });
+  });
+
+  it('points a gateway without usable keys at the credentials panel', () => {
+    const explained = explain(
+      new S3Error('GatewayError', 'no keys', 403, true, 'no-credentials')
+    );
+    expect(explained.credentials).toBe(true);
+    expect(explained.message).toContain('no usable AWS credentials');
+  });
+
+  it.each([
+    ['a missing bucket', new S3Error('NoSuchBucket', 'gone', 404)],
+    [
+      'an unreachable endpoint',
+      new S3Error('GatewayError', 'down', 502, true, 'EndpointUnreachable')
+    ],
+    ['a refused Jupyter login', new S3Error('GatewayError', 'XSRF', 403, true)],
+    ['a lost connection', new S3Error('NetworkError', 'offline')]
+  ])('does not blame credentials for %s', (_, error) => {
+    expect(explain(error).credentials).toBe(false);
+  });
+});
+
+describe('NotificationFeedback', () => {
+  afterEach(() => {
+    Notification.manager.dismiss();
+  });
+
+  it('offers the credentials panel only on credential errors', () => {
+    let opened = 0;
+    const feedback = new NotificationFeedback({
+      label: 'AWS credentials',
+      callback: () => {
+        opened += 1;
+      }
+    });
+    feedback.error('denied', { credentials: true });
+    feedback.error('bucket missing');
+    const shown = Notification.manager.notifications;
+    const denied = shown.find(n => n.message === 'denied')!;
+    const missing = shown.find(n => n.message === 'bucket missing')!;
+    expect(missing.options.actions ?? []).toEqual([]);
+    const [action] = denied.options.actions ?? [];
+    expect(action.label).toBe('AWS credentials');
+    action.callback(new MouseEvent('click'));
+    expect(opened).toBe(1);
+  });
+});
