@@ -4,21 +4,12 @@
 /**
  * What the user is told when S3 says no, through the real gateway.
  */
-import { S3Client } from '@aws-sdk/client-s3';
-
-import { directS3, ensureBucket, makeDrive } from './harness/servers';
+import { S3Gateway } from '../client';
+import { useBucket } from './harness/fixture';
+import { driveOver, makeDrive } from './harness/servers';
 
 describe('S3Drive errors', () => {
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    s3 = directS3();
-    await ensureBucket(s3);
-  });
-
-  afterAll(() => {
-    s3.destroy();
-  });
+  useBucket();
 
   it('says when the S3 endpoint cannot be reached, and still rejects', async () => {
     const { drive, feedback } = await makeDrive({
@@ -72,19 +63,14 @@ describe('S3Drive errors', () => {
   it('refuses a bad token at the gateway with a readable message', async () => {
     const { drive: good } = await makeDrive();
     const settings = { ...good.serverSettings, token: 'not-the-token' };
-    const { S3Gateway } = await import('../client');
-    const { S3Drive } = await import('../drive');
-    const { RecordingFeedback } = await import('./harness/servers');
-    const feedback = new RecordingFeedback();
-    const drive = new S3Drive({
-      client: new S3Gateway({
+    const { drive, feedback } = driveOver(
+      new S3Gateway({
         serverSettings: settings,
         gatewayPath: 'smallfry/aws/s3',
         region: 'us-east-1'
       }),
-      roots: ['smallfry-test'],
-      feedback
-    });
+      { roots: ['smallfry-test'] }
+    );
     await expect(drive.get('smallfry-test')).rejects.toMatchObject({
       response: { status: 403 }
     });

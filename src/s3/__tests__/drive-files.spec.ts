@@ -4,48 +4,15 @@
 /**
  * Files through the S3 drive, over the real gateway, checked against S3.
  */
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client
-} from '@aws-sdk/client-s3';
-
-import { S3Drive } from '../drive';
-import {
-  BUCKET,
-  directS3,
-  ensureBucket,
-  makeDrive,
-  ROOT,
-  uniqueFolder
-} from './harness/servers';
+import { useDriveFixture } from './harness/fixture';
+import { BUCKET, makeDrive, ROOT, uniqueFolder } from './harness/servers';
 
 describe('S3Drive files', () => {
-  let s3: S3Client;
-  let drive: S3Drive;
-  let folder: string;
-
-  beforeAll(async () => {
-    s3 = directS3();
-    await ensureBucket(s3);
-    ({ drive } = await makeDrive());
-    folder = uniqueFolder('files');
-  });
-
-  afterAll(() => {
-    drive.dispose();
-    s3.destroy();
-  });
-
-  async function s3Bytes(key: string): Promise<Uint8Array> {
-    const out = await s3.send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: key })
-    );
-    return out.Body!.transformToByteArray();
-  }
+  const fixture = useDriveFixture();
+  const folder = uniqueFolder('files');
 
   it('lists the configured root at the top level', async () => {
+    const { drive } = fixture;
     const top = await drive.get('');
     expect(top.type).toBe('directory');
     const names = (top.content as any[]).map(m => m.name);
@@ -53,6 +20,7 @@ describe('S3Drive files', () => {
   });
 
   it('round-trips text with odd keys byte for byte', async () => {
+    const { drive, bucket } = fixture;
     const names = [
       'with space.txt',
       'hash#sign.txt',
@@ -81,7 +49,7 @@ describe('S3Drive files', () => {
       expect(saved.name).toBe(name);
       // What S3 holds, under exactly this key.
       const key = `${folder}/odd/${name}`;
-      expect(Buffer.from(await s3Bytes(key)).toString('utf-8')).toBe(text);
+      expect(await bucket.text(key)).toBe(text);
       const model = await drive.get(path, {
         type: 'file',
         format: 'text',
@@ -99,10 +67,9 @@ describe('S3Drive files', () => {
   });
 
   it('reads objects written by other tools with odd keys', async () => {
+    const { drive, bucket } = fixture;
     const key = `${folder}/foreign/a b#c%d+e?f&g ü .csv`;
-    await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x,y\n1,2\n' })
-    );
+    await bucket.put(key, 'x,y\n1,2\n');
     const model = await drive.get(`${ROOT}/${key}`, { content: true });
     expect(model.type).toBe('file');
     expect(model.content).toBe('x,y\n1,2\n');
@@ -110,6 +77,7 @@ describe('S3Drive files', () => {
   });
 
   it('round-trips binary bytes exactly as base64', async () => {
+    const { drive, bucket } = fixture;
     const bytes = new Uint8Array(70000);
     for (let i = 0; i < bytes.length; i++) {
       bytes[i] = (i * 7919 + 13) % 256;
@@ -122,7 +90,7 @@ describe('S3Drive files', () => {
     });
     expect(
       Buffer.compare(
-        Buffer.from(await s3Bytes(`${folder}/bin/blob.bin`)),
+        await bucket.bytes(`${folder}/bin/blob.bin`),
         Buffer.from(bytes)
       )
     ).toBe(0);
@@ -134,6 +102,7 @@ describe('S3Drive files', () => {
   });
 
   it('opens and saves notebooks as JSON', async () => {
+    const { drive, bucket } = fixture;
     const nb = await drive.newUntitled({
       path: `${ROOT}/${folder}`,
       type: 'notebook'
@@ -153,9 +122,7 @@ describe('S3Drive files', () => {
       ]
     };
     await drive.save(nb.path, { type: 'notebook', format: 'json', content });
-    const raw = JSON.parse(
-      Buffer.from(await s3Bytes(`${folder}/Untitled.ipynb`)).toString('utf-8')
-    );
+    const raw = JSON.parse(await bucket.text(`${folder}/Untitled.ipynb`));
     expect(raw.cells[0].source).toBe('hello ✓');
     const second = await drive.newUntitled({
       path: `${ROOT}/${folder}`,
@@ -165,11 +132,10 @@ describe('S3Drive files', () => {
   });
 
   it('answers content:false with a HEAD: size, time and ETag hash', async () => {
+    const { drive, bucket } = fixture;
     const path = `${ROOT}/${folder}/meta.txt`;
     await drive.save(path, { type: 'file', format: 'text', content: 'abc' });
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/meta.txt` })
-    );
+    const head = await bucket.head(`${folder}/meta.txt`);
     const model = await drive.get(path, { content: false });
     expect(model.content).toBeNull();
     expect(model.size).toBe(3);
@@ -180,6 +146,7 @@ describe('S3Drive files', () => {
   });
 
   it('detects a concurrent save instead of overwriting it', async () => {
+    const { drive, bucket } = fixture;
     const path = `${ROOT}/${folder}/shared.txt`;
     const key = `${folder}/shared.txt`;
     await drive.save(path, { type: 'file', format: 'text', content: 'v1' });
@@ -189,29 +156,26 @@ describe('S3Drive files', () => {
       content: true
     });
     // Someone else writes the object behind the drive's back.
-    await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs' })
-    );
+    await bucket.put(key, 'theirs');
     // JupyterLab's own pre-save check sees the change (hash differs) ...
     const check = await drive.get(path, { content: false });
     expect(check.hash).not.toBe(opened.hash);
     // ... and a save racing the other writer fails with a conflict.
     const racer = (await makeDrive()).drive;
     await racer.get(path, { type: 'file', format: 'text', content: true });
-    await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'theirs again' })
-    );
+    await bucket.put(key, 'theirs again');
     await expect(
       racer.save(path, { type: 'file', format: 'text', content: 'mine' })
     ).rejects.toMatchObject({
       response: { status: 409 },
       message: expect.stringContaining('changed on S3 by someone else')
     });
-    expect(Buffer.from(await s3Bytes(key)).toString()).toBe('theirs again');
+    expect(await bucket.text(key)).toBe('theirs again');
     racer.dispose();
   });
 
   it('emits fileChanged for saves, creations, renames and deletes', async () => {
+    const { drive, bucket } = fixture;
     const seen: string[] = [];
     drive.fileChanged.connect((_, args) => {
       seen.push(`${args.type}:${args.newValue?.path ?? args.oldValue?.path}`);
@@ -225,20 +189,20 @@ describe('S3Drive files', () => {
       `rename:${ROOT}/${folder}/events2.txt`,
       `delete:${ROOT}/${folder}/events2.txt`
     ]);
-    await expect(
-      s3.send(
-        new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/events2.txt` })
-      )
-    ).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(bucket.head(`${folder}/events2.txt`)).rejects.toMatchObject({
+      name: 'NotFound'
+    });
   });
 
   it('reports a missing file as 404 like the Jupyter server does', async () => {
+    const { drive } = fixture;
     await expect(
       drive.get(`${ROOT}/${folder}/nope.txt`, { content: false })
     ).rejects.toMatchObject({ response: { status: 404 } });
   });
 
   it('refuses to open an object too large for the tab, and says what to do', async () => {
+    const { drive } = fixture;
     const path = `${ROOT}/${folder}/large.log`;
     await drive.save(path, {
       type: 'file',
@@ -260,6 +224,7 @@ describe('S3Drive files', () => {
   });
 
   it('gives a download URL on the gateway that serves the bytes', async () => {
+    const { drive } = fixture;
     const name = 'dl #1 ü+?.txt';
     const path = `${ROOT}/${folder}/${name}`;
     await drive.save(path, {

@@ -5,93 +5,26 @@
  * Folders through the S3 drive, over the real gateway, checked against S3:
  * big listings, folders with and without markers, folder rename and delete.
  */
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client
-} from '@aws-sdk/client-s3';
-
 import { mapConcurrently } from '../concurrency';
-import { IListingStatus, S3Drive } from '../drive';
-import {
-  BUCKET,
-  directS3,
-  ensureBucket,
-  makeDrive,
-  RecordingFeedback,
-  ROOT,
-  uniqueFolder
-} from './harness/servers';
+import { IListingStatus } from '../drive';
+import { useDriveFixture } from './harness/fixture';
+import { ROOT, uniqueFolder } from './harness/servers';
 
 describe('S3Drive folders', () => {
-  let s3: S3Client;
-  let drive: S3Drive;
-  let feedback: RecordingFeedback;
-  let pageSize: number;
-
-  beforeAll(async () => {
-    s3 = directS3();
-    await ensureBucket(s3);
-    const made = await makeDrive();
-    drive = made.drive;
-    feedback = made.feedback;
-    pageSize = made.config.page_size;
-  });
-
-  afterAll(() => {
-    drive.dispose();
-    s3.destroy();
-  });
-
-  async function put(
-    key: string,
-    body: string | Uint8Array,
-    extra: object = {}
-  ): Promise<void> {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: key,
-        Body: Buffer.from(body),
-        ...extra
-      })
-    );
-  }
-
-  async function keysUnder(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: BUCKET,
-          Prefix: prefix,
-          ContinuationToken: token
-        })
-      );
-      keys.push(...(out.Contents ?? []).map(o => o.Key!));
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-    return keys.sort();
-  }
-
-  async function text(key: string): Promise<string> {
-    const out = await s3.send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: key })
-    );
-    return out.Body!.transformToString();
-  }
+  const fixture = useDriveFixture();
 
   it('pages a big folder: first page, a plain truncation notice, then the rest', async () => {
+    const { drive, bucket, feedback, config } = fixture;
     const folder = uniqueFolder('big');
+    const pageSize = config.page_size;
     const count = pageSize + 1;
     const names = Array.from(
       { length: count },
       (_, i) => `k-${String(i).padStart(4, '0')}.txt`
     );
-    await mapConcurrently(names, 16, name => put(`${folder}/${name}`, name));
+    await mapConcurrently(names, 16, name =>
+      bucket.put(`${folder}/${name}`, name)
+    );
 
     const statuses: IListingStatus[] = [];
     drive.listingChanged.connect((_, status) => statuses.push(status));
@@ -133,17 +66,18 @@ describe('S3Drive folders', () => {
 
     // Deleting the folder removes every key (DeleteObjects in batches of 1000).
     await drive.delete(path);
-    expect(await keysUnder(`${folder}/`)).toEqual([]);
+    expect(await bucket.keysUnder(`${folder}/`)).toEqual([]);
     expect(feedback.finished[feedback.finished.length - 1]).toMatchObject({
       ok: true
     });
   });
 
   it('shows folders made by other tools without marker objects', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('nomarker');
-    await put(`${folder}/a/b/deep.txt`, 'deep');
-    await put(`${folder}/c.txt`, 'c');
-    await put(`${folder}/_SUCCESS`, '');
+    await bucket.put(`${folder}/a/b/deep.txt`, 'deep');
+    await bucket.put(`${folder}/c.txt`, 'c');
+    await bucket.put(`${folder}/_SUCCESS`, '');
     const listing = await drive.get(`${ROOT}/${folder}`);
     const entries = (listing.content as any[])
       .map(m => `${m.type}:${m.name}`)
@@ -162,19 +96,15 @@ describe('S3Drive folders', () => {
   });
 
   it('creates an empty folder as a zero-byte prefix/ marker', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('mk');
-    await put(`${folder}/keep.txt`, 'x');
+    await bucket.put(`${folder}/keep.txt`, 'x');
     const made = await drive.newUntitled({
       path: `${ROOT}/${folder}`,
       type: 'directory'
     });
     expect(made).toMatchObject({ type: 'directory', name: 'Untitled Folder' });
-    const head = await s3.send(
-      new HeadObjectCommand({
-        Bucket: BUCKET,
-        Key: `${folder}/Untitled Folder/`
-      })
-    );
+    const head = await bucket.head(`${folder}/Untitled Folder/`);
     expect(head.ContentLength).toBe(0);
     const empty = await drive.get(made.path);
     expect(empty.type).toBe('directory');
@@ -191,13 +121,17 @@ describe('S3Drive folders', () => {
   });
 
   it('renames a folder by copying everything, then deleting the originals', async () => {
+    const { drive, bucket, feedback } = fixture;
     const folder = uniqueFolder('mv');
     const rel = ['x.txt', 'sub/y z.txt', 'sub/deeper/ü#.txt', 'sub/'];
     for (let i = 0; i < 25; i++) {
       rel.push(`many/f${i}.txt`);
     }
     for (const r of rel) {
-      await put(`${folder}/src/${r}`, r.endsWith('/') ? '' : `body of ${r}`);
+      await bucket.put(
+        `${folder}/src/${r}`,
+        r.endsWith('/') ? '' : `body of ${r}`
+      );
     }
     const changes: string[] = [];
     drive.fileChanged.connect((_, a) =>
@@ -211,11 +145,11 @@ describe('S3Drive folders', () => {
       type: 'directory',
       path: `${ROOT}/${folder}/dst`
     });
-    expect(await keysUnder(`${folder}/src/`)).toEqual([]);
-    expect(await keysUnder(`${folder}/dst/`)).toEqual(
+    expect(await bucket.keysUnder(`${folder}/src/`)).toEqual([]);
+    expect(await bucket.keysUnder(`${folder}/dst/`)).toEqual(
       rel.map(r => `${folder}/dst/${r}`).sort()
     );
-    expect(await text(`${folder}/dst/sub/deeper/ü#.txt`)).toBe(
+    expect(await bucket.text(`${folder}/dst/sub/deeper/ü#.txt`)).toBe(
       'body of sub/deeper/ü#.txt'
     );
     expect(changes).toContain(
@@ -229,8 +163,9 @@ describe('S3Drive folders', () => {
   });
 
   it('keeps the conflict check of open files across a folder rename', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('mvopen');
-    await put(`${folder}/a/doc.txt`, 'v1');
+    await bucket.put(`${folder}/a/doc.txt`, 'v1');
     await drive.get(`${ROOT}/${folder}/a/doc.txt`, {
       type: 'file',
       format: 'text',
@@ -239,7 +174,7 @@ describe('S3Drive folders', () => {
     await drive.rename(`${ROOT}/${folder}/a`, `${ROOT}/${folder}/b`);
     // The renamed copy has the same bytes, so the same ETag; then someone
     // else writes it.
-    await put(`${folder}/b/doc.txt`, 'theirs');
+    await bucket.put(`${folder}/b/doc.txt`, 'theirs');
     await expect(
       drive.save(`${ROOT}/${folder}/b/doc.txt`, {
         type: 'file',
@@ -247,23 +182,25 @@ describe('S3Drive folders', () => {
         content: 'mine'
       })
     ).rejects.toMatchObject({ response: { status: 409 } });
-    expect(await text(`${folder}/b/doc.txt`)).toBe('theirs');
+    expect(await bucket.text(`${folder}/b/doc.txt`)).toBe('theirs');
   });
 
   it('refuses to rename onto an existing name', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('clash');
-    await put(`${folder}/a/1.txt`, '1');
-    await put(`${folder}/b/2.txt`, '2');
+    await bucket.put(`${folder}/a/1.txt`, '1');
+    await bucket.put(`${folder}/b/2.txt`, '2');
     await expect(
       drive.rename(`${ROOT}/${folder}/a`, `${ROOT}/${folder}/b`)
     ).rejects.toMatchObject({ response: { status: 409 } });
-    expect(await keysUnder(`${folder}/`)).toEqual([
+    expect(await bucket.keysUnder(`${folder}/`)).toEqual([
       `${folder}/a/1.txt`,
       `${folder}/b/2.txt`
     ]);
   });
 
   it('leaves the originals intact when a copy fails, and says what failed', async () => {
+    const { drive, bucket, feedback } = fixture;
     const folder = uniqueFolder('mvfail');
     const keys = [
       `${folder}/src/ok1.txt`,
@@ -271,12 +208,12 @@ describe('S3Drive folders', () => {
       `${folder}/src/sub/ok3.txt`
     ];
     for (const k of keys) {
-      await put(k, 'fine');
+      await bucket.put(k, 'fine');
     }
     // An archived object cannot be copied until it is restored (S3 answers
     // InvalidObjectState): a real reason for one copy in a folder to fail.
     const frozen = `${folder}/src/frozen.bin`;
-    await put(frozen, 'cold', { StorageClass: 'GLACIER' });
+    await bucket.put(frozen, 'cold', { StorageClass: 'GLACIER' });
     const errorsBefore = feedback.errors.length;
 
     const failure = drive.rename(
@@ -289,22 +226,25 @@ describe('S3Drive folders', () => {
       )
     });
     await failure.catch(e => expect(e.message).toContain('frozen.bin'));
-    expect(await keysUnder(`${folder}/src/`)).toEqual([...keys, frozen].sort());
-    expect(await keysUnder(`${folder}/dst/`)).toEqual([]);
+    expect(await bucket.keysUnder(`${folder}/src/`)).toEqual(
+      [...keys, frozen].sort()
+    );
+    expect(await bucket.keysUnder(`${folder}/dst/`)).toEqual([]);
     expect(feedback.errors.length).toBe(errorsBefore + 1);
     expect(feedback.errors[feedback.errors.length - 1]).toContain('frozen.bin');
   });
 
   it('copies a folder next to itself as "<name>-Copy1"', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('cp');
-    await put(`${folder}/data/a.csv`, 'a');
-    await put(`${folder}/data/b/c.csv`, 'c');
+    await bucket.put(`${folder}/data/a.csv`, 'a');
+    await bucket.put(`${folder}/data/b/c.csv`, 'c');
     const copy = await drive.copy(
       `${ROOT}/${folder}/data`,
       `${ROOT}/${folder}`
     );
     expect(copy).toMatchObject({ type: 'directory', name: 'data-Copy1' });
-    expect(await keysUnder(`${folder}/`)).toEqual(
+    expect(await bucket.keysUnder(`${folder}/`)).toEqual(
       [
         `${folder}/data/a.csv`,
         `${folder}/data/b/c.csv`,
@@ -317,6 +257,6 @@ describe('S3Drive folders', () => {
       `${ROOT}/${folder}/data`
     );
     expect(fileCopy.name).toBe('a-Copy1.csv');
-    expect(await text(`${folder}/data/a-Copy1.csv`)).toBe('a');
+    expect(await bucket.text(`${folder}/data/a-Copy1.csv`)).toBe('a');
   });
 });

@@ -9,24 +9,20 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { S3Error } from '../client';
-import { S3Drive } from '../drive';
-import { RecordingFeedback } from './harness/servers';
+import { driveOver } from './harness/servers';
 
 function driveWith(client: object, listAllBuckets = false) {
-  const feedback = new RecordingFeedback();
-  const drive = new S3Drive({
-    client: {
-      serverSettings: ServerConnection.makeSettings({
-        baseUrl: 'http://localhost/'
-      }),
-      dispose: () => undefined,
-      ...client
-    } as any,
+  const stub = {
+    serverSettings: ServerConnection.makeSettings({
+      baseUrl: 'http://localhost/'
+    }),
+    dispose: () => undefined,
+    ...client
+  };
+  return driveOver(stub as any, {
     roots: [{ bucket: 'team-data', prefix: 'reports/', name: 'Reports' }],
-    listAllBuckets,
-    feedback
+    listAllBuckets
   });
-  return { drive, feedback };
 }
 
 describe('S3Drive messages', () => {

@@ -7,22 +7,9 @@
  */
 import { randomBytes } from 'crypto';
 
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  S3Client
-} from '@aws-sdk/client-s3';
-
 import { S3Drive } from '../drive';
-import {
-  BUCKET,
-  directS3,
-  ensureBucket,
-  makeDrive,
-  ROOT,
-  uniqueFolder
-} from './harness/servers';
+import { useDriveFixture } from './harness/fixture';
+import { ROOT, uniqueFolder } from './harness/servers';
 
 const MiB = 1024 * 1024;
 
@@ -48,61 +35,37 @@ async function upload(
 }
 
 describe('S3Drive uploads', () => {
-  let s3: S3Client;
-  let drive: S3Drive;
-  let folder: string;
-
-  beforeAll(async () => {
-    s3 = directS3();
-    await ensureBucket(s3);
-    ({ drive } = await makeDrive());
-    folder = uniqueFolder('up');
-  });
-
-  afterAll(() => {
-    drive.dispose();
-    s3.destroy();
-  });
-
-  async function pendingUploads(prefix: string): Promise<number> {
-    const out = await s3.send(
-      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: prefix })
-    );
-    return (out.Uploads ?? []).length;
-  }
+  const fixture = useDriveFixture();
+  const folder = uniqueFolder('up');
 
   it('turns a 20 MiB chunked upload into a multipart object, byte-exact', async () => {
+    const { drive, bucket } = fixture;
     const bytes = randomBytes(20 * MiB);
     const path = `${ROOT}/${folder}/big random.bin`;
     const model = await upload(drive, path, bytes);
     expect(model).toMatchObject({ path, size: bytes.length, type: 'file' });
     const key = `${folder}/big random.bin`;
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: key })
-    );
+    const head = await bucket.head(key);
     // 8 + 8 + 4 MiB parts.
     expect(head.ETag).toMatch(/-3"$/);
     expect(head.ContentLength).toBe(bytes.length);
-    const out = await s3.send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: key })
-    );
-    const stored = Buffer.from(await out.Body!.transformToByteArray());
+    const stored = await bucket.bytes(key);
     expect(stored.equals(bytes)).toBe(true);
-    expect(await pendingUploads(`${folder}/`)).toBe(0);
+    expect(await bucket.pendingUploads(`${folder}/`)).toBe(0);
   });
 
   it('writes a small chunked upload with one PutObject', async () => {
+    const { drive, bucket } = fixture;
     const bytes = randomBytes(Math.floor(2.5 * MiB));
     const path = `${ROOT}/${folder}/small.bin`;
     await upload(drive, path, bytes);
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/small.bin` })
-    );
+    const head = await bucket.head(`${folder}/small.bin`);
     expect(head.ETag).not.toContain('-');
     expect(head.ContentLength).toBe(bytes.length);
   });
 
   it('aborts the multipart upload when a chunk fails', async () => {
+    const { drive, bucket } = fixture;
     const path = `${ROOT}/${folder}/broken.bin`;
     const bytes = randomBytes(10 * MiB);
     for (let i = 0; i < 10; i++) {
@@ -114,7 +77,7 @@ describe('S3Drive uploads', () => {
       });
     }
     // A part is already in S3 (10 MiB > 8 MiB), so an upload is pending.
-    expect(await pendingUploads(`${folder}/broken.bin`)).toBe(1);
+    expect(await bucket.pendingUploads(`${folder}/broken.bin`)).toBe(1);
     await expect(
       drive.save(path, {
         type: 'file',
@@ -123,12 +86,10 @@ describe('S3Drive uploads', () => {
         content: '%%% not base64 %%%'
       })
     ).rejects.toBeTruthy();
-    expect(await pendingUploads(`${folder}/broken.bin`)).toBe(0);
-    await expect(
-      s3.send(
-        new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/broken.bin` })
-      )
-    ).rejects.toMatchObject({ name: 'NotFound' });
+    expect(await bucket.pendingUploads(`${folder}/broken.bin`)).toBe(0);
+    await expect(bucket.head(`${folder}/broken.bin`)).rejects.toMatchObject({
+      name: 'NotFound'
+    });
     // A chunk without a started upload is refused plainly.
     await expect(
       drive.save(path, {

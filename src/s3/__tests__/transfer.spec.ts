@@ -9,69 +9,34 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client
-} from '@aws-sdk/client-s3';
 import { ContentsManager } from '@jupyterlab/services';
 
-import { S3Drive } from '../drive';
 import { transferFiles, walkContents } from '../transfer';
-import {
-  BUCKET,
-  directS3,
-  ensureBucket,
-  makeDrive,
-  ROOT,
-  uniqueFolder
-} from './harness/servers';
+import { useDriveFixture } from './harness/fixture';
+import { ROOT, uniqueFolder } from './harness/servers';
 
 describe('copy between S3 and local files', () => {
-  let s3: S3Client;
-  let drive: S3Drive;
+  const fixture = useDriveFixture();
+  const home = process.env.SMALLFRY_TEST_HOME!;
   let contents: ContentsManager;
-  let home: string;
 
-  beforeAll(async () => {
-    s3 = directS3();
-    await ensureBucket(s3);
-    ({ drive } = await makeDrive());
+  beforeAll(() => {
+    const { drive } = fixture;
     contents = new ContentsManager({ serverSettings: drive.serverSettings });
     contents.addDrive(drive);
-    home = process.env.SMALLFRY_TEST_HOME!;
   });
 
   afterAll(() => {
     contents.dispose();
-    s3.destroy();
   });
 
   it('copies an S3 folder to a local folder byte for byte, without overwriting', async () => {
+    const { drive, bucket } = fixture;
     const folder = uniqueFolder('tolocal');
     const big = randomBytes(2 * 1024 * 1024 + 17);
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${folder}/data/big.bin`,
-        Body: big
-      })
-    );
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${folder}/data/sub/ü #1.txt`,
-        Body: 'hi'
-      })
-    );
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${folder}/data/empty/`,
-        Body: new Uint8Array(0)
-      })
-    );
+    await bucket.put(`${folder}/data/big.bin`, big);
+    await bucket.put(`${folder}/data/sub/ü #1.txt`, 'hi');
+    await bucket.put(`${folder}/data/empty/`, new Uint8Array(0));
     fs.mkdirSync(path.join(home, folder));
     fs.mkdirSync(path.join(home, folder, 'data'));
     fs.writeFileSync(
@@ -124,6 +89,7 @@ describe('copy between S3 and local files', () => {
   });
 
   it('copies a local folder to S3, large files as multipart uploads', async () => {
+    const { bucket } = fixture;
     const folder = uniqueFolder('tos3');
     const big = randomBytes(9 * 1024 * 1024 + 3);
     fs.mkdirSync(path.join(home, folder, 'nested'), { recursive: true });
@@ -151,22 +117,11 @@ describe('copy between S3 and local files', () => {
       `S3:${ROOT}/${folder}/big.bin`,
       `S3:${ROOT}/${folder}/nested/note.ipynb`
     ]);
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: BUCKET, Key: `${folder}/big.bin` })
-    );
+    const head = await bucket.head(`${folder}/big.bin`);
     expect(head.ETag).toMatch(/-2"$/);
-    const out = await s3.send(
-      new GetObjectCommand({ Bucket: BUCKET, Key: `${folder}/big.bin` })
+    expect((await bucket.bytes(`${folder}/big.bin`)).equals(big)).toBe(true);
+    expect(await bucket.text(`${folder}/nested/note.ipynb`)).toBe(
+      '{"cells": []}\n'
     );
-    expect(
-      Buffer.from(await out.Body!.transformToByteArray()).equals(big)
-    ).toBe(true);
-    const nb = await s3.send(
-      new GetObjectCommand({
-        Bucket: BUCKET,
-        Key: `${folder}/nested/note.ipynb`
-      })
-    );
-    expect(await nb.Body!.transformToString()).toBe('{"cells": []}\n');
   });
 });

@@ -87,6 +87,17 @@ export class RecordingFeedback implements IS3DriveFeedback {
 }
 
 /**
+ * A drive over the given S3 client, recording what it tells the user.
+ */
+export function driveOver(
+  client: S3Gateway,
+  options: Omit<S3Drive.IOptions, 'client' | 'feedback'>
+): { drive: S3Drive; feedback: RecordingFeedback } {
+  const feedback = new RecordingFeedback();
+  return { drive: new S3Drive({ ...options, client, feedback }), feedback };
+}
+
+/**
  * Build a drive the way the plugin does: read the server configuration, then
  * point the S3 client at the gateway it names.
  */
@@ -105,20 +116,17 @@ export async function makeDrive(
 }> {
   const settings = serverSettings(overrides.baseUrl);
   const config = await getConfig(settings);
-  const feedback = new RecordingFeedback();
   const client = new S3Gateway({
     serverSettings: settings,
     gatewayPath: config.gateway.s3,
     region: config.region,
     copyConcurrency: overrides.copyConcurrency
   });
-  const drive = new S3Drive({
-    client,
+  const { drive, feedback } = driveOver(client, {
     roots: overrides.roots ?? config.roots,
     listAllBuckets: config.list_all_buckets,
     pageSize: overrides.pageSize ?? config.page_size,
-    maxOpenBytes: overrides.maxOpenBytes,
-    feedback
+    maxOpenBytes: overrides.maxOpenBytes
   });
   return { drive, config, feedback };
 }
