@@ -63,27 +63,26 @@ describe('ListingBanner', () => {
     banner.dispose();
   });
 
-  it('stays hidden while the folder is listed whole', async () => {
-    drive.list({
-      path: 'bucket/big',
-      count: 12,
-      truncated: false,
-      filter: '',
-      pages: 1
-    });
-    await rendered();
-    expect(banner.isHidden).toBe(true);
-  });
-
-  it('says plainly that more entries exist and loads more on request', async () => {
+  /** The drive lists a folder (by default: the first page of a big one). */
+  async function listed(status: Partial<IListingStatus> = {}): Promise<void> {
     drive.list({
       path: 'bucket/big',
       count: 1000,
       truncated: true,
       filter: '',
-      pages: 1
+      pages: 1,
+      ...status
     });
     await rendered();
+  }
+
+  it('stays hidden while the folder is listed whole', async () => {
+    await listed({ count: 12, truncated: false });
+    expect(banner.isHidden).toBe(true);
+  });
+
+  it('says plainly that more entries exist and loads more on request', async () => {
+    await listed();
     expect(banner.isHidden).toBe(false);
     expect(banner.node.textContent).toContain('Showing the first 1000 entries');
     expect(banner.node.textContent).toContain('This folder has more in S3');
@@ -96,14 +95,7 @@ describe('ListingBanner', () => {
   });
 
   it('filters by name prefix on the server and shows the filter in force', async () => {
-    drive.list({
-      path: 'bucket/big',
-      count: 1000,
-      truncated: true,
-      filter: '',
-      pages: 1
-    });
-    await rendered();
+    await listed();
     const input = banner.node.querySelector(
       '.jp-smallfry-ListingBanner-filter'
     ) as HTMLInputElement;
@@ -118,14 +110,7 @@ describe('ListingBanner', () => {
       new Event('submit', { bubbles: true, cancelable: true })
     );
     expect(drive.calls).toEqual(['filter:bucket/big:k-09']);
-    drive.list({
-      path: 'bucket/big',
-      count: 100,
-      truncated: false,
-      filter: 'k-09',
-      pages: 1
-    });
-    await rendered();
+    await listed({ count: 100, truncated: false, filter: 'k-09' });
     expect(banner.isHidden).toBe(false);
     expect(banner.node.textContent).toContain(
       'Showing only the 100 entries whose names start with “k-09”'
@@ -139,14 +124,7 @@ describe('ListingBanner', () => {
   });
 
   it('ignores listings of other folders', async () => {
-    drive.list({
-      path: 'bucket/other',
-      count: 1000,
-      truncated: true,
-      filter: '',
-      pages: 1
-    });
-    await rendered();
+    await listed({ path: 'bucket/other' });
     expect(banner.isHidden).toBe(true);
   });
 });
