@@ -180,9 +180,18 @@ class GatewayHandler(APIHandler):
             headers["Content-Type"] = "binary/octet-stream"
         return headers
 
+    def finish(self, *args, **kwargs):
+        # APIHandler labels every response JSON when it finishes; a relayed response keeps
+        # the type S3 sent (a HEAD, or an empty object, is finished before any flush).
+        upstream_type = getattr(self, "_upstream_type", None)
+        if upstream_type:
+            kwargs.setdefault("set_content_type", upstream_type)
+        return super().finish(*args, **kwargs)
+
     async def _relay(self, response: aiohttp.ClientResponse) -> None:
         self.set_status(response.status, response.reason)
         self.clear_header("Content-Type")
+        self._upstream_type = response.headers.get("Content-Type")
         for name, value in response.headers.items():
             lower = name.lower()
             # The gateway is same-origin: an upstream CORS grant must not widen it.
@@ -198,6 +207,7 @@ class GatewayHandler(APIHandler):
     def _gateway_error(self, status: int, message: str, code: str = "GatewayError") -> None:
         """An error of the gateway itself (not of AWS), as JSON the front end can show."""
         self.clear()
+        self._upstream_type = None
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("X-Smallfry-Error", code)

@@ -105,6 +105,15 @@ def test_range_get_and_list_buckets(gw_s3, direct_s3, bucket):
     assert bucket in [b["Name"] for b in gw_s3.list_buckets()["Buckets"]]
 
 
+def test_head_and_empty_objects_keep_their_content_type(gw_s3, direct_s3, bucket):
+    # A HEAD (or an empty body) finishes without a flush; the type must still be S3's.
+    direct_s3.put_object(Bucket=bucket, Key="t.parquet", Body=b"PAR1", ContentType="application/x-parquet")
+    direct_s3.put_object(Bucket=bucket, Key="empty.csv", Body=b"", ContentType="text/csv")
+    assert gw_s3.head_object(Bucket=bucket, Key="t.parquet")["ContentType"] == "application/x-parquet"
+    assert gw_s3.get_object(Bucket=bucket, Key="t.parquet")["ContentType"] == "application/x-parquet"
+    assert gw_s3.get_object(Bucket=bucket, Key="empty.csv")["ContentType"] == "text/csv"
+
+
 def test_upstream_cors_headers_are_not_passed_on(server, http, bucket):
     response = http.get(
         f"{server.url}smallfry/aws/s3/{bucket}?list-type=2", headers={"Origin": "https://evil.example"}
