@@ -69,16 +69,20 @@ export class CredentialsPanel extends ReactWidget {
       }
     }
     if (status) {
-      rows.push([
-        trans.__('Expires'),
-        status.expiration
-          ? trans.__(
-              '%1 (%2)',
-              new Date(status.expiration).toLocaleString(),
-              model.countdown
-            )
-          : trans.__('never (long-term keys)')
-      ]);
+      if (status.expiration) {
+        rows.push([
+          trans.__('Expires'),
+          trans.__(
+            '%1 (%2)',
+            new Date(status.expiration).toLocaleString(),
+            model.countdown
+          )
+        ]);
+      } else if (status.state === 'ok' || status.state === 'expiring') {
+        // Working keys without an expiry; with no keys at all there is
+        // nothing to expire, so say nothing rather than "never".
+        rows.push([trans.__('Expires'), trans.__('never (long-term keys)')]);
+      }
       rows.push([
         trans.__('Last refresh'),
         status.last_refresh

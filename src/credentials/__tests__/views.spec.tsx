@@ -198,6 +198,41 @@ describe('credentials views', () => {
     }
   });
 
+  it('says keys never expire only when there are keys', async () => {
+    const panel = new CredentialsPanel({ model, trans });
+    Widget.attach(panel, document.body);
+    const expires = (): string | null => {
+      const row = Array.from(panel.node.querySelectorAll('tr')).find(
+        tr => tr.querySelector('th')?.textContent === 'Expires'
+      );
+      return row?.querySelector('td')?.textContent ?? null;
+    };
+    try {
+      api.next = status({ mode: 'ambient', expiration: null, identity: null });
+      await model.update();
+      await rendered();
+      expect(expires()).toBe('never (long-term keys)');
+
+      api.next = status({
+        state: 'needs-login',
+        expiration: null,
+        identity: null,
+        error: {
+          code: 'hub-refused',
+          message: "The Hub no longer accepts this server's token.",
+          hint: 'Log in to JupyterHub again.',
+          detail: {}
+        }
+      });
+      await model.update();
+      await rendered();
+      expect(panel.node.textContent).toContain('Log in to JupyterHub again');
+      expect(expires()).toBeNull();
+    } finally {
+      panel.dispose();
+    }
+  });
+
   it('offers no role switch when only one role is allowed', async () => {
     api.next = status({ roles: [ANALYST] });
     const panel = new CredentialsPanel({ model, trans });
