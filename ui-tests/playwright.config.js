@@ -35,12 +35,28 @@ module.exports = {
       ]
     }
   },
-  webServer: {
-    command: 'npm start',
-    url: 'http://127.0.0.1:8888/lab',
-    timeout: 120 * 1000,
-    reuseExistingServer: !process.env.CI,
-    stdout: 'pipe',
-    stderr: 'pipe'
-  }
+  webServer: [
+    {
+      // The embedded demo: S3 browser and scheduling specs.
+      command: 'npm start',
+      url: 'http://127.0.0.1:8888/lab',
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI,
+      stdout: 'pipe',
+      stderr: 'pipe'
+    },
+    {
+      // One real server per state of the AWS credentials widget (8890-8893), with moto
+      // and a JupyterHub (8894): see credential_servers.py. It answers on its last port
+      // only once all are up, and stops them all on SIGTERM.
+      name: 'CredentialServers',
+      command: 'python credential_servers.py',
+      url: 'http://127.0.0.1:8893/api/status',
+      timeout: 240 * 1000,
+      reuseExistingServer: !process.env.CI,
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
+      stdout: 'pipe',
+      stderr: 'pipe'
+    }
+  ]
 };

@@ -148,3 +148,129 @@ export async function saveScreenshot(
 ): Promise<void> {
   await target.screenshot({ path: path.join(SCREENSHOT_DIR, name) });
 }
+
+/**
+ * The servers of `credential_servers.py`, one per state of the AWS
+ * credentials widget (keep the ports in sync with `PORTS` there).
+ */
+export const credentialServers = {
+  /** ambient keys from a credential_process: moto STS AssumeRole, 1 h. */
+  ok: 'http://127.0.0.1:8890',
+  /** ambient mode on a server with no AWS credentials at all. */
+  notConfigured: 'http://127.0.0.1:8891',
+  /** broker mode with the broker unreachable. */
+  error: 'http://127.0.0.1:8892',
+  /** web-identity mode; the real JupyterHub refuses the server's token. */
+  needsLogin: 'http://127.0.0.1:8893',
+  /** The JupyterHub the needs-login server belongs to. */
+  hub: 'http://127.0.0.1:8894'
+} as const;
+
+/** DOM selectors of the AWS credentials widget (src/credentials). */
+export const credentialSelectors = {
+  /** The status bar item; its state is `data-smallfry-state`. */
+  status: '.jp-smallfry-CredStatus',
+  /** The details panel (its MainAreaWidget has the id below). */
+  panel: '.jp-smallfry-CredPanel',
+  panelWidget: '#smallfry-credentials',
+  /** The state line at the top of the panel. */
+  panelState: '.jp-smallfry-CredPanel-state',
+  /** What went wrong, how to fix it, and the stable error code. */
+  message: '.jp-smallfry-CredPanel-message',
+  hint: '.jp-smallfry-CredPanel-hint',
+  code: '.jp-smallfry-CredPanel-code',
+  /** The result of the live STS GetCallerIdentity check. */
+  live: '.jp-smallfry-CredPanel-live',
+  /** The fact table (Identity ARN, Account, Role, Expires, ...). */
+  table: '.jp-smallfry-CredPanel-table',
+  /** Buttons and links by what they do. */
+  action: (name: 'refresh' | 'check-identity' | 'copy-profile' | 'choose-role' | 'login') =>
+    `[data-smallfry-action="${name}"]`
+} as const;
+
+/**
+ * The credentials item in the status bar.
+ */
+export function credentialStatus(page: IJupyterLabPageFixture): Locator {
+  return page.locator(credentialSelectors.status);
+}
+
+/**
+ * The credentials details panel.
+ */
+export function credentialPanel(page: IJupyterLabPageFixture): Locator {
+  return page.locator(credentialSelectors.panel);
+}
+
+/**
+ * The value cell of the panel's fact table row named `name` ("Account").
+ */
+export function credentialFact(
+  page: IJupyterLabPageFixture,
+  name: string
+): Locator {
+  return credentialPanel(page)
+    .locator(`${credentialSelectors.table} tr`)
+    .filter({ has: page.locator('th', { hasText: name }) })
+    .locator('td');
+}
+
+/**
+ * Wait until the status bar item shows `state` (class and attribute agree).
+ */
+export async function expectCredentialState(
+  page: IJupyterLabPageFixture,
+  state: string,
+  options: { timeout?: number } = {}
+): Promise<void> {
+  const item = credentialStatus(page);
+  await expect(item).toHaveAttribute('data-smallfry-state', state, options);
+  await expect(item).toHaveClass(
+    new RegExp(`(^|\\s)jp-smallfry-CredStatus-${state}(\\s|$)`)
+  );
+}
+
+/**
+ * Open the details panel by clicking the status bar item, as a user would.
+ */
+export async function openCredentialPanel(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
+  await credentialStatus(page).click();
+  const panel = credentialPanel(page);
+  await expect(page.locator(credentialSelectors.panelWidget)).toBeVisible();
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** Committed screenshots the README shows. */
+export const DOCS_DIR = path.join(__dirname, '..', 'docs');
+
+/**
+ * Screenshot the status bar around `item` (readable: a little of the bar on
+ * each side, not the whole window) to `screenshots/<name>` and, when
+ * `docs` is set, to `docs/<name>` too.
+ */
+export async function saveStatusScreenshot(
+  page: IJupyterLabPageFixture,
+  item: Locator,
+  name: string,
+  docs = false
+): Promise<void> {
+  const box = await item.boundingBox();
+  const bar = await page.locator('#jp-main-statusbar').boundingBox();
+  if (!box || !bar) {
+    throw new Error('the status bar item is not shown');
+  }
+  const x = Math.max(bar.x, box.x - 24);
+  const clip = {
+    x,
+    y: bar.y,
+    width: Math.min(box.x + box.width + 24, bar.x + bar.width) - x,
+    height: bar.height
+  };
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, name), clip });
+  if (docs) {
+    await page.screenshot({ path: path.join(DOCS_DIR, name), clip });
+  }
+}
