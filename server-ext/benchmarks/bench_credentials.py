@@ -1,0 +1,420 @@
+"""The gateway under load while its AWS keys rotate, and the cost of the cached status call.
+
+    python server-ext/benchmarks/bench_credentials.py [--threads 8] [--seconds 6] [--every 0.15]
+
+The Jupyter server runs in the ``ambient`` mode with a profile whose ``credential_process``
+asks moto's STS for a new 15-minute session (AssumeRole) on every call. botocore runs the
+process again only for keys within 15 minutes of expiry, so with these sessions every lookup
+of the credential broker really yields new keys. Client threads send small S3 calls (GET,
+HEAD, ListObjectsV2) through the gateway for a fixed time: with steady keys, and while a
+thread forces a refresh (``POST /smallfry/credentials/refresh``, what the widget's button
+does) ``--every`` seconds after the last one answered; boto3 straight to moto for context.
+The cases alternate. Reports requests per second and latencies of each, the rotations that
+happened (and the lookups while keys were steady, which must be none), and every failed
+request; exits 1 if any request failed.
+
+Then the status call with cached keys: the server-side time of ``GET /smallfry/credentials``
+from Jupyter's request log, against ``GET /api/status`` measured the same way, and
+``CredentialService.describe()`` timed in this process against the same moto.
+Targets: no failed request across rotation; the cached status well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shlex
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from botocore.exceptions import ClientError
+from common import direct_client, gateway_client, jupyter_server, moto_server, report
+
+BUCKET = "bench-credentials"
+PROFILE = "smallfry-bench-rotating"
+OBJECTS = 20
+PROBE_PAUSE = 0.02
+#: The server must find no keys in its environment: only the rotating profile.
+NO_ENV_KEYS = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
+
+#: The profile's credential_process: one AssumeRole at moto per call, new keys every time.
+#: Standard library only (it runs once per rotation); it appends the new key id to a log.
+ASSUME_ROLE = r'''
+import json, re, sys, time, urllib.parse, urllib.request
+moto, issued, duration = sys.argv[1:4]
+form = urllib.parse.urlencode({
+    "Action": "AssumeRole", "Version": "2011-06-15", "DurationSeconds": duration,
+    "RoleArn": "arn:aws:iam::123456789012:role/bench", "RoleSessionName": "bench",
+}).encode()
+request = urllib.request.Request(moto + "/", data=form, headers={
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIABENCHSOURCE00000/20260101/us-east-1/"
+    "sts/aws4_request, SignedHeaders=host, Signature=0",
+})
+xml = urllib.request.urlopen(request, timeout=30).read().decode()
+field = lambda name: re.search(f"<{name}>(.*?)</{name}>", xml, re.S).group(1)
+with open(issued, "a") as log:
+    log.write(f"{time.time():.6f} {field('AccessKeyId')}\n")
+print(json.dumps({
+    "Version": 1, "AccessKeyId": field("AccessKeyId"), "SecretAccessKey": field("SecretAccessKey"),
+    "SessionToken": field("SessionToken"), "Expiration": field("Expiration"),
+}))
+'''
+
+
+class Issued:
+    """The key ids the credential_process handed out, in order (read from its log)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def keys(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        return [line.split()[1] for line in self.path.read_text().splitlines() if line.strip()]
+
+
+def rotating_profile(folder: Path, moto_url: str, duration: int) -> tuple[dict, Issued]:
+    """An AWS config whose profile assumes a role for ``duration`` seconds at each lookup.
+
+    Returns the environment that selects it (and nothing else) and the log of issued keys.
+    """
+    folder.mkdir()
+    script = folder / "assume_role.py"
+    script.write_text(ASSUME_ROLE)
+    issued = folder / "issued.log"
+    config = folder / "config"
+    command = shlex.join([sys.executable, "-S", str(script), moto_url, str(issued), str(duration)])
+    config.write_text(f"[profile {PROFILE}]\nregion = us-east-1\ncredential_process = {command}\n")
+    (folder / "credentials").write_text("")
+    env = {
+        **NO_ENV_KEYS,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials"),
+        "AWS_PROFILE": PROFILE,
+    }
+    return env, Issued(issued)
+
+
+class Load:
+    """``threads`` clients sending small S3 calls for ``seconds``; latencies and failures."""
+
+    def __init__(self, make_client, threads: int):
+        self.clients = [make_client() for _ in range(threads)]
+
+    def run(self, seconds: float) -> tuple[list[float], float, list[str]]:
+        """Latencies of the successful calls, the wall time taken, and the failures."""
+        latencies: list[list[float]] = [[] for _ in self.clients]
+        failures: list[str] = []
+        stop = time.perf_counter() + seconds
+
+        def work(index: int, s3) -> None:
+            calls = (
+                ("GetObject", lambda k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()),
+                ("HeadObject", lambda k: s3.head_object(Bucket=BUCKET, Key=k)),
+                ("ListObjectsV2", lambda k: s3.list_objects_v2(Bucket=BUCKET, Prefix="o/")),
+            )
+            i = index
+            while time.perf_counter() < stop:
+                name, call = calls[i % 3]
+                key = f"o/{i % OBJECTS:03d}.json"
+                began = time.perf_counter()
+                try:
+                    call(key)
+                    latencies[index].append(time.perf_counter() - began)
+                except ClientError as err:  # any answer but 2xx
+                    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                    failures.append(f"{time.time():.3f} {name} {key}: HTTP {status} {err}")
+                except Exception as err:  # connection errors, timeouts: failures too
+                    failures.append(f"{time.time():.3f} {name} {key}: {type(err).__name__}: {err}")
+                i += 1
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=work, args=(n, c)) for n, c in enumerate(self.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [t for done in latencies for t in done], time.perf_counter() - start, failures
+
+
+class Every:
+    """Calls ``fn()`` ``pause`` seconds after its last call returned, in a thread, while open.
+
+    Keeps each call's duration and result; an exception is kept as the result.
+    """
+
+    def __init__(self, fn, pause: float):
+        self.fn = fn
+        self.pause = pause
+        self.seconds: list[float] = []
+        self.results: list = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.pause):
+            start = time.perf_counter()
+            try:
+                result = self.fn()
+            except Exception as err:
+                result = err
+            self.seconds.append(time.perf_counter() - start)
+            self.results.append(result)
+
+
+def refresher(server, http: requests.Session):
+    """``POST /smallfry/credentials/refresh``: (HTTP status, state or error text, last_refresh)."""
+
+    def refresh() -> tuple[int, str, str]:
+        reply = http.post(
+            f"{server.url}smallfry/credentials/refresh",
+            headers={"Authorization": f"token {server.token}"},
+            timeout=60,
+        )
+        body = reply.json() if reply.status_code == 200 else {}
+        return reply.status_code, body.get("state", reply.text[:300]), body.get("last_refresh", "")
+
+    return refresh
+
+
+def prober(server, http: requests.Session):
+    """``GET /api/status``: no upstream call, so its round trip shows stalls of the server."""
+    return lambda: http.get(f"{server.url}api/status", timeout=60).raise_for_status()
+
+
+def server_time_of(server, paths: tuple[str, ...], calls: int) -> dict[str, tuple[float, float]]:
+    """Median server-side and round-trip seconds of a GET of each path, ``calls`` each.
+
+    The server side is what Jupyter's request log says (``--debug``: tornado's time from the
+    parsed request to the finished response, so it includes Jupyter's own authentication).
+    """
+    headers = {"Authorization": f"token {server.token}"}
+    trips: dict[str, list[float]] = {path: [] for path in paths}
+    with requests.Session() as http:
+        for path in paths:  # warm up: the connection, the first identity lookup
+            for _ in range(20):
+                assert http.get(server.url + path, headers=headers).status_code == 200
+        for _ in range(calls):  # alternately, so drift on the machine hits both
+            for path in paths:
+                start = time.perf_counter()
+                reply = http.get(server.url + path, headers=headers)
+                trips[path].append(time.perf_counter() - start)
+                assert reply.status_code == 200, (path, reply.status_code)
+    logged: dict[str, list[float]] = {path: [] for path in paths}
+    for match in re.finditer(r"200 GET /(\S+) \(\S*\) ([\d.]+)ms", server.log_text()):
+        if match.group(1) in logged:
+            logged[match.group(1)].append(float(match.group(2)) / 1000)
+    return {
+        path: (statistics.median(logged[path][-calls:]), statistics.median(trips[path]))
+        for path in paths
+    }
+
+
+def in_process_describe(moto_url: str, env: dict, calls: int) -> tuple[float, float]:
+    """Median seconds of ``describe()`` and ``status()`` with cached keys, in this process."""
+    from jupyterlab_smallfry.config import SmallFry
+    from jupyterlab_smallfry.credentials.broker import ambient_fetcher
+    from jupyterlab_smallfry.credentials.service import CredentialService
+
+    config = SmallFry(sts_endpoint_url=moto_url, endpoint_url=moto_url)
+    service = CredentialService.build(config, "us-east-1", ambient=ambient_fetcher())
+
+    async def measure() -> tuple[float, float]:
+        first = await service.describe()  # the one lookup and the one GetCallerIdentity
+        assert first["state"] == "ok" and first["identity"], first
+        describe, status = [], []
+        for _ in range(calls):
+            start = time.perf_counter()
+            await service.describe()
+            describe.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            service.status()
+            status.append(time.perf_counter() - start)
+        assert service.broker.lookups == 1, service.broker.lookups
+        return statistics.median(describe), statistics.median(status)
+
+    # botocore reads the profile when the first lookup runs, so the environment stays until then.
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        return asyncio.run(measure())
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class Phase:
+    """What one case (direct, steady or rotating) added up to over its runs."""
+
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.seconds = 0.0
+        self.failures: list[str] = []
+        self.stalls: list[float] = []  # round trips of GET /api/status during the runs
+
+    def add(self, run: tuple[list[float], float, list[str]]) -> None:
+        latencies, seconds, failures = run
+        self.latencies += latencies
+        self.seconds += seconds
+        self.failures += failures
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def spread(self) -> str:
+        ordered = sorted(self.latencies)
+        p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+        return f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each timed run")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each case, alternated")
+    parser.add_argument("--every", type=float, default=0.15, help="pause between refreshes (s)")
+    args = parser.parse_args()
+    direct, steady, rotating = Phase(), Phase(), Phase()
+    steady_lookups = 0
+    answers: list = []
+    refresh_seconds: list[float] = []
+    rotating_keys: list[str] = []
+
+    with tempfile.TemporaryDirectory(prefix="smallfry-bench-") as tmp, moto_server() as moto:
+        # 15-minute sessions: botocore runs the process again at each lookup, keys rotate.
+        env, issued = rotating_profile(Path(tmp) / "short", moto, 900)
+        # One-hour sessions: keys stay cached however the broker schedules its refreshes.
+        hour_env, _ = rotating_profile(Path(tmp) / "hour", moto, 3600)
+        s3 = direct_client(moto)
+        s3.create_bucket(Bucket=BUCKET)
+        for i in range(OBJECTS):
+            s3.put_object(Bucket=BUCKET, Key=f"o/{i:03d}.json", Body=b'{"n": %d}' % i)
+        endpoints = (f"--SmallFry.endpoint_url={moto}", f"--SmallFry.sts_endpoint_url={moto}")
+        with jupyter_server(*endpoints, env=env) as server:
+            status = requests.get(
+                f"{server.url}smallfry/credentials",
+                headers={"Authorization": f"token {server.token}"},
+            ).json()
+            assert status["mode"] == "ambient" and status["state"] == "ok", status
+            expires_in = status["expires_in"]
+
+            load = Load(lambda: gateway_client(server), args.threads)
+            load.run(1.0)  # warm up: connections, imports
+            straight = Load(lambda: direct_client(moto), args.threads)
+            http, probes = requests.Session(), requests.Session()
+            probes.headers["Authorization"] = f"token {server.token}"
+            for _ in range(args.rounds):  # the cases alternate, so drift on the machine hits all
+                direct.add(straight.run(args.seconds))
+                before = len(issued.keys())
+                with Every(prober(server, probes), PROBE_PAUSE) as probe:
+                    steady.add(load.run(args.seconds))
+                steady.stalls += probe.seconds
+                steady_lookups += len(issued.keys()) - before
+                before = len(issued.keys())
+                with Every(prober(server, probes), PROBE_PAUSE) as probe:
+                    with Every(refresher(server, http), args.every) as rotator:
+                        rotating.add(load.run(args.seconds))
+                rotating.stalls += probe.seconds
+                answers += rotator.results
+                refresh_seconds += rotator.seconds
+                rotating_keys += issued.keys()[before:]
+            http.close()
+            probes.close()
+            log = server.log_text()
+        # A second server logs every request (--debug); the load above ran without that cost.
+        with jupyter_server(*endpoints, env=hour_env, debug=True) as server:
+            timings = server_time_of(server, ("smallfry/credentials", "api/status"), 300)
+        describe_s, status_s = in_process_describe(moto, hour_env, 2000)
+
+    failures = direct.failures + steady.failures + rotating.failures
+    for answer in answers:
+        if isinstance(answer, Exception) or answer[:2] != (200, "ok"):
+            failures.append(f"POST /smallfry/credentials/refresh: {answer!r}")
+    answered = [answer for answer in answers if not isinstance(answer, Exception)]
+    refresh_ok = sum(1 for code, state, _ in answered if (code, state) == (200, "ok"))
+    rotations = len({when for code, _, when in answered if code == 200})
+    requests_sent = sum(len(p.latencies) for p in (direct, steady, rotating)) + len(failures)
+    status_server, status_trip = timings["smallfry/credentials"]
+    api_server, api_trip = timings["api/status"]
+    report(
+        f"Gateway under load: {args.threads} threads of small S3 calls (GET, HEAD, "
+        f"ListObjectsV2), {args.rounds} x {args.seconds:.0f} s per case, alternated",
+        [
+            ("boto3 direct (context)", f"{direct.rps:.0f} req/s  ({direct.spread()})"),
+            ("gateway, keys steady", f"{steady.rps:.0f} req/s  ({steady.spread()})"),
+            ("gateway, keys rotating", f"{rotating.rps:.0f} req/s  ({rotating.spread()})"),
+            ("rotating / steady", f"{rotating.rps / steady.rps:.2f}x"),
+            (
+                "longest /api/status meanwhile",
+                f"{max(steady.stalls) * 1000:.0f} ms steady, {max(rotating.stalls) * 1000:.0f} ms "
+                f"rotating  (server stalls; probed every {PROBE_PAUSE * 1000:.0f} ms)",
+            ),
+            ("gateway steady / direct", f"{steady.rps / direct.rps:.2f}x"),
+            (
+                "forced refreshes",
+                f"{len(answers)}, {refresh_ok} answered 200 'ok' (median "
+                f"{statistics.median(refresh_seconds) * 1000:.0f} ms), "
+                f"each {args.every * 1000:.0f} ms after the last",
+            ),
+            (
+                "rotations completed",
+                f"{rotations}  ({len(set(rotating_keys))} new STS sessions of {expires_in} s; "
+                f"{steady_lookups} lookups while steady)",
+            ),
+            ("failed requests", f"{len(failures)} of {requests_sent}  (target 0)"),
+        ],
+    )
+    report(
+        "Status call with cached keys (GET /smallfry/credentials), 300 calls each, alternated",
+        [
+            ("server time, median", f"{status_server * 1e6:.0f} us  (target well under 1,000 us)"),
+            ("GET /api/status server time", f"{api_server * 1e6:.0f} us"),
+            (
+                "status / api/status, server time",
+                f"{status_server / api_server:.2f}x  "
+                f"({(status_server - api_server) * 1e6:+.0f} us)",
+            ),
+            (
+                "round trip, median",
+                f"{status_trip * 1e6:.0f} us vs {api_trip * 1e6:.0f} us  "
+                f"({status_trip / api_trip:.2f}x)",
+            ),
+            (
+                "describe() in process, median",
+                f"{describe_s * 1e6:.1f} us  (status() alone {status_s * 1e6:.1f} us)",
+            ),
+        ],
+    )
+    for line in failures[:20]:
+        print(f"  FAILED {line}")
+    if failures:
+        warned = [line for line in log.splitlines() if re.match(r"\[[WE] ", line)]
+        print("\nServer log, warnings and errors (last 30):")
+        for line in warned[-30:]:
+            print(f"  {line}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
