@@ -117,7 +117,21 @@ export interface ICopyPair {
   dstBucket: string;
   /** Destination key. */
   dstKey: string;
+  /**
+   * The source's size in bytes, when known: objects larger than S3's
+   * single-copy limit (5 GiB) are copied in parts.
+   */
+  size?: number;
 }
+
+/** The largest object one CopyObject call may copy (S3's limit). */
+export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+
+/** The smallest part of a multipart copy (S3 allows 10,000 parts). */
+const COPY_PART_BYTES = 512 * 1024 ** 2;
+
+/** How many parts of one multipart copy run at once. */
+const COPY_PART_CONCURRENCY = 4;
 
 /**
  * Progress callback: `done` of `total` items handled.
@@ -141,6 +155,9 @@ export class S3Gateway {
       options.gatewayPath
     );
     this.copyConcurrency = options.copyConcurrency ?? 8;
+    this.multipartCopyAbove =
+      options.multipartCopyAbove ?? MAX_SINGLE_COPY_BYTES;
+    this.copyPartBytes = options.copyPartBytes ?? COPY_PART_BYTES;
   }
 
   /** Connection settings of the Jupyter server. */
@@ -151,6 +168,10 @@ export class S3Gateway {
   readonly endpoint: string;
   /** How many copies run at once in `copyMany`. */
   readonly copyConcurrency: number;
+  /** Objects larger than this many bytes are copied in parts. */
+  readonly multipartCopyAbove: number;
+  /** The smallest part of a multipart copy, in bytes. */
+  readonly copyPartBytes: number;
 
   /**
    * List one level below `prefix` (Delimiter "/"), one page.
@@ -425,11 +446,15 @@ export class S3Gateway {
   }
 
   /**
-   * Copy one object (server side).
+   * Copy one object (server side); in parts when it is larger than S3's
+   * single-copy limit and `pair.size` says so.
    *
    * @returns the new ETag
    */
   async copy(pair: ICopyPair): Promise<string> {
+    if (pair.size !== undefined && pair.size > this.multipartCopyAbove) {
+      return this._copyInParts(pair, pair.size);
+    }
     const { sdk, client } = await this._client();
     const out = await this._send(
       client,
@@ -440,6 +465,74 @@ export class S3Gateway {
       })
     );
     return out.CopyObjectResult?.ETag ?? '';
+  }
+
+  /**
+   * A multipart copy: UploadPartCopy of byte ranges of the source, each
+   * pinned to the source's ETag so a concurrent writer fails the copy instead
+   * of mixing two versions. A failed copy is aborted and leaves nothing.
+   */
+  private async _copyInParts(pair: ICopyPair, size: number): Promise<string> {
+    const { sdk, client } = await this._client();
+    const source = await this._send(
+      client,
+      new sdk.HeadObjectCommand({ Bucket: pair.srcBucket, Key: pair.srcKey })
+    );
+    const created = await this._send(
+      client,
+      new sdk.CreateMultipartUploadCommand({
+        Bucket: pair.dstBucket,
+        Key: pair.dstKey,
+        ContentType: source.ContentType,
+        Metadata: source.Metadata
+      })
+    );
+    const uploadId = created.UploadId;
+    if (!uploadId) {
+      throw new S3Error('InvalidResponse', 'S3 returned no upload id');
+    }
+    const partBytes = Math.max(this.copyPartBytes, Math.ceil(size / 10000));
+    const ranges: { part: number; first: number; last: number }[] = [];
+    for (let first = 0; first < size; first += partBytes) {
+      const last = Math.min(first + partBytes, size) - 1;
+      ranges.push({ part: ranges.length + 1, first, last });
+    }
+    try {
+      const etags = await mapConcurrently(
+        ranges,
+        COPY_PART_CONCURRENCY,
+        async range => {
+          const out = await this._send(
+            client,
+            new sdk.UploadPartCopyCommand({
+              Bucket: pair.dstBucket,
+              Key: pair.dstKey,
+              UploadId: uploadId,
+              PartNumber: range.part,
+              CopySource: copySource(pair.srcBucket, pair.srcKey),
+              CopySourceRange: `bytes=${range.first}-${range.last}`,
+              CopySourceIfMatch: source.ETag
+            })
+          );
+          return out.CopyPartResult?.ETag ?? '';
+        }
+      );
+      const parts = ranges.map((range, i) => ({
+        PartNumber: range.part,
+        ETag: etags[i]
+      }));
+      return await this.completeMultipart(
+        pair.dstBucket,
+        pair.dstKey,
+        uploadId,
+        parts
+      );
+    } catch (error) {
+      await this.abortMultipart(pair.dstBucket, pair.dstKey, uploadId).catch(
+        () => undefined
+      );
+      throw error;
+    }
   }
 
   /**
@@ -712,6 +805,10 @@ export namespace S3Gateway {
     region: string;
     /** How many copies run at once (default 8). */
     copyConcurrency?: number;
+    /** Copy objects above this many bytes in parts (default 5 GiB). */
+    multipartCopyAbove?: number;
+    /** The smallest part of a multipart copy (default 512 MiB). */
+    copyPartBytes?: number;
   }
 }
 

@@ -18,6 +18,7 @@ import type { IRootConfig } from '../api';
 import {
   ICopyPair,
   IObjectInfo,
+  IObjectSummary,
   S3Error,
   S3Gateway,
   toS3Error
@@ -491,12 +492,14 @@ export class S3Drive implements Contents.IDrive {
       }
       await this._checkFree(dst, newPath);
       let model: Contents.IModel;
-      if (await this._objectExists(src)) {
+      const source = await this._objectExists(src);
+      if (source) {
         await this.client.copy({
           srcBucket: src.bucket,
           srcKey: src.key,
           dstBucket: dst.bucket,
-          dstKey: dst.key
+          dstKey: dst.key,
+          size: source.size
         });
         await this.client.deleteOne(src.bucket, src.key);
         const info = await this.client.head(dst.bucket, dst.key);
@@ -653,7 +656,8 @@ export class S3Drive implements Contents.IDrive {
           srcBucket: src.bucket,
           srcKey: src.key,
           dstBucket: dst.bucket,
-          dstKey: dst.key
+          dstKey: dst.key,
+          size: isFile.size
         });
         const info = await this.client.head(dst.bucket, dst.key);
         model = fileModel({ path: newPath, name: copyName }, info);
@@ -988,19 +992,20 @@ export class S3Drive implements Contents.IDrive {
     dstPath: string,
     move: boolean
   ): Promise<void> {
-    const keys = await this._allKeys(src.bucket, src.dirPrefix);
-    if (keys.length === 0) {
+    const objects = await this._allObjects(src.bucket, src.dirPrefix);
+    if (objects.length === 0) {
       throw new S3Error(
         'NoSuchKey',
         this._trans.__('"%1" does not exist.', srcPath),
         404
       );
     }
-    const pairs: ICopyPair[] = keys.map(key => ({
+    const pairs: ICopyPair[] = objects.map(({ key, size }) => ({
       srcBucket: src.bucket,
       srcKey: key,
       dstBucket: dst.bucket,
-      dstKey: dst.dirPrefix + key.slice(src.dirPrefix.length)
+      dstKey: dst.dirPrefix + key.slice(src.dirPrefix.length),
+      size
     }));
     const verb = move ? this._trans.__('Moving') : this._trans.__('Copying');
     const progress = this._startProgress(
@@ -1075,7 +1080,7 @@ export class S3Drive implements Contents.IDrive {
     if (move) {
       const removed = await this.client.deleteMany(
         src.bucket,
-        keys,
+        objects.map(obj => obj.key),
         (done, total) =>
           progress?.update(
             this._trans.__(
@@ -1123,13 +1128,18 @@ export class S3Drive implements Contents.IDrive {
   }
 
   private async _allKeys(bucket: string, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this._allObjects(bucket, prefix)).map(obj => obj.key);
+  }
+
+  private async _allObjects(
+    bucket: string,
+    prefix: string
+  ): Promise<IObjectSummary[]> {
+    const objects: IObjectSummary[] = [];
     for await (const page of this.client.listAll(bucket, prefix)) {
-      for (const obj of page) {
-        keys.push(obj.key);
-      }
+      objects.push(...page);
     }
-    return keys;
+    return objects;
   }
 
   // ---------------------------------------------------------------- helpers
