@@ -9,7 +9,6 @@
  * not by waiting an hour.
  */
 import { expect, test } from '@jupyterlab/galata';
-import * as path from 'path';
 
 import {
   credentialFact,
@@ -17,9 +16,9 @@ import {
   credentialSelectors,
   credentialServers,
   credentialStatus,
-  DOCS_DIR,
   expectCredentialState,
   openCredentialPanel,
+  saveDocsScreenshot,
   saveScreenshot,
   saveStatusScreenshot
 } from './helpers';
@@ -44,7 +43,7 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
       new RegExp(`^${escape(WHO)} · (5\\d min|1 h 00 min)$`)
     );
     await expect(item).toHaveAttribute('title', /Signed in/);
-    await saveStatusScreenshot(page, item, 'credentials-ok.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-ok.png');
 
     const panel = await openCredentialPanel(page);
     await expect(panel.locator(credentialSelectors.panelState)).toHaveText(
@@ -65,13 +64,10 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
       `AWS STS confirms: ${ARN}`
     );
     await expect(panel.locator(credentialSelectors.message)).toHaveCount(0);
-    await saveScreenshot(
+    await saveDocsScreenshot(
       panel.locator('.jp-smallfry-CredPanel-body'),
       'credentials-panel.png'
     );
-    await panel
-      .locator('.jp-smallfry-CredPanel-body')
-      .screenshot({ path: path.join(DOCS_DIR, 'credentials-panel.png') });
 
     // Refresh now. The real refresh takes milliseconds; to see the brief
     // 'refreshing' state, the real POST is held until the test has looked at
@@ -93,7 +89,7 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
     await expect(item).toHaveText('AWS: refreshing…');
     await expect(refresh).toHaveText('Refreshing…');
     await expect(refresh).toBeDisabled();
-    await saveStatusScreenshot(page, item, 'credentials-refreshing.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-refreshing.png');
     release();
     await expectCredentialState(page, 'ok');
     await expect(refresh).toBeEnabled();
@@ -121,7 +117,7 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
     await page.clock.fastForward(expiry - now - 5 * 60 * 1000 + 1000);
     await expectCredentialState(page, 'expiring');
     await expect(item).toHaveText(new RegExp(`^${escape(WHO)} · [45] min$`));
-    await saveStatusScreenshot(page, item, 'credentials-expiring.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-expiring.png');
     const panel = await openCredentialPanel(page);
     await expect(panel.locator(credentialSelectors.panelState)).toHaveText(
       /^Expiring soon · [45] min left$/
@@ -135,7 +131,7 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
       'Expired'
     );
     await expect(credentialFact(page, 'Expires')).toHaveText(/\(expired\)$/);
-    await saveStatusScreenshot(page, item, 'credentials-expired.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-expired.png');
     await saveScreenshot(panel, 'credentials-panel-expired.png');
   });
 });
@@ -148,7 +144,7 @@ test.describe('not configured: no AWS credentials on the server', () => {
     const item = credentialStatus(page);
     await expectCredentialState(page, 'not-configured');
     await expect(item).toHaveText('AWS: not configured');
-    await saveStatusScreenshot(page, item, 'credentials-not-configured.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-not-configured.png');
 
     const panel = await openCredentialPanel(page);
     await expect(panel.locator(credentialSelectors.panelState)).toHaveText(
@@ -182,7 +178,7 @@ test.describe('error: the credential broker cannot be reached', () => {
       'title',
       /^Error: The Small Fry credential broker on the Hub could not be reached\./
     );
-    await saveStatusScreenshot(page, item, 'credentials-error.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-error.png');
 
     const panel = await openCredentialPanel(page);
     await expect(panel.locator(credentialSelectors.message)).toHaveText(
@@ -203,10 +199,10 @@ test.describe('error: the credential broker cannot be reached', () => {
       /^AWS STS could not confirm who you are: /,
       { timeout: 30000 }
     );
-    await saveScreenshot(panel, 'credentials-panel-error.png');
-    await panel
-      .locator('.jp-smallfry-CredPanel-body')
-      .screenshot({ path: path.join(DOCS_DIR, 'credentials-panel-error.png') });
+    await saveDocsScreenshot(
+      panel.locator('.jp-smallfry-CredPanel-body'),
+      'credentials-panel-error.png'
+    );
   });
 });
 
@@ -225,7 +221,7 @@ test.describe('needs login: the JupyterHub no longer knows the server token', ()
       'href',
       hubLogin
     );
-    await saveStatusScreenshot(page, item, 'credentials-needs-login.png', true);
+    await saveStatusScreenshot(page, item, 'credentials-needs-login.png');
 
     const panel = await openCredentialPanel(page);
     await expect(panel.locator(credentialSelectors.panelState)).toHaveText(

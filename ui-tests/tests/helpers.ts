@@ -247,30 +247,50 @@ export async function openCredentialPanel(
 export const DOCS_DIR = path.join(__dirname, '..', 'docs');
 
 /**
- * Screenshot the status bar around `item` (readable: a little of the bar on
- * each side, not the whole window) to `screenshots/<name>` and, when
- * `docs` is set, to `docs/<name>` too.
+ * Whether this run refreshes the committed screenshots in `docs/`
+ * (`SMALLFRY_DOCS_SCREENSHOTS=1`); otherwise runs never touch tracked files.
+ */
+export const UPDATE_DOCS = process.env.SMALLFRY_DOCS_SCREENSHOTS === '1';
+
+/**
+ * Save a screenshot to `screenshots/<name>` and, when `docs` is set and
+ * this run updates them, to `docs/<name>` too.
+ */
+export async function saveDocsScreenshot(
+  target: IJupyterLabPageFixture | Locator,
+  name: string,
+  docs = true
+): Promise<void> {
+  await saveScreenshot(target, name);
+  if (docs && UPDATE_DOCS) {
+    await target.screenshot({ path: path.join(DOCS_DIR, name) });
+  }
+}
+
+/**
+ * Screenshot the status bar around `item` (readable: the item and a little
+ * of the bar, not the whole window), like `saveDocsScreenshot`.
  */
 export async function saveStatusScreenshot(
   page: IJupyterLabPageFixture,
   item: Locator,
   name: string,
-  docs = false
+  docs = true
 ): Promise<void> {
   const box = await item.boundingBox();
   const bar = await page.locator('#jp-main-statusbar').boundingBox();
   if (!box || !bar) {
     throw new Error('the status bar item is not shown');
   }
-  const x = Math.max(bar.x, box.x - 24);
+  const x = Math.max(bar.x, box.x - 8);
   const clip = {
     x,
     y: bar.y,
-    width: Math.min(box.x + box.width + 24, bar.x + bar.width) - x,
+    width: Math.min(box.x + box.width + 8, bar.x + bar.width) - x,
     height: bar.height
   };
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, name), clip });
-  if (docs) {
+  if (docs && UPDATE_DOCS) {
     await page.screenshot({ path: path.join(DOCS_DIR, name), clip });
   }
 }
