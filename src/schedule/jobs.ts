@@ -26,6 +26,10 @@ export class JobsModel implements IDisposable {
   constructor(options: JobsModel.IOptions) {
     this._serverSettings = options.serverSettings;
     this._interval = options.refreshInterval ?? 30000;
+    this._activeInterval = Math.min(
+      options.activeRefreshInterval ?? 3000,
+      this._interval
+    );
     this._now = options.now ?? (() => Date.now());
   }
 
@@ -57,6 +61,13 @@ export class JobsModel implements IDisposable {
   /** Job ids with an action in flight. */
   get busy(): ReadonlySet<string> {
     return this._busy;
+  }
+
+  /** Whether a run of any job is queued or running (the panel then polls faster). */
+  get hasActiveRuns(): boolean {
+    return this._jobs.some(job =>
+      job.runs.some(run => run.status === 'queued' || run.status === 'running')
+    );
   }
 
   /** Words and next run of a job's schedule. */
@@ -99,6 +110,7 @@ export class JobsModel implements IDisposable {
       this._changed.emit();
       throw err;
     }
+    this._pace();
     this._changed.emit();
   }
 
@@ -151,12 +163,34 @@ export class JobsModel implements IDisposable {
       await action();
       this._error = '';
       await this._summarise();
+      this._pace();
     } catch (err) {
       this._error = (err as Error).message ?? String(err);
       throw err;
     } finally {
       this._busy.delete(id);
       this._changed.emit();
+    }
+  }
+
+  /**
+   * Poll every few seconds while a run is queued or running, so its outcome
+   * shows soon after it ends, and at the normal pace otherwise.
+   */
+  private _pace(): void {
+    const poll = this._poll;
+    if (!poll || poll.isDisposed) {
+      return;
+    }
+    const interval = this.hasActiveRuns ? this._activeInterval : this._interval;
+    const previous = poll.frequency.interval;
+    if (interval === previous) {
+      return;
+    }
+    poll.frequency = { ...poll.frequency, interval };
+    if (interval < previous) {
+      // The tick already waiting was set at the slow pace: bring it forward.
+      void poll.schedule({ interval, phase: 'resolved' });
     }
   }
 
@@ -198,6 +232,7 @@ export class JobsModel implements IDisposable {
 
   private _serverSettings: ServerConnection.ISettings;
   private _interval: number;
+  private _activeInterval: number;
   private _now: () => number;
   private _poll: Poll | null = null;
   private _visible = false;
@@ -217,6 +252,11 @@ export namespace JobsModel {
     serverSettings: ServerConnection.ISettings;
     /** Milliseconds between listings while visible (default 30 s). */
     refreshInterval?: number;
+    /**
+     * Milliseconds between listings while a run is queued or running
+     * (default 3 s, never more than `refreshInterval`).
+     */
+    activeRefreshInterval?: number;
     /** Clock, for tests. */
     now?: () => number;
   }

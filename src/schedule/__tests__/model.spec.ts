@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { ServerConnection } from '@jupyterlab/services';
+import { sleep } from '@jupyterlab/testing';
 
 jest.mock('../../api', () => ({
   requestAPI: jest.fn()
@@ -288,6 +289,77 @@ describe('JobsModel', () => {
     );
     expect(model.jobs.map(j => j.spec.id)).toEqual(['sales']);
     expect(model.busy.size).toBe(0);
+    model.dispose();
+  });
+
+  it('lists again every few seconds while a run is going, so its outcome shows soon', async () => {
+    const run = (status: string) => ({
+      job_id: 'sales',
+      owner: 'alice',
+      run_id: 'r1',
+      status,
+      output_uri: 's3://smallfry-demo/runs/alice/sales/r1/output.ipynb',
+      start: '2026-11-24T05:00:00Z',
+      end: null,
+      duration_seconds: null,
+      error: null
+    });
+    // The server: no runs until "Run now"; then two listings see the run
+    // going and the third sees it done.
+    let runs: string[] = [];
+    let listings = 0;
+    requestMock.mockImplementation(async (path: string) => {
+      if (path === 'jobs/sales/run') {
+        runs = ['running', 'running', 'success'];
+        return { run_id: 'r1', run_uri: 'u', output_uri: 'o' };
+      }
+      const status = runs.length > 1 ? runs.shift()! : runs[0];
+      const current = job({}, status ? [run(status)] : []);
+      if (path === 'jobs') {
+        listings++;
+        return { jobs: [current], jobs_uri: '/x/jobs', runs_uri: 's3://x/' };
+      }
+      return current;
+    });
+    const model = new JobsModel({
+      serverSettings: settings,
+      now: () => NOW,
+      refreshInterval: 60000,
+      activeRefreshInterval: 20
+    });
+    const until = (done: () => boolean) =>
+      new Promise<void>(resolve => {
+        const check = () => {
+          if (done()) {
+            model.changed.disconnect(check);
+            resolve();
+          }
+        };
+        model.changed.connect(check);
+      });
+    const status = () => model.jobs[0]?.runs[0]?.status;
+
+    model.visible = true;
+    const listed = until(() => model.loaded);
+    model.start();
+    await listed;
+    expect(model.hasActiveRuns).toBe(false);
+
+    await model.runNow('sales');
+    expect(status()).toBe('running');
+    expect(model.hasActiveRuns).toBe(true);
+
+    // The panel follows the run to its end on its own, well before the
+    // normal minute between listings...
+    const before = listings;
+    await Promise.race([until(() => status() === 'success'), sleep(5000)]);
+    expect(status()).toBe('success');
+    expect(listings - before).toBe(2);
+    expect(model.hasActiveRuns).toBe(false);
+
+    // ...and then goes back to its normal pace.
+    await sleep(200);
+    expect(listings - before).toBe(2);
     model.dispose();
   });
 
