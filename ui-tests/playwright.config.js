@@ -9,6 +9,32 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const chromiumPath = process.env.PW_CHROMIUM_PATH || '/usr/bin/chromium';
 
+/**
+ * The credentials servers (five processes and a JupyterHub) are only worth starting when
+ * the run includes tests/credentials.spec.ts: a run limited to other spec files
+ * (`npx playwright test tests/schedule.spec.ts`) skips them. A run without file
+ * arguments, as on CI, starts everything.
+ */
+const fileArgs = process.argv
+  .slice(2)
+  .filter(arg => !arg.startsWith('-') && /\.spec\.ts|^tests\//.test(arg));
+const wantsCredentialServers =
+  fileArgs.length === 0 || fileArgs.some(arg => arg.includes('credentials'));
+
+const credentialServers = {
+  // One real server per state of the AWS credentials widget (8890-8893), with moto
+  // and a JupyterHub (8894): see credential_servers.py. It answers on its last port
+  // only once all are up, and stops them all on SIGTERM.
+  name: 'CredentialServers',
+  command: 'python credential_servers.py',
+  url: 'http://127.0.0.1:8893/api/status',
+  timeout: 240 * 1000,
+  reuseExistingServer: !process.env.CI,
+  gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
+  stdout: 'pipe',
+  stderr: 'pipe'
+};
+
 module.exports = {
   ...baseConfig,
   // The list reporter prints each test and the final summary line, on CI too.
@@ -45,18 +71,6 @@ module.exports = {
       stdout: 'pipe',
       stderr: 'pipe'
     },
-    {
-      // One real server per state of the AWS credentials widget (8890-8893), with moto
-      // and a JupyterHub (8894): see credential_servers.py. It answers on its last port
-      // only once all are up, and stops them all on SIGTERM.
-      name: 'CredentialServers',
-      command: 'python credential_servers.py',
-      url: 'http://127.0.0.1:8893/api/status',
-      timeout: 240 * 1000,
-      reuseExistingServer: !process.env.CI,
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
-      stdout: 'pipe',
-      stderr: 'pipe'
-    }
+    ...(wantsCredentialServers ? [credentialServers] : [])
   ]
 };

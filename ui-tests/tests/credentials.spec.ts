@@ -64,6 +64,15 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
       `AWS STS confirms: ${ARN}`
     );
     await expect(panel.locator(credentialSelectors.message)).toHaveCount(0);
+    // "Check with AWS" asks STS again.
+    const [sts] = await Promise.all([
+      page.waitForResponse(r => r.url().includes('/smallfry/aws/sts')),
+      panel.locator(credentialSelectors.action('check-identity')).click()
+    ]);
+    expect(sts.status()).toBe(200);
+    await expect(panel.locator(credentialSelectors.live)).toHaveText(
+      `AWS STS confirms: ${ARN}`
+    );
     await saveDocsScreenshot(
       panel.locator('.jp-smallfry-CredPanel-body'),
       'credentials-panel.png'
@@ -72,7 +81,10 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
     // Refresh now. The real refresh takes milliseconds; to see the brief
     // 'refreshing' state, the real POST is held until the test has looked at
     // it, then passed on to the server unchanged (a delay, not a mock).
-    const lastRefresh = await credentialFact(page, 'Last refresh').textContent();
+    const lastRefresh = await credentialFact(
+      page,
+      'Last refresh'
+    ).textContent();
     let release!: () => void;
     const held = new Promise<void>(resolve => (release = resolve));
     // (The front end adds a cache-busting query, so match on the path.)
@@ -139,7 +151,9 @@ test.describe('signed in: ambient keys from a credential_process (moto STS)', ()
 test.describe('not configured: no AWS credentials on the server', () => {
   test.use({ baseURL: credentialServers.notConfigured });
 
-  test('says so, and the panel says how to configure them', async ({ page }) => {
+  test('says so, and the panel says how to configure them', async ({
+    page
+  }) => {
     await page.goto();
     const item = credentialStatus(page);
     await expectCredentialState(page, 'not-configured');
@@ -162,13 +176,31 @@ test.describe('not configured: no AWS credentials on the server', () => {
     // No keys, so nothing that expires (not "never").
     await expect(credentialFact(page, 'Expires')).toHaveCount(0);
     await saveScreenshot(panel, 'credentials-panel-not-configured.png');
+
+    // The panel also opens from the keyboard and with the public command.
+    const tab = page.locator(credentialSelectors.panelTab);
+    const close = async (): Promise<void> => {
+      await tab.locator('.lm-TabBar-tabCloseIcon').click();
+      await expect(panel).toHaveCount(0);
+    };
+    await close();
+    await item.focus();
+    await page.keyboard.press('Enter');
+    await expect(panel).toBeVisible();
+    await close();
+    await page.evaluate(() =>
+      (window as any).jupyterapp.commands.execute('smallfry:show-credentials')
+    );
+    await expect(panel).toBeVisible();
   });
 });
 
 test.describe('error: the credential broker cannot be reached', () => {
   test.use({ baseURL: credentialServers.error });
 
-  test('shows the error, what happened and who can fix it', async ({ page }) => {
+  test('shows the error, what happened and who can fix it', async ({
+    page
+  }) => {
     await page.goto();
     const item = credentialStatus(page);
     // The server retries an unreachable broker with backoff (about 6 s).
@@ -217,10 +249,9 @@ test.describe('needs login: the JupyterHub no longer knows the server token', ()
     await expectCredentialState(page, 'needs-login');
     await expect(item).toHaveText('AWS: log in again · log in');
     const hubLogin = `${credentialServers.hub}/hub/login?next=%2Fuser%2Falice%2F`;
-    await expect(item.locator(credentialSelectors.action('login'))).toHaveAttribute(
-      'href',
-      hubLogin
-    );
+    await expect(
+      item.locator(credentialSelectors.action('login'))
+    ).toHaveAttribute('href', hubLogin);
     await saveStatusScreenshot(page, item, 'credentials-needs-login.png');
 
     const panel = await openCredentialPanel(page);

@@ -173,6 +173,8 @@ export const credentialSelectors = {
   /** The details panel (its MainAreaWidget has the id below). */
   panel: '.jp-smallfry-CredPanel',
   panelWidget: '#smallfry-credentials',
+  /** The panel's tab in the main area. */
+  panelTab: '.lm-TabBar-tab[data-id="smallfry-credentials"]',
   /** The state line at the top of the panel. */
   panelState: '.jp-smallfry-CredPanel-state',
   /** What went wrong, how to fix it, and the stable error code. */
