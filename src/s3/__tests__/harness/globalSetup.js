@@ -194,7 +194,10 @@ async function startJupyter(
       SmallFry: {
         endpoint_url: endpoint,
         region: 'us-east-1',
-        roots: ['smallfry-test']
+        roots: ['smallfry-test'],
+        // Jobs and runs in the work folder, never in the user's home.
+        jobs_uri: path.join(workDir, `jobs-${port}`),
+        runs_uri: path.join(workDir, `runs-${port}`)
       }
     })
   );

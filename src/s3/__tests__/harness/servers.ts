@@ -9,34 +9,18 @@ import {
   HeadBucketCommand,
   S3Client
 } from '@aws-sdk/client-s3';
-import { ServerConnection } from '@jupyterlab/services';
 
 import { getConfig, IServerConfig } from '../../../api';
 import { S3Gateway } from '../../client';
 import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../drive';
+import { serverSettings, uniqueName } from './connection';
+
+export { serverSettings };
 
 /** The bucket the Jupyter server is configured with as its only root. */
 export const BUCKET = 'smallfry-test';
 /** Its root name in the drive. */
 export const ROOT = 'smallfry-test';
-
-/**
- * Connection settings for the Jupyter server under test (token auth).
- */
-export function serverSettings(
-  baseUrl = process.env.SMALLFRY_TEST_BASE_URL
-): ServerConnection.ISettings {
-  const token = process.env.SMALLFRY_TEST_TOKEN;
-  if (!baseUrl || !token) {
-    throw new Error('The jest global setup did not start the servers.');
-  }
-  return ServerConnection.makeSettings({
-    baseUrl,
-    wsUrl: baseUrl.replace(/^http/, 'ws'),
-    token,
-    appendToken: false
-  });
-}
 
 /**
  * An S3 client that talks to moto directly, with real SigV4 signing.
@@ -131,9 +115,5 @@ export async function makeDrive(
   return { drive, config, feedback };
 }
 
-/**
- * A fresh, unique folder name for one test.
- */
-export function uniqueFolder(label: string): string {
-  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
+/** A fresh, unique folder name for one test. */
+export const uniqueFolder = uniqueName;
