@@ -173,7 +173,8 @@ def main() -> None:
             JUPYTERHUB_SERVICE_PREFIX=f"/user/{SESSION}/",
         )
         owner = ["--ServerApp.identity_provider_class=credential_servers.HubOwner"]
-        closed_port = free_port()  # nothing listens there
+        # Nothing listens there: the broker service is down.
+        broker_url = f"http://127.0.0.1:{free_port()}/services/smallfry-broker/"
 
         stack.enter_context(bare_jupyterhub(users=(SESSION,), port=HUB_PORT))
         log(f"JupyterHub {hub_url}")
@@ -190,7 +191,7 @@ def main() -> None:
             "error": (
                 [
                     *endpoints, *owner, "--SmallFry.credentials_mode=broker",
-                    f"--SmallFry.broker_url=http://127.0.0.1:{closed_port}/services/smallfry-broker/",
+                    f"--SmallFry.broker_url={broker_url}",
                 ],
                 clean_env(**alice),
             ),

@@ -137,9 +137,8 @@ def test_a_revoked_server_token_means_log_in_again(hub):
 
 
 def test_a_known_token_without_the_auth_state_scope_is_an_admin_fix(hub):
-    created = hub.admin(
-        "POST", "/users/alice/tokens", json={"note": "no auth_state", "scopes": ["read:users!user=alice"]}
-    )
+    scopes = ["read:users!user=alice"]  # may read alice, but not her auth_state
+    created = hub.admin("POST", "/users/alice/tokens", json={"note": "read", "scopes": scopes})
     created.raise_for_status()
     err = auth_state_error(hub, created.json()["token"])
     assert err.code == "missing-scope" and err.state == "error"
