@@ -113,11 +113,15 @@ Fetcher = Callable[[], Awaitable[AwsCredentials]]
 
 
 def ambient_fetcher(profile: str | None = None) -> Fetcher:
-    """botocore's default chain: environment, shared profile, web identity, container/instance role."""
-    session = botocore.session.Session(profile=profile)
+    """botocore's default chain: environment, shared profile, web identity, container/instance role.
+
+    Each lookup resolves the chain afresh: a long-lived botocore session would hand back the
+    keys it cached until its own 15-minute window, so "Refresh now" and our earlier refresh
+    would change nothing for credential_process, SSO, assume-role or instance-role keys.
+    """
 
     def lookup() -> AwsCredentials:
-        creds = session.get_credentials()
+        creds = botocore.session.Session(profile=profile).get_credentials()
         if creds is None:
             raise CredentialError(
                 "no-credentials",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 import requests
@@ -133,3 +134,40 @@ def test_token_claims_and_groups_are_read_without_trusting_them():
     assert jwt_claims("not a token") == {}
     assert groups_of({"oauth_user": {"groups": ["b"]}}, {}) == ["b"]
     assert groups_of({}, {"groups": "c"}) == ["c"]
+
+
+def test_refresh_now_gets_new_keys_from_a_credential_process(tmp_path, moto_url):
+    # botocore caches credential_process keys until 15 minutes before they expire; Refresh
+    # now must ask the process again, not hand back what botocore cached.
+    counter = tmp_path / "issued"
+    script = tmp_path / "issue_keys.py"
+    script.write_text(
+        "import datetime, json, pathlib, sys\n"
+        f"path = pathlib.Path({str(counter)!r})\n"
+        "n = int(path.read_text()) + 1 if path.exists() else 1\n"
+        "path.write_text(str(n))\n"
+        "expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)\n"
+        "print(json.dumps({'Version': 1, 'AccessKeyId': f'ASIAPROCESS{n:05d}',\n"
+        "    'SecretAccessKey': 'not-a-real-secret', 'SessionToken': 'token',\n"
+        "    'Expiration': expiry.isoformat()}))\n"
+    )
+    config = tmp_path / "config"
+    config.write_text(f"[default]\ncredential_process = {sys.executable} {script}\n")
+    env = {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SESSION_TOKEN": "",
+    }
+    with jupyter_server(
+        "--SmallFry.credentials_mode=ambient", f"--SmallFry.sts_endpoint_url={moto_url}", env=env
+    ) as server:
+        first = get(server, "/process").json()["AccessKeyId"]
+        assert get(server, "/process").json()["AccessKeyId"] == first  # cached, not re-run
+        refreshed = requests.post(
+            f"{server.url}smallfry/credentials/refresh",
+            headers={"Authorization": f"token {server.token}"}, timeout=60,
+        )
+        assert refreshed.status_code == 200 and refreshed.json()["expires_in"] > 3500
+        assert get(server, "/process").json()["AccessKeyId"] != first
