@@ -10,6 +10,7 @@
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import type { IJob } from './api';
@@ -475,6 +476,8 @@ export class ScheduleDialog extends ReactWidget {
     this.model = options.model;
     this._trans = options.trans;
     this.addClass('jp-smallfry-ScheduleDialog');
+    // Focusable, so activating the tab can move the focus here (see below).
+    this.node.tabIndex = -1;
     void this.model.refreshPreview();
     this.model.validate();
   }
@@ -490,6 +493,26 @@ export class ScheduleDialog extends ReactWidget {
   dispose(): void {
     this._resolve(null);
     super.dispose();
+  }
+
+  /**
+   * Take the focus when the tab is activated: the shell only counts a widget
+   * as current once it holds the focus, and until then typing went to the
+   * notebook behind the form. The first field once React has drawn it.
+   */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
+    void this.renderPromise?.then(() => {
+      if (this.isDisposed || document.activeElement !== this.node) {
+        return;
+      }
+      this.node
+        .querySelector<HTMLElement>('input:not([type="hidden"]), select')
+        ?.focus();
+    });
   }
 
   protected render(): JSX.Element {
