@@ -37,11 +37,23 @@ def session_name(user: str) -> str:
     return name
 
 
+_session: botocore.session.Session | None = None
+
+
+def _shared_session() -> botocore.session.Session:
+    """One botocore session for every STS client: a fresh one re-reads the service models
+    from disk (100-300 ms on the event loop) each time new keys need an identity."""
+    global _session
+    if _session is None:
+        _session = botocore.session.get_session()
+    return _session
+
+
 class Sts:
     """One STS endpoint; ``credentials`` are the caller's own (None: unsigned calls only)."""
 
     def __init__(self, endpoint_url: str, region: str, verify: bool | str = True, credentials=None):
-        session = botocore.session.get_session()
+        session = _shared_session()
         config = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=5,
