@@ -15,6 +15,13 @@ import * as React from 'react';
 
 import type { IJob } from './api';
 import { SCHEDULE_PRESETS } from './cron';
+import {
+  FieldError,
+  FieldRow,
+  ITextField,
+  TextField,
+  TextFields
+} from './field';
 import { IScheduleForm, ScheduleModel } from './model';
 
 /** IANA zones the browser knows, for the picker. */
@@ -27,54 +34,81 @@ function timeZones(): string[] {
   }
 }
 
-function FieldError(props: {
-  model: ScheduleModel;
-  field: string;
-}): JSX.Element | null {
-  const message = props.model.errors[props.field];
-  return message ? (
-    <div
-      className="jp-smallfry-FieldError"
-      data-field={props.field}
-      role="alert"
-    >
-      {message}
-    </div>
-  ) : null;
+/** The job's own fields. */
+function jobFields(trans: TranslationBundle): ITextField[] {
+  return [
+    {
+      label: trans.__('Id'),
+      field: 'id',
+      name: 'id',
+      help: trans.__('lower-case letters, digits, - and _')
+    },
+    { label: trans.__('Title'), field: 'title', name: 'title' }
+  ];
 }
 
-function TextField(props: {
-  model: ScheduleModel;
-  trans: TranslationBundle;
-  label: string;
-  field: string;
-  name: keyof IScheduleForm;
-  placeholder?: string;
-  help?: string;
-  type?: string;
-  list?: string;
-}): JSX.Element {
-  const { model, field, name } = props;
-  const invalid = !!model.errors[field];
-  return (
-    <label className="jp-smallfry-Field" data-field={field}>
-      <span className="jp-smallfry-FieldLabel">{props.label}</span>
-      <input
-        className="jp-mod-styled jp-smallfry-Input"
-        name={field}
-        type={props.type ?? 'text'}
-        list={props.list}
-        value={String(model.form[name])}
-        placeholder={props.placeholder}
-        aria-invalid={invalid}
-        onChange={e => model.set(name, e.target.value as any)}
-      />
-      {props.help && (
-        <span className="jp-smallfry-FieldHelp">{props.help}</span>
-      )}
-      <FieldError model={model} field={field} />
-    </label>
-  );
+/** When a scheduled job runs. */
+function scheduleFields(trans: TranslationBundle): ITextField[] {
+  return [
+    {
+      label: trans.__('Cron'),
+      field: 'schedule.cron',
+      name: 'cron',
+      placeholder: '0 6 * * 1-5',
+      help: trans.__(
+        'minute hour day-of-month month day-of-week, or @hourly @daily @weekly @monthly @quarterly @yearly'
+      )
+    },
+    {
+      label: trans.__('Time zone'),
+      field: 'schedule.timezone',
+      name: 'timezone',
+      list: 'jp-smallfry-timezones'
+    },
+    {
+      label: trans.__('Start date'),
+      field: 'schedule.start_date',
+      name: 'startDate',
+      placeholder: '2026-01-31',
+      help: trans.__('YYYY-MM-DD or YYYY-MM-DDTHH:MM, in the time zone')
+    }
+  ];
+}
+
+/** Retries, time limit, who hears of failures, the role and the tags. */
+function runFields(trans: TranslationBundle): ITextField[] {
+  const number = (
+    label: string,
+    field: string,
+    name: keyof IScheduleForm
+  ): ITextField => ({ label, field, name, type: 'number' });
+  return [
+    number(trans.__('Retries'), 'retries.count', 'retries'),
+    number(
+      trans.__('Retry delay (minutes)'),
+      'retries.delay_seconds',
+      'retryDelayMinutes'
+    ),
+    number(trans.__('Timeout (minutes)'), 'timeout_seconds', 'timeoutMinutes'),
+    {
+      label: trans.__('Email on failure'),
+      field: 'notifications.on_failure',
+      name: 'emails',
+      placeholder: 'alice@example.com, team@example.com'
+    },
+    {
+      label: trans.__('Run as role (ARN)'),
+      field: 'run_as.role_arn',
+      name: 'roleArn',
+      placeholder: 'arn:aws:iam::123456789012:role/reports'
+    },
+    {
+      label: trans.__('Tags'),
+      field: 'tags',
+      name: 'tags',
+      placeholder: 'sales, daily'
+    }
+  ];
 }
 
 function Checkbox(props: {
@@ -112,15 +146,20 @@ function Parameters(props: {
       {model.parameters.map(p => {
         const field = `parameters.${p.name}`;
         return (
-          <div
+          <FieldRow
             key={p.name}
-            className="jp-smallfry-Field jp-smallfry-Parameter"
-            data-field={field}
+            model={model}
+            tag="div"
+            className="jp-smallfry-Parameter"
+            field={field}
+            label={
+              <>
+                <code>{p.name}</code>{' '}
+                <span className="jp-smallfry-Type">{p.type}</span>
+              </>
+            }
+            help={p.comment}
           >
-            <span className="jp-smallfry-FieldLabel">
-              <code>{p.name}</code>{' '}
-              <span className="jp-smallfry-Type">{p.type}</span>
-            </span>
             {p.type === 'bool' ? (
               <select
                 className="jp-mod-styled"
@@ -155,11 +194,7 @@ function Parameters(props: {
                 {trans.__('Remove')}
               </button>
             )}
-            {p.comment && (
-              <span className="jp-smallfry-FieldHelp">{p.comment}</span>
-            )}
-            <FieldError model={model} field={field} />
-          </div>
+          </FieldRow>
         );
       })}
       {skipped.length > 0 && (
@@ -182,35 +217,30 @@ function Schedule(props: {
   const { model, trans } = props;
   const f = model.form;
   const preset = SCHEDULE_PRESETS.find(p => p.cron === f.cron.trim());
+  const scheduleTypes: [IScheduleForm['scheduleType'], string][] = [
+    ['cron', trans.__('On a schedule')],
+    ['manual', trans.__('Only when run by hand')]
+  ];
   return (
     <fieldset className="jp-smallfry-Schedule">
       <legend>{trans.__('Schedule')}</legend>
       <div className="jp-smallfry-Radios">
-        <label>
-          <input
-            type="radio"
-            name="schedule.type"
-            value="cron"
-            checked={f.scheduleType === 'cron'}
-            onChange={() => model.set('scheduleType', 'cron')}
-          />
-          {trans.__('On a schedule')}
-        </label>
-        <label>
-          <input
-            type="radio"
-            name="schedule.type"
-            value="manual"
-            checked={f.scheduleType === 'manual'}
-            onChange={() => model.set('scheduleType', 'manual')}
-          />
-          {trans.__('Only when run by hand')}
-        </label>
+        {scheduleTypes.map(([type, label]) => (
+          <label key={type}>
+            <input
+              type="radio"
+              name="schedule.type"
+              value={type}
+              checked={f.scheduleType === type}
+              onChange={() => model.set('scheduleType', type)}
+            />
+            {label}
+          </label>
+        ))}
       </div>
       {f.scheduleType === 'cron' && (
         <>
-          <label className="jp-smallfry-Field">
-            <span className="jp-smallfry-FieldLabel">{trans.__('Preset')}</span>
+          <FieldRow model={model} label={trans.__('Preset')}>
             <select
               className="jp-mod-styled"
               name="preset"
@@ -228,40 +258,13 @@ function Schedule(props: {
                 </option>
               ))}
             </select>
-          </label>
-          <TextField
-            model={model}
-            trans={trans}
-            label={trans.__('Cron')}
-            field="schedule.cron"
-            name="cron"
-            placeholder="0 6 * * 1-5"
-            help={trans.__(
-              'minute hour day-of-month month day-of-week, or @hourly @daily @weekly @monthly @quarterly @yearly'
-            )}
-          />
-          <TextField
-            model={model}
-            trans={trans}
-            label={trans.__('Time zone')}
-            field="schedule.timezone"
-            name="timezone"
-            list="jp-smallfry-timezones"
-          />
+          </FieldRow>
+          <TextFields model={model} fields={scheduleFields(trans)} />
           <datalist id="jp-smallfry-timezones">
             {props.zones.map(z => (
               <option key={z} value={z} />
             ))}
           </datalist>
-          <TextField
-            model={model}
-            trans={trans}
-            label={trans.__('Start date')}
-            field="schedule.start_date"
-            name="startDate"
-            placeholder="2026-01-31"
-            help={trans.__('YYYY-MM-DD or YYYY-MM-DDTHH:MM, in the time zone')}
-          />
           <Checkbox
             model={model}
             label={trans.__('Catch up on runs missed since the start date')}
@@ -345,21 +348,7 @@ function ScheduleForm(props: {
           <FieldError model={model} field="notebook" />
           <fieldset>
             <legend>{trans.__('Job')}</legend>
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Id')}
-              field="id"
-              name="id"
-              help={trans.__('lower-case letters, digits, - and _')}
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Title')}
-              field="title"
-              name="title"
-            />
+            <TextFields model={model} fields={jobFields(trans)} />
             {model.isEdit && model.notebook && (
               <Checkbox
                 model={model}
@@ -376,7 +365,6 @@ function ScheduleForm(props: {
             <legend>{trans.__('Output and runs')}</legend>
             <TextField
               model={model}
-              trans={trans}
               label={trans.__('Output location')}
               field="output.uri_template"
               name="outputTemplate"
@@ -395,54 +383,7 @@ function ScheduleForm(props: {
               label={trans.__('Hide code cells in the output')}
               name="hideCode"
             />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Retries')}
-              field="retries.count"
-              name="retries"
-              type="number"
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Retry delay (minutes)')}
-              field="retries.delay_seconds"
-              name="retryDelayMinutes"
-              type="number"
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Timeout (minutes)')}
-              field="timeout_seconds"
-              name="timeoutMinutes"
-              type="number"
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Email on failure')}
-              field="notifications.on_failure"
-              name="emails"
-              placeholder="alice@example.com, team@example.com"
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Run as role (ARN)')}
-              field="run_as.role_arn"
-              name="roleArn"
-              placeholder="arn:aws:iam::123456789012:role/reports"
-            />
-            <TextField
-              model={model}
-              trans={trans}
-              label={trans.__('Tags')}
-              field="tags"
-              name="tags"
-              placeholder="sales, daily"
-            />
+            <TextFields model={model} fields={runFields(trans)} />
           </fieldset>
           <div className="jp-smallfry-Buttons">
             <button
