@@ -188,6 +188,7 @@ function Parameters(props: {
             )}
             {!p.known && (
               <button
+                type="button"
                 className="jp-mod-styled jp-smallfry-LinkButton"
                 onClick={() => model.removeParameter(p.name)}
               >

@@ -311,7 +311,7 @@ describe('schedule form', () => {
       parameters: { region: 'US', regoin: 'typo' },
       schedule: { type: 'cron', cron: '@daily', timezone: ZONE }
     };
-    const { node, field } = openForm({ existing });
+    const { model, node, field } = openForm({ existing });
     expect((await field('parameters.region')).value).toBe('US');
     const unknown = await field('parameters.regoin');
     const row = unknown.closest('[data-field="parameters.regoin"]')!;
@@ -338,6 +338,8 @@ describe('schedule form', () => {
       'the parameter to go'
     );
     expect(node.querySelector('.jp-smallfry-Warning')).toBeNull();
+    // Removing a row edits the form; it must not submit it.
+    expect(model.saving).toBe(false);
     expect(text(node.querySelector('.jp-smallfry-ScheduleButton'))).toBe(
       'Save'
     );
