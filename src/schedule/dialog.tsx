@@ -334,7 +334,7 @@ function ScheduleForm(props: {
           <h2 className="jp-smallfry-Heading">
             {model.isEdit
               ? trans.__('Edit job %1', model.form.id)
-              : trans.__('Schedule %1', model.notebook?.path ?? '')}
+              : trans.__('Schedule %1', model.notebook?.source ?? '')}
           </h2>
           {model.warnings.map(w => (
             <div
