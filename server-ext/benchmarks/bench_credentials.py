@@ -3,9 +3,8 @@
     python server-ext/benchmarks/bench_credentials.py [--threads 8] [--seconds 6] [--every 0.15]
 
 The Jupyter server runs in the ``ambient`` mode with a profile whose ``credential_process``
-asks moto's STS for a new 15-minute session (AssumeRole) on every call. botocore runs the
-process again only for keys within 15 minutes of expiry, so with these sessions every lookup
-of the credential broker really yields new keys. Client threads send small S3 calls (GET,
+asks moto's STS for a new one-hour session (AssumeRole) on every call; the broker resolves
+botocore's chain afresh on every lookup, so each refresh really yields new keys. Client threads send small S3 calls (GET,
 HEAD, ListObjectsV2) through the gateway for a fixed time: with steady keys, and while a
 thread forces a refresh (``POST /smallfry/credentials/refresh``, what the widget's button
 does) ``--every`` seconds after the last one answered; boto3 straight to moto for context.
@@ -308,9 +307,9 @@ def main() -> int:
     rotating_keys: list[str] = []
 
     with tempfile.TemporaryDirectory(prefix="smallfry-bench-") as tmp, moto_server() as moto:
-        # 15-minute sessions: botocore runs the process again at each lookup, keys rotate.
-        env, issued = rotating_profile(Path(tmp) / "short", moto, 900)
-        # One-hour sessions: keys stay cached however the broker schedules its refreshes.
+        # One-hour sessions, new keys on every lookup; steady phases must see no lookups.
+        env, issued = rotating_profile(Path(tmp) / "rotating", moto, 3600)
+        # A second profile for the status-call server, so its lookups are counted apart.
         hour_env, _ = rotating_profile(Path(tmp) / "hour", moto, 3600)
         s3 = direct_client(moto)
         s3.create_bucket(Bucket=BUCKET)
