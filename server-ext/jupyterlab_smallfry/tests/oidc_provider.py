@@ -8,14 +8,18 @@ a user's extra claims (groups, preferred_username, ...), which go into the id_to
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 
 from .processes import _stop, free_port, wait_for_url
+
+SOURCE = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass
@@ -65,16 +69,28 @@ class OidcProvider:
 
 
 @contextlib.contextmanager
-def oidc_provider(token_max_age: int = 3600):
-    """Start the provider on 127.0.0.1; id_tokens live ``token_max_age`` seconds."""
+def oidc_provider(token_max_age: int = 3600, id_token_on_refresh: bool = False):
+    """Start the provider on 127.0.0.1; id_tokens live ``token_max_age`` seconds.
+
+    ``id_token_on_refresh``: also issue a new id_token when a refresh token is redeemed, as
+    Okta, Keycloak and Entra ID do (see ``oidc_provider_renewing``).
+    """
     port = free_port()
+    module = (
+        "jupyterlab_smallfry.tests.oidc_provider_renewing"
+        if id_token_on_refresh
+        else "oidc_provider_mock"
+    )
+    # The tests are not in the wheel: import them from this source tree.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SOURCE, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "oidc_provider_mock", "-H", "127.0.0.1", "-p", str(port),
+            sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port),
             "-e", str(token_max_age),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     issuer = f"http://127.0.0.1:{port}"
     try:

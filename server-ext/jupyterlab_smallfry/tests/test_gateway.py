@@ -107,10 +107,11 @@ def test_range_get_and_list_buckets(gw_s3, direct_s3, bucket):
 
 def test_head_and_empty_objects_keep_their_content_type(gw_s3, direct_s3, bucket):
     # A HEAD (or an empty body) finishes without a flush; the type must still be S3's.
-    direct_s3.put_object(Bucket=bucket, Key="t.parquet", Body=b"PAR1", ContentType="application/x-parquet")
+    parquet = "application/x-parquet"
+    direct_s3.put_object(Bucket=bucket, Key="t.parquet", Body=b"PAR1", ContentType=parquet)
     direct_s3.put_object(Bucket=bucket, Key="empty.csv", Body=b"", ContentType="text/csv")
-    assert gw_s3.head_object(Bucket=bucket, Key="t.parquet")["ContentType"] == "application/x-parquet"
-    assert gw_s3.get_object(Bucket=bucket, Key="t.parquet")["ContentType"] == "application/x-parquet"
+    assert gw_s3.head_object(Bucket=bucket, Key="t.parquet")["ContentType"] == parquet
+    assert gw_s3.get_object(Bucket=bucket, Key="t.parquet")["ContentType"] == parquet
     assert gw_s3.get_object(Bucket=bucket, Key="empty.csv")["ContentType"] == "text/csv"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 import requests
 from oauthenticator.generic import GenericOAuthenticator
@@ -70,3 +73,36 @@ async def test_refused_refresh_means_log_in_again(idp, authenticator):
     state = auth_state_for(idp)
     requests.post(f"{idp.issuer}/users/alice/revoke-tokens", timeout=10).raise_for_status()
     assert await make_refresh_user_hook(margin=7200)(authenticator, HubUser, state) is False
+
+
+async def test_a_new_id_token_from_the_idp_replaces_the_old_one():
+    # An IdP that sends a fresh id_token with the refresh grant (Okta, Keycloak, Entra ID).
+    with oidc_provider(token_max_age=120, id_token_on_refresh=True) as renewing:
+        renewing.set_user("alice", preferred_username="alice", groups=["team-alice"])
+        authenticator = GenericOAuthenticator(
+            client_id="hub-client",
+            client_secret="hub-secret",
+            token_url=renewing.token_url,
+            userdata_url=renewing.userinfo_url,
+            username_claim="sub",
+            enable_auth_state=True,
+            basic_auth=True,
+        )
+        state = auth_state_for(renewing)
+        old_claims = jwt.decode(state["id_token"], options={"verify_signature": False})
+        time.sleep(1.1)  # so the new token's iat/exp are visibly later
+        model = await make_refresh_user_hook(margin=600)(authenticator, HubUser, state)
+        renewed = model["auth_state"]["id_token"]
+        assert renewed != state["id_token"]
+        [key] = jwt.PyJWKSet.from_dict(
+            requests.get(f"{renewing.issuer}/jwks", timeout=10).json()
+        ).keys  # the provider signs with one key and names no kid
+        claims = jwt.decode(
+            renewed,
+            key.key,
+            algorithms=["RS256"],
+            audience="hub-client",
+        )
+        assert claims["sub"] == "alice" and claims["iss"] == renewing.issuer
+        assert claims["exp"] > old_claims["exp"]
+        assert id_token_expiry(model["auth_state"]) == claims["exp"]
