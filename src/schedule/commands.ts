@@ -7,6 +7,8 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import type { IChangedArgs } from '@jupyterlab/coreutils';
+import type { ISignal } from '@lumino/signaling';
 
 import { IJob, IJobSpec, JobsAPI } from './api';
 import { ScheduleDialog } from './dialog';
@@ -40,7 +42,11 @@ export interface IScheduleCommandOptions {
 interface INotebookWidgetLike {
   context: {
     path: string;
-    model: { dirty: boolean; toJSON(): unknown };
+    model: {
+      dirty: boolean;
+      toJSON(): unknown;
+      stateChanged: ISignal<unknown, IChangedArgs<unknown>>;
+    };
   };
 }
 
@@ -166,6 +172,19 @@ export async function openScheduleForm(
     timezone: browserTimezone(),
     trans
   });
+  // Saving the notebook (or picking its kernel) while the form is open
+  // updates the warnings.
+  const open = notebook ? openWidget(app, notebook.path) : null;
+  const follow = (_: unknown, change: IChangedArgs<unknown>) => {
+    if (open && change.name === 'dirty') {
+      const json = open.context.model.toJSON() as any;
+      model.updateNotebookState({
+        dirty: open.context.model.dirty,
+        kernel: json?.metadata?.kernelspec?.name ?? null
+      });
+    }
+  };
+  open?.context.model.stateChanged.connect(follow);
   const form = new ScheduleDialog({ model, trans });
   form.id = `smallfry-schedule-${Math.random().toString(36).slice(2, 10)}`;
   form.title.label = existing
@@ -176,6 +195,7 @@ export async function openScheduleForm(
   app.shell.add(form, 'main');
   app.shell.activateById(form.id);
   const job = await form.done;
+  open?.context.model.stateChanged.disconnect(follow);
   if (job) {
     Notification.success(
       existing

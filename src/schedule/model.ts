@@ -235,6 +235,18 @@ export class ScheduleModel {
     return this._notebook;
   }
 
+  /**
+   * The open notebook was saved or edited while the form is open: update
+   * what the warnings say about it (unsaved changes, its kernel).
+   */
+  updateNotebookState(state: { dirty: boolean; kernel: string | null }): void {
+    if (!this._notebook) {
+      return;
+    }
+    this._notebook = { ...this._notebook, ...state };
+    this._changed.emit();
+  }
+
   /** The form as typed. */
   get form(): Readonly<IScheduleForm> {
     return this._form;

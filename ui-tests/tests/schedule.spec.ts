@@ -122,15 +122,17 @@ test.describe('Scheduling a notebook on the embedded demo', () => {
     await openS3Panel(page);
     await openS3Folder(page, `${DEMO_ROOT}/notebooks`);
     await s3Item(page, NOTEBOOK).locator(selectors.itemText).dblclick();
-    const notebookTab = page.activity.getTabLocator(NOTEBOOK);
+    // Exact: the form's tab ("Schedule <notebook>") contains the name too.
+    const notebookTab = page
+      .getByRole('main')
+      .getByRole('tab', { name: NOTEBOOK, exact: true });
     await expect(notebookTab).toHaveClass(/jp-mod-current/);
-    // Once its kernel is up, JupyterLab records the kernel's language in the
-    // notebook, which counts as a change: save, as the form would ask.
     await expect(
       page.locator('#jp-main-statusbar').getByText('Idle')
     ).toBeVisible({ timeout: 60000 });
-    await page.keyboard.press('Control+s');
-    await expect(notebookTab).not.toHaveClass(/jp-mod-dirty/);
+    // An unsaved edit, so the form has something to warn about.
+    await page.notebook.addCell('markdown', 'Scheduled by the UI test.');
+    await expect(notebookTab).toHaveClass(/jp-mod-dirty/);
 
     // 2. Open the schedule form from the notebook toolbar.
     const button = page.locator(sel.toolbarButton);
@@ -139,11 +141,16 @@ test.describe('Scheduling a notebook on the embedded demo', () => {
     const form = scheduleForm(page);
     await expect(form).toBeVisible();
     // The form is the current tab and has the focus: typing goes to it.
-    await expect(
-      page.activity.getTabLocator(`Schedule ${NOTEBOOK}`)
-    ).toHaveClass(/jp-mod-current/);
+    const formTab = page.activity.getTabLocator(`Schedule ${NOTEBOOK}`);
+    await expect(formTab).toHaveClass(/jp-mod-current/);
     await expect(formField(page, 'id')).toBeFocused();
     await expect(form.getByRole('heading')).toContainText(NOTEBOOK);
+    await expect(form.locator(sel.warning)).toHaveText([/unsaved changes/]);
+    // Save the notebook with the form open: the warning goes away.
+    await notebookTab.click();
+    await page.keyboard.press('Control+s');
+    await expect(notebookTab).not.toHaveClass(/jp-mod-dirty/);
+    await formTab.click();
     // A saved notebook with a kernel and a parameters cell: nothing to warn about.
     await expect(form.locator(sel.warning)).toHaveCount(0);
 

@@ -148,6 +148,12 @@ describe('ScheduleModel', () => {
       'no-kernel',
       'no-parameters'
     ]);
+    // The user picks a kernel and saves with the form open.
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    model.updateNotebookState({ dirty: false, kernel: 'python3' });
+    expect(changes).toBe(1);
+    expect(model.warnings.map(w => w.kind)).toEqual(['no-parameters']);
     const edited = dialog({
       existing: job({ parameters: { region: 'US', regoin: 'typo' } }).spec
     });
