@@ -189,29 +189,14 @@ class LiteralReader {
   private pos = 0;
 }
 
-/** Split off a trailing `# comment` that is not inside a string. */
-function splitComment(line: string): [string, string] {
-  let quote: string | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote) {
-      if (c === '\\') {
-        i++;
-      } else if (c === quote) {
-        quote = null;
-      }
-    } else if (c === '"' || c === "'") {
-      quote = c;
-    } else if (c === '#') {
-      return [line.slice(0, i), line.slice(i + 1).trim()];
-    }
-  }
-  return [line, ''];
-}
-
-/** Brackets still open at the end of `code` (strings and comments aside). */
-function openBrackets(code: string): number {
-  let depth = 0;
+/**
+ * Call `visit` on each character of `code` that is outside a string literal,
+ * until it returns true; returns that character's index, or -1.
+ */
+function scanOutsideStrings(
+  code: string,
+  visit: (c: string) => boolean
+): number {
   let quote: string | null = null;
   for (let i = 0; i < code.length; i++) {
     const c = code[i];
@@ -223,12 +208,30 @@ function openBrackets(code: string): number {
       }
     } else if (c === '"' || c === "'") {
       quote = c;
-    } else if (c === '[' || c === '(' || c === '{') {
+    } else if (visit(c)) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** Split off a trailing `# comment` that is not inside a string. */
+function splitComment(line: string): [string, string] {
+  const at = scanOutsideStrings(line, c => c === '#');
+  return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1).trim()];
+}
+
+/** Brackets still open at the end of `code` (strings and comments aside). */
+function openBrackets(code: string): number {
+  let depth = 0;
+  scanOutsideStrings(code, c => {
+    if (c === '[' || c === '(' || c === '{') {
       depth++;
     } else if (c === ']' || c === ')' || c === '}') {
       depth--;
     }
-  }
+    return false;
+  });
   return depth;
 }
 
