@@ -57,13 +57,15 @@ export function explainFailure(
   let status = err.status ?? 500;
   let notify = error instanceof BatchError;
   let credentials = false;
+  // The top level (the list of S3 locations) has no path to quote.
+  const target = path ? `"${path}"` : trans.__('the list of S3 locations');
   switch (err.code) {
     case 'AccessDenied':
     case 'AllAccessDisabled':
       message = trans.__(
-        'Your AWS role is not allowed to %1 "%2" (AccessDenied). Ask your administrator for access to s3://%3, or use another location.',
+        'Your AWS role is not allowed to %1 %2 (AccessDenied). Ask your administrator for access to s3://%3, or use another location.',
         action,
-        path,
+        target,
         bucket
       );
       status = 403;
@@ -86,10 +88,10 @@ export function explainFailure(
     case 'SignatureDoesNotMatch':
     case 'RequestExpired':
       message = trans.__(
-        'Your AWS credentials have expired or are not valid (%1). Refresh credentials, then try to %2 "%3" again.',
+        'Your AWS credentials have expired or are not valid (%1). Refresh credentials, then try to %2 %3 again.',
         err.code,
         action,
-        path
+        target
       );
       status = 401;
       notify = true;
@@ -97,9 +99,9 @@ export function explainFailure(
       break;
     case 'NetworkError':
       message = trans.__(
-        'The Jupyter server could not be reached to %1 "%2". Check your connection, then try again.',
+        'The Jupyter server could not be reached to %1 %2. Check your connection, then try again.',
         action,
-        path
+        target
       );
       status = 503;
       notify = true;
@@ -107,9 +109,9 @@ export function explainFailure(
     case 'GatewayError':
       if (err.status === 502 || err.status === 504) {
         message = trans.__(
-          'S3 could not be reached to %1 "%2". %3 Refresh once it is back.',
+          'S3 could not be reached to %1 %2. %3 Refresh once it is back.',
           action,
-          path,
+          target,
           err.message
         );
       } else if (
@@ -119,22 +121,22 @@ export function explainFailure(
       ) {
         // The gateway has no AWS credentials to sign with.
         message = trans.__(
-          'Could not %1 "%2": the server has no usable AWS credentials (%3). Refresh credentials, then try again.',
+          'Could not %1 %2: the server has no usable AWS credentials (%3). Refresh credentials, then try again.',
           action,
-          path,
+          target,
           err.message
         );
         credentials = true;
       } else if (err.status === 403 || err.status === 401) {
         // Jupyter itself refused: the login or the XSRF cookie is gone.
         message = trans.__(
-          'The Jupyter server refused to %1 "%2": %3. Reload the page to log in again.',
+          'The Jupyter server refused to %1 %2: %3. Reload the page to log in again.',
           action,
-          path,
+          target,
           err.message
         );
       } else {
-        message = trans.__('Could not %1 "%2": %3', action, path, err.message);
+        message = trans.__('Could not %1 %2: %3', action, target, err.message);
       }
       notify = true;
       break;
@@ -144,9 +146,9 @@ export function explainFailure(
     default:
       if (!(error instanceof BatchError) && err.status && err.status >= 500) {
         message = trans.__(
-          'S3 failed to %1 "%2": %3',
+          'S3 failed to %1 %2: %3',
           action,
-          path,
+          target,
           err.message
         );
         notify = true;

@@ -25,6 +25,19 @@ describe('explainFailure', () => {
     expect(explained).toMatchObject({ notify: true, credentials: true });
   });
 
+  it('names the list of S3 locations when the top level fails', () => {
+    const explained = explainFailure(
+      new S3Error('GatewayError', 'no keys', 403, true, 'no-credentials'),
+      'open',
+      '',
+      '',
+      trans
+    );
+    expect(explained.message).toMatch(
+      /^Could not open the list of S3 locations:/
+    );
+  });
+
   it('points a gateway without usable keys at the credentials panel', () => {
     const explained = explain(
       new S3Error('GatewayError', 'no keys', 403, true, 'no-credentials')
