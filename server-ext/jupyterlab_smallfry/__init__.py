@@ -20,6 +20,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(server_app):
     """Build the shared services once and register the routes."""
+    from . import notebook_uri
     from .config import SmallFry
     from .credentials import CredentialBroker
     from .credentials.broker import static_fetcher
@@ -51,6 +52,7 @@ def _load_jupyter_server_extension(server_app):
     server_app.web_app.settings["smallfry"] = services
     if config.credentials_mode != "ambient":
         _install_kernel_profile(server_app, services)
+    notebook_uri.install(server_app.session_manager, config)
     setup_handlers(server_app.web_app)
     server_app.log.info(
         "Small Fry %s: S3 endpoint %s, region %s%s",

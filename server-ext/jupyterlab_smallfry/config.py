@@ -7,7 +7,7 @@ import re
 from traitlets import Bool, Dict, Enum, Integer, List, Unicode, Union, validate
 from traitlets.config import Configurable
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
+BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
 
 
 class SmallFry(Configurable):
@@ -160,7 +160,7 @@ def normalize_root(root) -> dict:
         bucket, _, prefix = root.strip().strip("/").partition("/")
         root = {"bucket": bucket, "prefix": prefix}
     bucket = str(root.get("bucket", "")).strip()
-    if not _BUCKET_RE.match(bucket):
+    if not BUCKET_NAME_RE.match(bucket):
         raise ValueError(f"SmallFry.roots: {bucket!r} is not a valid bucket name")
     prefix = str(root.get("prefix", "")).lstrip("/")
     if prefix and not prefix.endswith("/"):

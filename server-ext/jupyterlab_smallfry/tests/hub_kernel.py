@@ -15,12 +15,35 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 
-async def run_in_kernel(base_url: str, token: str, code: str, timeout: float = 120) -> dict:
-    """Start a python3 kernel, run ``code``, shut it down; returns ``{"stdout", "error"}``."""
+async def run_in_kernel(
+    base_url: str, token: str, code: str, timeout: float = 120, notebook: str | None = None
+) -> dict:
+    """Start a python3 kernel, run ``code``, shut it down; returns ``{"stdout", "error"}``.
+
+    ``notebook``: start the kernel the way JupyterLab does for a notebook at that contents
+    path (a session), instead of a bare kernel.
+    """
     headers = {"Authorization": f"token {token}"}
-    kernel = requests.post(f"{base_url}api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
-    kernel.raise_for_status()
-    kernel_id = kernel.json()["id"]
+    if notebook is None:
+        kernel = requests.post(
+            f"{base_url}api/kernels", json={"name": "python3"}, headers=headers, timeout=60
+        )
+        kernel.raise_for_status()
+        kernel_id = kernel.json()["id"]
+    else:
+        session = requests.post(
+            f"{base_url}api/sessions",
+            json={
+                "path": notebook,
+                "name": notebook.rsplit("/", 1)[-1],
+                "type": "notebook",
+                "kernel": {"name": "python3"},
+            },
+            headers=headers,
+            timeout=60,
+        )
+        session.raise_for_status()
+        kernel_id = session.json()["kernel"]["id"]
     session = uuid.uuid4().hex
     ws_url = base_url.replace("http", "ws", 1) + f"api/kernels/{kernel_id}/channels?session_id={session}"
     try:

@@ -1,0 +1,44 @@
+"""Tell a kernel which S3 notebook it runs for: ``SMALLFRY_NOTEBOOK_URI=s3://bucket/key``.
+
+JupyterLab names a notebook's session after its contents path; in the S3 browser that is
+``S3:<root>/<rest>``, where ``<root>`` is a pinned root's display name (``c.SmallFry.roots``)
+or, for buckets shown from ListBuckets, the bucket's own name. The kernel gets the object's
+URI in its environment when it starts, so code can read data beside its notebook. A kernel
+keeps the URI it started with; after a rename, restart the kernel.
+"""
+
+from __future__ import annotations
+
+from .config import BUCKET_NAME_RE
+
+#: The S3 browser's drive name (``S3Drive.name`` in the front end).
+DRIVE = "S3"
+#: The kernel environment variable.
+ENV = "SMALLFRY_NOTEBOOK_URI"
+
+
+def s3_uri_of(path: str | None, roots: list[dict], list_all_buckets: bool) -> str | None:
+    """The ``s3://`` URI of an S3 drive path, or None for anything else."""
+    if not path or not path.startswith(DRIVE + ":"):
+        return None
+    name, _, rest = path[len(DRIVE) + 1 :].strip("/").partition("/")
+    if not rest:
+        return None
+    for root in roots:
+        if root["name"] == name:
+            return f"s3://{root['bucket']}/{root['prefix']}{rest}"
+    if list_all_buckets and BUCKET_NAME_RE.match(name):
+        return f"s3://{name}/{rest}"
+    return None
+
+
+def install(session_manager, config) -> None:
+    """Add the variable to the environment the session manager gives new kernels."""
+    plain = session_manager.get_kernel_env
+
+    def get_kernel_env(path, name=None):
+        env = plain(path, name)
+        uri = s3_uri_of(path, config.roots, config.list_all_buckets)
+        return {**env, ENV: uri} if uri else env
+
+    session_manager.get_kernel_env = get_kernel_env
