@@ -38,7 +38,10 @@ def install(session_manager, config) -> None:
 
     def get_kernel_env(path, name=None):
         env = plain(path, name)
-        uri = s3_uri_of(path, config.roots, config.list_all_buckets)
+        # JupyterLab starts a session at "<folder>/<random id>" and names it after the
+        # notebook, then renames it: the notebook is the folder plus the name.
+        notebook = f"{path.rpartition('/')[0]}/{name}" if path and name else path
+        uri = s3_uri_of(notebook, config.roots, config.list_all_buckets)
         return {**env, ENV: uri} if uri else env
 
     session_manager.get_kernel_env = get_kernel_env

@@ -8,6 +8,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import {
+  DEMO_BUCKET,
   DEMO_ROOT,
   getS3Object,
   openS3Folder,
@@ -41,7 +42,10 @@ test.describe('S3 browser on the embedded demo', () => {
     for (const folder of ['data', 'exports', 'notebooks']) {
       await expect(s3Item(page, folder)).toHaveAttribute('data-isdir', 'true');
     }
-    await expect(s3Item(page, 'README.md')).toHaveAttribute('data-isdir', 'false');
+    await expect(s3Item(page, 'README.md')).toHaveAttribute(
+      'data-isdir',
+      'false'
+    );
 
     await openS3Folder(page, 'notebooks');
     await expect(s3ItemNames(page)).toHaveText([
@@ -106,12 +110,15 @@ test.describe('S3 browser on the embedded demo', () => {
     await expect(notebook.locator('.jp-Cell')).toHaveCount(
       original.cells.length
     );
-    await expect(notebook.getByRole('heading', { name: heading })).toBeVisible();
+    await expect(
+      notebook.getByRole('heading', { name: heading })
+    ).toBeVisible();
     await saveScreenshot(page, 's3-notebook-open.png');
 
     const marker = `smallfry-ui-test-${Date.now()}`;
-    expect(await page.notebook.addCell('markdown', `Edited in S3: ${marker}`))
-      .toBe(true);
+    expect(
+      await page.notebook.addCell('markdown', `Edited in S3: ${marker}`)
+    ).toBe(true);
     await expect(tab).toHaveClass(/jp-mod-dirty/);
 
     await page.keyboard.press('Control+s');
@@ -163,14 +170,19 @@ test.describe('S3 browser on the embedded demo', () => {
         })
         .toBe(200);
       const stored = await (await getS3Object(page, key)).body();
-      expect(Buffer.compare(stored, file.buffer), `${key} holds the bytes sent`)
-        .toBe(0);
+      expect(
+        Buffer.compare(stored, file.buffer),
+        `${key} holds the bytes sent`
+      ).toBe(0);
     }
 
     // ...and the folder the user uploaded into lists them, without a refresh.
     for (const file of [text, binary]) {
       const row = s3Item(page, file.name);
-      await expect(row, `${file.name} is listed after the upload`).toBeVisible();
+      await expect(
+        row,
+        `${file.name} is listed after the upload`
+      ).toBeVisible();
       await expect(row).toHaveAttribute('data-isdir', 'false');
     }
   });
@@ -220,5 +232,25 @@ test.describe('S3 browser on the embedded demo', () => {
         hasText: 'Copied s3://smallfry-demo/README.md'
       })
     ).toBeVisible();
+  });
+
+  test("gives the notebook's kernel its s3:// URI", async ({ page }) => {
+    await openS3Panel(page);
+    await openS3Folder(page, `${DEMO_ROOT}/notebooks`);
+    await s3Item(page, 'getting-started.ipynb')
+      .locator(selectors.itemText)
+      .dblclick();
+    await expect(
+      page.locator('#jp-main-statusbar').getByText('Idle')
+    ).toBeVisible({ timeout: 60000 });
+    await page.notebook.setCell(
+      0,
+      'code',
+      "import os; print(os.environ['SMALLFRY_NOTEBOOK_URI'])"
+    );
+    await page.notebook.runCell(0);
+    expect(await page.notebook.getCellTextOutput(0)).toEqual([
+      `s3://${DEMO_BUCKET}/notebooks/getting-started.ipynb\n`
+    ]);
   });
 });

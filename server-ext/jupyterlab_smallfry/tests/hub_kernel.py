@@ -20,8 +20,8 @@ async def run_in_kernel(
 ) -> dict:
     """Start a python3 kernel, run ``code``, shut it down; returns ``{"stdout", "error"}``.
 
-    ``notebook``: start the kernel the way JupyterLab does for a notebook at that contents
-    path (a session), instead of a bare kernel.
+    ``notebook``: start the kernel the way JupyterLab 4 does for a notebook at that contents
+    path (a session at "<folder>/<random id>" named after the notebook), not a bare kernel.
     """
     headers = {"Authorization": f"token {token}"}
     if notebook is None:
@@ -34,8 +34,8 @@ async def run_in_kernel(
         session = requests.post(
             f"{base_url}api/sessions",
             json={
-                "path": notebook,
-                "name": notebook.rsplit("/", 1)[-1],
+                "path": f"{notebook.rpartition('/')[0]}/{uuid.uuid4()}",
+                "name": notebook.rpartition("/")[2],
                 "type": "notebook",
                 "kernel": {"name": "python3"},
             },
