@@ -7,6 +7,7 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Clipboard, Notification } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import { CommandIDs } from '../tokens';
 import type { CredentialsModel } from './model';
 
 /**
@@ -14,7 +15,7 @@ import type { CredentialsModel } from './model';
  */
 export namespace CredentialCommandIDs {
   /** Open (or bring forward) the credentials details panel. */
-  export const show = 'smallfry:show-credentials';
+  export const show = CommandIDs.showCredentials;
   /** Get new AWS keys now. */
   export const refresh = 'smallfry:refresh-credentials';
   /** Copy the non-secret AWS CLI profile snippet. */
