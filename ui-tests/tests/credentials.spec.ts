@@ -20,7 +20,8 @@ import {
   openCredentialPanel,
   saveDocsScreenshot,
   saveScreenshot,
-  saveStatusScreenshot
+  saveStatusScreenshot,
+  selectors
 } from './helpers';
 
 const ARN = 'arn:aws:sts::123456789012:assumed-role/analyst/alice';
@@ -191,6 +192,18 @@ test.describe('not configured: no AWS credentials on the server', () => {
     await page.evaluate(() =>
       (window as any).jupyterapp.commands.execute('smallfry:show-credentials')
     );
+    await expect(panel).toBeVisible();
+
+    // The S3 browser cannot list without keys; its error offers the panel.
+    await close();
+    await page.locator(selectors.sidebarTab).click();
+    const toast = page
+      .locator(selectors.toast, {
+        hasText: 'Could not open the list of S3 locations'
+      })
+      .first();
+    await expect(toast).toContainText('no usable AWS credentials');
+    await toast.getByRole('button', { name: 'AWS credentials' }).click();
     await expect(panel).toBeVisible();
   });
 });
