@@ -224,11 +224,7 @@ export class S3Drive implements Contents.IDrive {
     try {
       const loc = this._roots.resolve(path);
       if (!loc) {
-        throw new S3Error(
-          'InvalidRequest',
-          this._trans.__('Choose a bucket or folder.'),
-          400
-        );
+        throw invalidRequest(this._trans.__('Choose a bucket or folder.'));
       }
       const files: string[] = [];
       const folders = new Set<string>();
@@ -303,17 +299,14 @@ export class S3Drive implements Contents.IDrive {
    * A URL that downloads the file (through the gateway, with the cookie).
    */
   async getDownloadUrl(localPath: string): Promise<string> {
-    const loc = this._roots.resolve(localPath);
-    if (!loc || loc.rest === '') {
-      throw this._fail(
-        new S3Error(
-          'InvalidRequest',
-          this._trans.__('Only files can be downloaded.'),
-          400
-        ),
-        this._trans.__('download'),
-        localPath
+    let loc: IS3Location;
+    try {
+      loc = this._inside(
+        localPath,
+        this._trans.__('Only files can be downloaded.')
       );
+    } catch (error) {
+      throw this._fail(error, this._trans.__('download'), localPath);
     }
     return this.client.downloadUrl(loc.bucket, loc.key);
   }
@@ -329,12 +322,10 @@ export class S3Drive implements Contents.IDrive {
     try {
       const loc = this._roots.resolve(dir);
       if (!loc) {
-        throw new S3Error(
-          'InvalidRequest',
+        throw invalidRequest(
           this._trans.__(
             'Open a bucket or folder first: nothing can be created at the top of the S3 browser.'
-          ),
-          400
+          )
         );
       }
       let model: Contents.IModel;
@@ -387,17 +378,13 @@ export class S3Drive implements Contents.IDrive {
   async delete(localPath: string): Promise<void> {
     const path = stripSlashes(localPath);
     try {
-      const loc = this._roots.resolve(path);
-      if (!loc || loc.rest === '') {
-        throw new S3Error(
-          'InvalidRequest',
-          this._trans.__(
-            '"%1" is an S3 location from the configuration; it cannot be deleted here.',
-            path
-          ),
-          400
-        );
-      }
+      const loc = this._inside(
+        path,
+        this._trans.__(
+          '"%1" is an S3 location from the configuration; it cannot be deleted here.',
+          path
+        )
+      );
       if (await this._objectExists(loc)) {
         await this.client.deleteOne(loc.bucket, loc.key);
       } else {
@@ -482,12 +469,10 @@ export class S3Drive implements Contents.IDrive {
       const src = this._roots.resolve(oldPath);
       const dst = this._roots.resolve(newPath);
       if (!src || !dst || src.rest === '' || dst.rest === '') {
-        throw new S3Error(
-          'InvalidRequest',
+        throw invalidRequest(
           this._trans.__(
             'S3 locations from the configuration cannot be renamed.'
-          ),
-          400
+          )
         );
       }
       await this._checkFree(dst, newPath);
@@ -541,14 +526,10 @@ export class S3Drive implements Contents.IDrive {
   ): Promise<Contents.IModel> {
     const path = stripSlashes(localPath);
     try {
-      const loc = this._roots.resolve(path);
-      if (!loc || loc.rest === '') {
-        throw new S3Error(
-          'InvalidRequest',
-          this._trans.__('Files can only be saved inside a bucket or folder.'),
-          400
-        );
-      }
+      const loc = this._inside(
+        path,
+        this._trans.__('Files can only be saved inside a bucket or folder.')
+      );
       if (options.chunk !== undefined && options.chunk !== null) {
         return await this._saveChunk(loc, path, options);
       }
@@ -631,10 +612,8 @@ export class S3Drive implements Contents.IDrive {
       const src = this._roots.resolve(path);
       const dstDir = this._roots.resolve(toDir);
       if (!src || src.rest === '' || !dstDir) {
-        throw new S3Error(
-          'InvalidRequest',
-          this._trans.__('Copy a file or folder into a bucket or folder.'),
-          400
+        throw invalidRequest(
+          this._trans.__('Copy a file or folder into a bucket or folder.')
         );
       }
       const name = basename(path);
@@ -949,13 +928,11 @@ export class S3Drive implements Contents.IDrive {
       });
       this._uploads.set(path, upload);
     } else if (!upload) {
-      throw new S3Error(
-        'InvalidRequest',
+      throw invalidRequest(
         this._trans.__(
           'The upload of "%1" was interrupted; upload the file again.',
           path
-        ),
-        400
+        )
       );
     }
     const current = upload;
@@ -1144,6 +1121,18 @@ export class S3Drive implements Contents.IDrive {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * The S3 location of a path inside a bucket or folder; `message` says why
+   * the top level or a configured root itself will not do.
+   */
+  private _inside(path: string, message: string): IS3Location {
+    const loc = this._roots.resolve(path);
+    if (!loc || loc.rest === '') {
+      throw invalidRequest(message);
+    }
+    return loc;
+  }
+
   private async _objectExists(loc: IS3Location): Promise<IObjectInfo | null> {
     try {
       return await this.client.head(loc.bucket, loc.key);
@@ -1193,11 +1182,7 @@ export class S3Drive implements Contents.IDrive {
         return name;
       }
     }
-    throw new S3Error(
-      'InvalidRequest',
-      this._trans.__('No free name found.'),
-      400
-    );
+    throw invalidRequest(this._trans.__('No free name found.'));
   }
 
   private _forgetETags(path: string): void {
@@ -1290,6 +1275,13 @@ export namespace S3Drive {
     /** Translator for messages. */
     translator?: ITranslator;
   }
+}
+
+/**
+ * A request that cannot be done as asked (HTTP 400), in the user's words.
+ */
+function invalidRequest(message: string): S3Error {
+  return new S3Error('InvalidRequest', message, 400);
 }
 
 /**
