@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from .processes import _stop, free_port
+from .processes import _stop, free_port, wait_for_url
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "hub" / "examples"
 SERVER_EXT = Path(__file__).resolve().parents[2]
@@ -166,18 +166,7 @@ def jupyterhub(mode: str, idp, sts_url: str, s3_url: str, env: dict):
         )
     hub = Hub(url, admin_token, proc, log_path, folder)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited:\n{hub.log_text()[-4000:]}")
-            try:
-                if requests.get(f"{url}/hub/api", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterHub did not start:\n{hub.log_text()[-4000:]}")
-            time.sleep(0.5)
+        wait_for_url(f"{url}/hub/api", proc, timeout=120, log=hub.log_text)
         yield hub
     finally:
         _stop(proc)  # the Hub stops the spawned servers and the proxy it started

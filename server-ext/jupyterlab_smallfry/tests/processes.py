@@ -42,17 +42,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_url(url: str, proc: subprocess.Popen, timeout: float = 90, headers=None) -> None:
+def wait_for_url(
+    url: str, proc: subprocess.Popen, timeout: float = 90, headers=None, log=None
+) -> None:
+    """Wait until ``url`` answers 2xx; fail early if ``proc`` exits. ``log()`` returns the
+    process's output, whose end goes into the error."""
+    tail = (lambda: ":\n" + log()[-4000:]) if log else (lambda: "")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}{tail()}")
         try:
             urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)
             return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
+    raise TimeoutError(f"{url} did not answer within {timeout}s{tail()}")
 
 
 def _stop(proc: subprocess.Popen) -> None:

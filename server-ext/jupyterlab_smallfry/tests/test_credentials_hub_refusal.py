@@ -17,7 +17,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ import requests
 from ..credentials.broker import CredentialError
 from ..credentials.hub import HubClient, HubEnv
 from .hub_stack import find_proxy
-from .processes import _stop, free_port
+from .processes import _stop, free_port, wait_for_url
 
 BARE_HUB_CONFIG = """
 import os
@@ -91,18 +90,7 @@ def bare_jupyterhub(users=("alice",), port: int | None = None):
         log_path,
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(hub.api_url, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterHub did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_for_url(hub.api_url, proc, timeout=90, log=log_path.read_text)
         yield hub
     finally:
         _stop(proc)  # the Hub stops the proxy it started
