@@ -128,6 +128,22 @@ class SmallFry(Configurable):
         help="Airflow REST API base URL. When set, 'Run now' triggers the DAG there instead "
         "of running papermill on the Jupyter server.",
     )
+    sts_actions = List(
+        Unicode(),
+        default_value=["GetCallerIdentity"],
+        config=True,
+        help="STS actions the browser may call through the gateway. The credentials widget "
+        "needs only GetCallerIdentity; actions that return keys (GetSessionToken, AssumeRole, "
+        "GetFederationToken) must never reach browser JavaScript. Others get a 403.",
+    )
+    jobs_service_url = Unicode(
+        "",
+        config=True,
+        help="URL of the Small Fry Hub service that writes job specs and snapshots and talks to "
+        "Airflow (team deployments, e.g. http://127.0.0.1:8765/services/smallfry/). When set, "
+        "this server sends the user's jobs there with its Hub token and never writes the jobs, "
+        "snapshots or runs locations itself, nor holds Airflow credentials.",
+    )
     max_upload_bytes = Integer(
         5 * 1024**4,
         config=True,

@@ -1,23 +1,22 @@
-"""How a job maps to an Airflow dag_id; shared by the factory and the Jupyter server."""
+"""How a job maps to an Airflow dag_id and its owner to an Airflow role; shared by the factory,
+the Hub service and the Jupyter server."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+from ..safe_names import owner_slug
 
 PREFIX = "smallfry"
 
 
-def _slug(text: str, limit: int) -> str:
-    slug = _UNSAFE.sub("_", text)[:limit]
-    if slug != text:
-        # Keep distinct names distinct after the unsafe characters are replaced.
-        slug += "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
-    return slug or "_"
-
-
 def dag_id_for(owner: str, job_id: str) -> str:
-    """``smallfry__<owner>__<job_id>``; Airflow allows ``[A-Za-z0-9_.-]``, at most 250 chars."""
-    return f"{PREFIX}__{_slug(owner, 100)}__{_slug(job_id, 100)}"
+    """``smallfry__<owner>__<job_id>``: Airflow allows ``[A-Za-z0-9_.-]``, at most 250 chars.
+
+    Job ids are 1-63 of ``[a-z0-9_-]`` (the spec's rule) and the owner part never holds ``__``,
+    so different (owner, job) pairs never share a dag_id.
+    """
+    return f"{PREFIX}__{owner_slug(owner)}__{job_id}"
+
+
+def owner_role(owner: str) -> str:
+    """The Airflow (FAB) role that may see and trigger ``owner``'s DAGs; FAB allows 64 chars."""
+    return f"{PREFIX}-user-{owner_slug(owner, 64 - len(PREFIX) - 6)}"

@@ -8,33 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import re
-
 import botocore
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..logs import log
+from ..safe_names import role_session_name
 from .broker import AwsCredentials, CredentialError, Identity
 
-_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
-
-
 def session_name(user: str) -> str:
-    """A valid STS RoleSessionName for a Hub user: 2-64 chars of ``[\\w+=,.@-]``.
-
-    Other characters become ``-``; a name that is too long keeps its start and gets a short
-    hash of the whole name, so two long names never collide.
-    """
-    name = _SESSION_NAME_BAD.sub("-", user)
-    if len(name) > 64:
-        digest = hashlib.sha256(user.encode()).hexdigest()[:10]
-        name = f"{name[:53]}-{digest}"
-    if len(name) < 2:
-        name = (name + "--")[:2]
-    return name
+    """The STS RoleSessionName and SourceIdentity for a Hub user (valid and injective)."""
+    return role_session_name(user)
 
 
 _session: botocore.session.Session | None = None

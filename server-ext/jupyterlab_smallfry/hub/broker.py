@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 from urllib.parse import quote, urlparse
 
 import botocore.session
@@ -33,9 +32,7 @@ from traitlets.config import Application
 
 from ..credentials.errors import code_for_sts_error, problem
 from ..credentials.sts import session_name
-
-_TAG_VALUE_BAD = re.compile(r"[^\w .:/=+\-@]")
-
+from ..safe_names import tag_value
 
 class CredentialsHandler(web.RequestHandler):
     """``POST …/credentials`` ``{"role": optional ARN}`` with ``Authorization: token <hub token>``."""
@@ -158,8 +155,8 @@ class SmallFryBroker(Application):
         return list(dict.fromkeys(roles))
 
     def tags_for(self, name: str) -> list[tuple[str, str]]:
-        tags = [(self.tag_key, _tag_value(name))]
-        tags += [(k, _tag_value(str(v))) for k, v in self.extra_tags.items()]
+        tags = [(self.tag_key, tag_value(name))]
+        tags += [(k, tag_value(str(v))) for k, v in self.extra_tags.items()]
         return tags
 
     async def groups_of(self, name: str, user: dict) -> list[str]:
@@ -213,10 +210,6 @@ class SmallFryBroker(Application):
         app.listen(self.port or url.port or 8765, url.hostname or "127.0.0.1")
         self.log.info("Small Fry broker listening on %s", service_url)
         ioloop.IOLoop.current().start()
-
-
-def _tag_value(value: str) -> str:
-    return _TAG_VALUE_BAD.sub("-", value)[:256]
 
 
 main = SmallFryBroker.launch_instance

@@ -98,13 +98,44 @@ def test_unreachable_broker_is_retried_then_reported():
     "user, expected",
     [
         ("alice", "alice"),
-        ("a", "a-"),
-        ("alice smith/ops", "alice-smith-ops"),
-        ("jürgen@example.com", "jürgen@example.com"),
+        ("a", "a="),
+        ("alice smith/ops", "alice=20smith=2Fops"),
+        ("jürgen@example.com", "j=C3=BCrgen@example.com"),
     ],
 )
 def test_session_names_follow_the_sts_rules(user, expected):
     assert session_name(user) == expected
+    assert re.fullmatch(r"[\w+=,.@-]{2,64}", session_name(user), re.ASCII)
+
+
+ADVERSARIAL_NAMES = [
+    "o'neil", "o-neil", "o=27neil", "o=neil", "o neil", "o_neil", "a", "a=", "a-",
+    "jürgen", "j=C3=BCrgen", "u__v", "u_v", "u", "x" * 64, "x" * 63, "x" * 70 + "a",
+    "x" * 70 + "b", '"quoted"', "ümlaut" * 20, "李雷", "雷李",
+]
+
+
+def test_session_names_and_tags_never_collide():
+    from ..safe_names import tag_value
+
+    for encode, limit in ((session_name, 64), (tag_value, 256)):
+        names = {encode(user) for user in ADVERSARIAL_NAMES}
+        assert len(names) == len(ADVERSARIAL_NAMES), encode.__name__
+        assert all(len(n) <= limit for n in names)
+    assert tag_value("o'neil") != tag_value("o-neil")
+    assert "/" not in tag_value("a/../b")
+
+
+def test_dag_ids_and_airflow_roles_never_collide():
+    from ..airflow.naming import dag_id_for, owner_role
+
+    assert dag_id_for("u", "v__w") != dag_id_for("u__v", "w")
+    pairs = [(u, j) for u in ADVERSARIAL_NAMES for j in ("w", "v__w", "x" * 63)]
+    ids = {dag_id_for(u, j) for u, j in pairs}
+    assert len(ids) == len(pairs)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]{1,250}", i) for i in ids)
+    roles = {owner_role(u) for u in ADVERSARIAL_NAMES}
+    assert len(roles) == len(ADVERSARIAL_NAMES) and all(len(r) <= 64 for r in roles)
 
 
 def test_long_session_names_are_truncated_without_collisions():
