@@ -123,8 +123,17 @@ class PostgresCluster:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         proc = self._as_owner(
             [
-                str(self.bin_dir / "pg_ctl"), "-w", "-t", "60", "-D", str(self.data_dir),
-                "-l", str(self.log_path), "-o", " ".join(options), "start",
+                str(self.bin_dir / "pg_ctl"),
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_path),
+                "-o",
+                " ".join(options),
+                "start",
             ]
         )
         if proc.returncode != 0:
@@ -139,13 +148,22 @@ class PostgresCluster:
         if self._running_port() is None:
             return
         proc = self._as_owner(
-            [str(self.bin_dir / "pg_ctl"), "-w", "-t", "60", "-D", str(self.data_dir), "-m",
-             "fast", "stop"]
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "fast",
+                "stop",
+            ]
         )
         if proc.returncode != 0 and self._running_port() is not None:
             raise PostgresError(f"PostgreSQL did not stop: {proc.stderr[-1500:]}")
 
-    def __enter__(self) -> PostgresCluster:
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -169,11 +187,15 @@ class PostgresCluster:
                 f"\\set role '{role}'",
                 f"\\set db '{name}'",
                 f"\\set password '{password}'",
-                "SELECT format('CREATE ROLE %I LOGIN', :'role') "
-                "WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \\gexec",
+                (
+                    "SELECT format('CREATE ROLE %I LOGIN', :'role') "
+                    "WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \\gexec"
+                ),
                 "ALTER ROLE :\"role\" WITH LOGIN PASSWORD :'password';",
-                "SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') "
-                "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec",
+                (
+                    "SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') "
+                    "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec"
+                ),
                 "",
             ]
         )
@@ -184,10 +206,24 @@ class PostgresCluster:
         """Run an SQL script as the cluster's superuser over the Unix socket; returns stdout."""
         proc = subprocess.run(
             [
-                str(self.bin_dir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                "-h", str(self.folder), "-p", str(self.port), "-U", "postgres", "-d", database,
+                str(self.bin_dir / "psql"),
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.folder),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
             ],
             input=script,
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
@@ -224,9 +260,16 @@ class PostgresCluster:
         try:
             proc = self._as_owner(
                 [
-                    str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                    "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pw.name}",
-                    "--encoding=UTF8", "--locale=C.UTF-8",
+                    str(self.bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pw.name}",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
                 ]
             )
         finally:
@@ -294,7 +337,16 @@ class PostgresCluster:
                 "group": self._run_as.pw_gid,
                 "extra_groups": [],
             }
-            env.update(HOME=str(self.folder), USER=self._run_as.pw_name, LOGNAME=self._run_as.pw_name)
+            env.update(
+                HOME=str(self.folder), USER=self._run_as.pw_name, LOGNAME=self._run_as.pw_name
+            )
         return subprocess.run(
-            args, capture_output=True, text=True, timeout=120, cwd=self.folder, env=env, **kwargs
+            args,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.folder,
+            env=env,
+            **kwargs,
         )
