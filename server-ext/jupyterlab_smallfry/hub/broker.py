@@ -34,8 +34,9 @@ from ..credentials.errors import code_for_sts_error, problem
 from ..credentials.sts import session_name
 from ..safe_names import tag_value
 
-class CredentialsHandler(web.RequestHandler):
-    """``POST …/credentials`` ``{"role": optional ARN}`` with ``Authorization: token <hub token>``."""
+
+class ServiceHandler(web.RequestHandler):
+    """Base of the service's API: JSON, never cached, Hub API tokens only (no cookies)."""
 
     def initialize(self, broker: "SmallFryBroker"):
         self.broker = broker
@@ -47,21 +48,21 @@ class CredentialsHandler(web.RequestHandler):
     def check_xsrf_cookie(self):
         pass  # token-authenticated API: no cookies are accepted at all
 
+    def fail(self, status: int, code: str, roles=None):
+        self.set_status(status)
+        reply = {"code": code, "message": problem(code).message}
+        if roles is not None:
+            reply["roles"] = roles
+        self.finish(json.dumps(reply))
+
+
+class CredentialsHandler(ServiceHandler):
+    """``POST …/credentials`` ``{"role": optional ARN}`` with ``Authorization: token <hub token>``."""
+
     async def post(self):
-        auth = self.request.headers.get("Authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() not in ("token", "bearer") or not token:
-            return self._fail(401, "broker-refused")
-        try:
-            user = await self.broker.hub_auth.user_for_token(token, use_cache=False, sync=False)
-        except Exception as err:  # the Hub is down or answered oddly
-            self.broker.log.warning("Hub check failed: %s", type(err).__name__)
-            return self._fail(503, "hub-unreachable")
-        if not user or user.get("kind", "user") != "user":
-            return self._fail(403, "broker-refused")
-        if not self.broker.hub_auth.check_scopes(self.broker.hub_auth.access_scopes, user):
-            self.broker.log.warning("Refused %s: token lacks access to this service", user["name"])
-            return self._fail(403, "broker-refused")
+        user = await self.broker.identify(self)
+        if user is None:
+            return
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
@@ -71,19 +72,19 @@ class CredentialsHandler(web.RequestHandler):
         roles = self.broker.roles_for(groups)
         wanted = body.get("role") or (roles[0] if roles else "")
         if not roles:
-            return self._fail(403, "no-role", roles=roles)
+            return self.fail(403, "no-role", roles=roles)
         if wanted not in roles:
-            return self._fail(403, "role-not-allowed", roles=roles)
+            return self.fail(403, "role-not-allowed", roles=roles)
         try:
             reply = await self.broker.assume(name, wanted)
         except ClientError as err:
             aws_code = err.response.get("Error", {}).get("Code", "")
             self.broker.log.warning("AssumeRole for %s failed: %s", name, aws_code)
             code = code_for_sts_error(aws_code)
-            return self._fail(502 if problem(code).retryable else 403, code, roles=roles)
+            return self.fail(502 if problem(code).retryable else 403, code, roles=roles)
         except BotoCoreError as err:
             self.broker.log.warning("AssumeRole for %s failed: %s", name, type(err).__name__)
-            return self._fail(502, "sts-unreachable", roles=roles)
+            return self.fail(502, "sts-unreachable", roles=roles)
         creds = reply["Credentials"]
         expiry = creds["Expiration"].astimezone(dt.timezone.utc)
         self.broker.log.info(
@@ -103,13 +104,6 @@ class CredentialsHandler(web.RequestHandler):
                 }
             )
         )
-
-    def _fail(self, status: int, code: str, roles=None):
-        self.set_status(status)
-        reply = {"code": code, "message": problem(code).message}
-        if roles is not None:
-            reply["roles"] = roles
-        self.finish(json.dumps(reply))
 
 
 class SmallFryBroker(Application):
@@ -134,7 +128,9 @@ class SmallFryBroker(Application):
         "jupyterhub_user", config=True, help="Session tag that carries the Hub user name."
     )
     transitive = List(
-        Unicode(), default_value=["jupyterhub_user"], config=True,
+        Unicode(),
+        default_value=["jupyterhub_user"],
+        config=True,
         help="Session tag keys that survive role chaining.",
     )
     extra_tags = Dict(config=True, help="More fixed session tags, e.g. {'team': 'data'}.")
@@ -147,6 +143,28 @@ class SmallFryBroker(Application):
         "session-duration": "SmallFryBroker.session_duration",
         "port": "SmallFryBroker.port",
     }
+
+    async def identify(self, handler: web.RequestHandler) -> dict | None:
+        """The Hub user whose API token ``handler``'s request carries, asked of the Hub (never
+        taken from the request); None after answering the refusal with ``handler.fail``."""
+        scheme, _, token = handler.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not token:
+            handler.fail(401, "broker-refused")
+            return None
+        try:
+            user = await self.hub_auth.user_for_token(token, use_cache=False, sync=False)
+        except Exception as err:  # the Hub is down or answered oddly
+            self.log.warning("Hub check failed: %s", type(err).__name__)
+            handler.fail(503, "hub-unreachable")
+            return None
+        if not user or user.get("kind", "user") != "user":
+            handler.fail(403, "broker-refused")
+            return None
+        if not self.hub_auth.check_scopes(self.hub_auth.access_scopes, user):
+            self.log.warning("Refused %s: token lacks access to this service", user["name"])
+            handler.fail(403, "broker-refused")
+            return None
+        return user
 
     def roles_for(self, groups) -> list[str]:
         roles = [self.role_map[g] for g in groups if g in self.role_map]
@@ -186,7 +204,9 @@ class SmallFryBroker(Application):
 
     def initialize(self, argv=None):
         super().initialize(argv)
-        logging.basicConfig(level=logging.INFO, format="[smallfry-broker %(levelname)s] %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="[smallfry-broker %(levelname)s] %(message)s"
+        )
         self.log = logging.getLogger("smallfry-broker")
         session = botocore.session.get_session()
         self._sts = session.create_client(
@@ -197,18 +217,20 @@ class SmallFryBroker(Application):
         )
         self.hub_auth = HubAuth(cache_max_age=0)
 
+    def routes(self, prefix: str) -> list:
+        """URL patterns under the service prefix (and at the root, for direct calls)."""
+        return [
+            (prefix + "/credentials", CredentialsHandler, {"broker": self}),
+            (r"/credentials", CredentialsHandler, {"broker": self}),
+        ]
+
     def start(self):
         service_url = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8765/")
         url = urlparse(service_url)
-        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-        app = web.Application(
-            [
-                (prefix.rstrip("/") + "/credentials", CredentialsHandler, {"broker": self}),
-                (r"/credentials", CredentialsHandler, {"broker": self}),
-            ]
-        )
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/")
+        app = web.Application(self.routes(prefix))
         app.listen(self.port or url.port or 8765, url.hostname or "127.0.0.1")
-        self.log.info("Small Fry broker listening on %s", service_url)
+        self.log.info("Small Fry %s listening on %s", self.name, service_url)
         ioloop.IOLoop.current().start()
 
 
