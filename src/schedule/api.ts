@@ -110,6 +110,8 @@ export interface IJob {
   spec: IJobSpec;
   runs: IRunManifest[];
   dag_id: string;
+  /** The stored version; sent back as `If-Match` so a concurrent edit is a 409. */
+  etag?: string;
 }
 
 /** Answer of `GET /smallfry/jobs`. */
@@ -134,10 +136,13 @@ function jobPath(id: string, action?: string): string {
   return action ? `${base}/${action}` : base;
 }
 
-function json(method: string, body?: unknown): RequestInit {
-  return body === undefined
-    ? { method }
-    : { method, body: JSON.stringify(body) };
+function json(method: string, body?: unknown, etag?: string): RequestInit {
+  const init: RequestInit =
+    body === undefined ? { method } : { method, body: JSON.stringify(body) };
+  if (etag) {
+    init.headers = { 'If-Match': etag };
+  }
+  return init;
 }
 
 /**
@@ -169,13 +174,17 @@ export namespace JobsAPI {
     return requestAPI<IJob>('jobs', settings, json('POST', spec));
   }
 
-  /** Replace a job's spec. */
+  /**
+   * Replace a job's spec; with `etag`, only the version the user saw (409 if
+   * someone changed it meanwhile).
+   */
   export function update(
     settings: ServerConnection.ISettings,
     id: string,
-    spec: IJobSpec
+    spec: IJobSpec,
+    etag?: string
   ): Promise<IJob> {
-    return requestAPI<IJob>(jobPath(id), settings, json('PUT', spec));
+    return requestAPI<IJob>(jobPath(id), settings, json('PUT', spec, etag));
   }
 
   /** Delete a job (its runs stay where they are). */
@@ -186,16 +195,17 @@ export namespace JobsAPI {
     await requestAPI<void>(jobPath(id), settings, json('DELETE'));
   }
 
-  /** Pause (`true`) or resume (`false`) a job's schedule. */
+  /** Pause (`true`) or resume (`false`) a job's schedule (`etag` as for `update`). */
   export function setPaused(
     settings: ServerConnection.ISettings,
     id: string,
-    paused: boolean
+    paused: boolean,
+    etag?: string
   ): Promise<IJob> {
     return requestAPI<IJob>(
       jobPath(id, paused ? 'pause' : 'resume'),
       settings,
-      json('POST')
+      json('POST', undefined, etag)
     );
   }
 

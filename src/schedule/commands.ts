@@ -136,9 +136,12 @@ export async function openScheduleForm(
     options.validator()
   ]);
   let existing: IJobSpec | null = null;
+  let existingEtag: string | undefined;
   let notebook: INotebookInfo | null = null;
   if (args.jobId) {
-    existing = (await JobsAPI.get(settings, args.jobId)).spec;
+    const job = await JobsAPI.get(settings, args.jobId);
+    existing = job.spec;
+    existingEtag = job.etag;
     const source = existing.notebook?.source_path;
     const path = source?.startsWith('s3://')
       ? locations.drivePathOf(source)
@@ -169,6 +172,7 @@ export async function openScheduleForm(
     validator,
     notebook,
     existing,
+    existingEtag,
     timezone: browserTimezone(),
     trans
   });

@@ -117,7 +117,10 @@ export class JobsModel implements IDisposable {
   /** Pause (`true`) or resume (`false`) a job's schedule. */
   setPaused(id: string, paused: boolean): Promise<void> {
     return this._act(id, async () => {
-      this._replace(await JobsAPI.setPaused(this._serverSettings, id, paused));
+      const seen = this._jobs.find(j => j.spec.id === id)?.etag;
+      this._replace(
+        await JobsAPI.setPaused(this._serverSettings, id, paused, seen)
+      );
     });
   }
 

@@ -189,6 +189,7 @@ export class ScheduleModel {
     this._validator = options.validator ?? null;
     this._notebook = options.notebook ?? null;
     this._existing = options.existing ?? null;
+    this._existingEtag = options.existingEtag;
     this._now = options.now ?? (() => Date.now());
     this._trans = options.trans ?? nullTranslator.load('jupyterlab_smallfry');
     const timezone = options.timezone ?? browserTimezone();
@@ -528,7 +529,12 @@ export class ScheduleModel {
     try {
       const spec = this.toSpec();
       return this._existing
-        ? await JobsAPI.update(this._serverSettings, this._existing.id, spec)
+        ? await JobsAPI.update(
+            this._serverSettings,
+            this._existing.id,
+            spec,
+            this._existingEtag
+          )
         : await JobsAPI.create(this._serverSettings, spec);
     } catch (err) {
       const errors: { [field: string]: string } = {};
@@ -593,6 +599,7 @@ export class ScheduleModel {
   private _validator: SpecValidator | null;
   private _notebook: INotebookInfo | null;
   private _existing: IJobSpec | null;
+  private _existingEtag: string | undefined;
   private _now: () => number;
   private _trans: TranslationBundle;
   private _form: IScheduleForm;
@@ -614,6 +621,8 @@ export namespace ScheduleModel {
     notebook?: INotebookInfo | null;
     /** The job to edit. */
     existing?: IJobSpec | null;
+    /** The version of that job the user saw (its `etag`). */
+    existingEtag?: string;
     /** Default time zone (the browser's). */
     timezone?: string;
     /** Clock, for tests. */
