@@ -187,6 +187,19 @@ _STS_CODES = {
 }
 
 
+#: What the widget says when a refresh failed but the cached keys still work: the failure is
+#: not hidden, and the user learns that nothing stops working before ``until``.
+STILL_VALID = (
+    "Your current AWS keys keep working until {until} (about {minutes} min from now), and "
+    "Small Fry keeps using them; renewing them failed: {message}"
+)
+
+
+def still_valid_message(message: str, until: str, minutes: int) -> str:
+    """``message`` of a failed refresh, told as "the current keys keep working until ..."."""
+    return STILL_VALID.format(until=until, minutes=max(minutes, 0), message=message)
+
+
 def code_for_sts_error(aws_code: str) -> str:
     """Our stable code for an STS error code (unknown codes become ``sts-failed``)."""
     return _STS_CODES.get(aws_code, "sts-failed")

@@ -11,6 +11,7 @@ import os
 from urllib.parse import quote
 
 from .broker import REFRESH_MARGIN, CredentialBroker, CredentialError, Fetcher
+from .errors import still_valid_message
 from .hub import HubClient, HubEnv
 from .kernels import KernelProfile
 from .modes import AmbientSource, BrokerClientSource, Source, WebIdentitySource
@@ -109,7 +110,7 @@ class CredentialService:
         broker = self.broker
         creds = broker.current
         now = dt.datetime.now(dt.timezone.utc)
-        valid = creds is not None and (creds.expiry is None or creds.expiry > now)
+        valid = broker.usable(creds)  # what the gateway and kernels are still handed
         error = broker.last_error
         if valid and error is None:
             state = "ok"
@@ -139,10 +140,24 @@ class CredentialService:
             "roles": list(self.source.roles),
             "token": dict(self.source.token),
             "warnings": self.warnings(),
-            "error": error.to_json() if error is not None else None,
+            "error": self._error_json(error, expiry if state == "expiring" else None, now),
             "login_url": self.login_url,
             "profile": self.profile.to_json() if self.profile is not None else None,
         }
+
+    @staticmethod
+    def _error_json(error, still_valid_until, now: dt.datetime) -> dict | None:
+        """The error as the widget shows it; while the current keys still work (a failed
+        refresh), it says until when, so nobody rushes to fix what is not broken yet."""
+        if error is None:
+            return None
+        reply = error.to_json()
+        if still_valid_until is not None:
+            until = _iso(still_valid_until)
+            minutes = int((still_valid_until - now).total_seconds() // 60)
+            reply["message"] = still_valid_message(reply["message"], until, minutes)
+            reply["detail"] = {**reply["detail"], "keys_valid_until": until}
+        return reply
 
 
 def _iso(when: dt.datetime | None) -> str | None:
