@@ -20,6 +20,8 @@ Settings come from a JSON file named by the environment variable ``SMALLFRY_HUB_
         "well_known_url": "https://idp/.well-known/openid-configuration",
         "authorize_url": "...", "token_url": "...", "userinfo_url": "...",
                                                        * the well-known URL, or all three
+        "userdata_from_id_token": false,                 true: claims from the id_token, not
+                                                         the userinfo endpoint (Entra ID)
         "callback_url": "<public_url>/hub/oauth_callback",
         "username_claim": "preferred_username",          the claim that becomes the Unix name
         "username_domain": "",                           e.g. "example.com": the claim must be
@@ -91,6 +93,7 @@ _KNOWN = {
         "authorize_url",
         "token_url",
         "userinfo_url",
+        "userdata_from_id_token",
         "callback_url",
         "username_claim",
         "username_domain",
@@ -190,7 +193,11 @@ def configure(c, settings: dict) -> None:
     )
     c.GenericOAuthenticator.authorize_url = endpoints["authorize_url"]
     c.GenericOAuthenticator.token_url = endpoints["token_url"]
-    c.GenericOAuthenticator.userdata_url = endpoints["userinfo_url"]
+    if oidc.get("userdata_from_id_token"):
+        # Entra ID's userinfo endpoint has neither groups nor preferred_username.
+        c.GenericOAuthenticator.userdata_from_id_token = True
+    else:
+        c.GenericOAuthenticator.userdata_url = endpoints["userinfo_url"]
     c.GenericOAuthenticator.scope = list(oidc.get("scope", ["openid", "profile", "email"]))
     c.GenericOAuthenticator.username_claim = _username_claim(
         oidc.get("username_claim", "preferred_username"), oidc.get("username_domain", "")
@@ -294,11 +301,13 @@ def _required(values: dict, key: str, prefix: str = ""):
 
 def _oidc_endpoints(oidc: dict) -> dict:
     keys = ("authorize_url", "token_url", "userinfo_url")
+    if oidc.get("userdata_from_id_token"):
+        keys = keys[:2]
     if all(oidc.get(k) for k in keys):
         return {k: oidc[k] for k in keys}
     if not oidc.get("well_known_url"):
         raise SettingsError(
-            "oidc.well_known_url, or oidc.authorize_url, token_url and userinfo_url"
+            "oidc.well_known_url, or oidc.authorize_url, token_url and userinfo_url, is required"
         )
     with urllib.request.urlopen(oidc["well_known_url"], timeout=15) as reply:
         document = json.load(reply)

@@ -23,19 +23,19 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
+from traitlets.config import Config
 
-from ..platform.hub_config import CONFIG_FILE
+from ..platform.hub_config import CONFIG_FILE, SettingsError, configure
 from ..platform.user_env import ensure_user_env
 from .hub_aws import ACCOUNT, enforcing_moto, role_arn
 from .hub_kernel import run_in_kernel
 from .hub_stack import Hub, find_proxy
 from .oidc_provider import oidc_provider
 from .processes import _stop, free_port, wait_for_url
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creates Unix accounts: needs root")
 
 ALICE, BOB = "sf-alice", "sf-bob"
 GROUPS = {ALICE: ["team-alice", "platform-admins"], BOB: ["team-bob"]}
@@ -91,11 +91,15 @@ def _remove_accounts(names) -> None:
 @pytest.fixture(scope="module")
 def user_env() -> Path:
     """The users' venv, built once and cached across test sessions."""
+    if os.geteuid() != 0:
+        pytest.skip("creates Unix accounts and starts servers as them: needs root")
     return ensure_user_env(USER_ENV_BASE)
 
 
 @pytest.fixture(scope="module")
 def platform(user_env):
+    if os.geteuid() != 0:
+        pytest.skip("creates Unix accounts and starts servers as them: needs root")
     _remove_accounts(_test_accounts_exist())  # left by an interrupted run
     root = Path(tempfile.mkdtemp(prefix=TEST_ROOT_PREFIX.rsplit("/", 1)[1], dir="/var/tmp"))
     root.chmod(0o755)  # users reach their homes through it
@@ -281,3 +285,54 @@ async def test_alice_kernel_is_alice_on_aws_and_bob_cannot_use_her_profile(platf
     )  # fmt: skip
     assert stolen.returncode != 0, stolen
     assert "arn " not in stolen.stdout and "assumed-role" not in stolen.stdout + stolen.stderr
+
+
+def minimal_settings(tmp_path, **changes) -> dict:
+    settings = {
+        "public_url": "https://notebooks.example.com",
+        "data_dir": str(tmp_path / "hub"),
+        "oidc": {
+            "client_id": "hub",
+            "client_secret": "secret",
+            "authorize_url": "https://idp.example.com/authorize",
+            "token_url": "https://idp.example.com/token",
+            "userinfo_url": "https://idp.example.com/userinfo",
+        },
+        "user_env_bin": "/opt/smallfry/user-envs/env-x/bin",
+        "service": {"url": "http://127.0.0.1:8765", "command": ["smallfry-service"]},
+    }
+    for key, value in changes.items():
+        settings[key] = {**settings.get(key, {}), **value} if isinstance(value, dict) else value
+    return settings
+
+
+@pytest.fixture
+def crypt_key(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", secrets.token_hex(32))
+
+
+def test_settings_refuse_shared_aws_keys_for_users_servers(tmp_path, crypt_key):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "aws_secret_access_key"):
+        settings = minimal_settings(tmp_path, spawner_environment={name: "x"})
+        with pytest.raises(SettingsError, match=name):
+            configure(Config(), settings)
+    with pytest.raises(SettingsError, match="oidc.scopes"):
+        configure(Config(), minimal_settings(tmp_path, oidc={"scopes": ["openid"]}))
+
+
+def test_system_accounts_never_get_a_server(tmp_path, crypt_key):
+    c = Config()
+    configure(c, minimal_settings(tmp_path))
+    assert {"root", "daemon", "nobody"} <= c.Authenticator.blocked_users
+    for name in ("root", "nobody"):
+        with pytest.raises(PermissionError, match="system account"):
+            c.Spawner.pre_spawn_hook(SimpleNamespace(user=SimpleNamespace(name=name)))
+    assert stat.S_IMODE(os.stat(tmp_path / "hub").st_mode) == 0o700
+
+
+def test_username_domain_takes_only_that_domain(tmp_path, crypt_key):
+    c = Config()
+    configure(c, minimal_settings(tmp_path, oidc={"username_domain": "example.com"}))
+    claim = c.GenericOAuthenticator.username_claim
+    assert claim({"preferred_username": "Alice@Example.com"}) == "alice"
+    assert claim({"preferred_username": "alice@other.example"}) is None
