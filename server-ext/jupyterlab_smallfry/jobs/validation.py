@@ -3,6 +3,10 @@
 Used by the server before a spec is written and by the Airflow factory before a DAG is built,
 so both sides refuse the same specs with the same messages. Needs only ``jsonschema`` (an
 Airflow dependency too); nothing here imports Jupyter.
+
+Every reader of a stored spec parses it with :func:`parse_spec`: bounded in size and depth,
+standard JSON only (no ``NaN``/``Infinity``, no number that overflows to infinity, no key
+twice), so the bytes the Hub service signed mean the same thing to every reader.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import calendar
 import functools
 import json
+import math
+import os
 import re
+import stat
 import string
 import zoneinfo
 from dataclasses import dataclass
@@ -18,6 +25,11 @@ from pathlib import Path
 
 API_VERSION = "smallfry/v1"
 SCHEMA_PATH = Path(__file__).with_name("jobspec.schema.json")
+
+#: The largest job spec, in bytes of its stored JSON, that any reader accepts.
+MAX_SPEC_BYTES = 256 * 1024
+#: The deepest nesting of arrays and objects a spec may have (parameters included).
+MAX_SPEC_DEPTH = 32
 
 #: Airflow's cron presets that we accept, as the 5-field cron they stand for.
 PRESETS = {
@@ -56,6 +68,102 @@ class SpecError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def parse_spec(data: bytes | str, *, max_bytes: int = MAX_SPEC_BYTES) -> object:
+    """Parse a stored job spec strictly, or raise :class:`SpecError` (field ``""``).
+
+    Refuses more than ``max_bytes`` (counted in UTF-8 bytes), anything that is not standard
+    JSON (including the ``NaN``/``Infinity``/``-Infinity`` that :func:`json.loads` accepts by
+    default and numbers too large for a float), a key given twice in one object (two readers
+    could pick different ones) and nesting deeper than :data:`MAX_SPEC_DEPTH`. The result is
+    not checked against the schema: that is :func:`validate_spec`.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    if len(raw) > max_bytes:
+        raise SpecError(
+            "", f"the spec is larger than {max_bytes} bytes ({max_bytes // 1024} KiB), the limit"
+        )
+    try:
+        doc = json.loads(
+            raw,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except SpecError:
+        raise
+    except RecursionError:
+        raise SpecError("", _too_deep()) from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, over-long integers
+        raise SpecError("", f"not valid JSON: {err}") from None
+    if _depth(doc) > MAX_SPEC_DEPTH:
+        raise SpecError("", _too_deep())
+    return doc
+
+
+def read_spec_file(path: str | os.PathLike, *, max_bytes: int = MAX_SPEC_BYTES) -> object:
+    """:func:`parse_spec` of a local file, reading at most ``max_bytes + 1`` bytes of it.
+
+    Refuses anything but a regular file without waiting on it (a FIFO named ``x.json`` must
+    not hang Airflow's parser).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise SpecError("", "not a regular file")
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    return parse_spec(data, max_bytes=max_bytes)
+
+
+def _refuse_constant(name: str):
+    raise SpecError("", f"not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise SpecError("", f"not valid JSON: the number {text[:40]} is too large")
+    return value
+
+
+def _unique_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError(
+                "", f"not valid JSON: the key {key[:100]!r} appears twice in one object"
+            )
+        out[key] = value
+    return out
+
+
+def _depth(doc) -> int:
+    """Nesting depth of arrays/objects, without recursion."""
+    deepest, todo = 0, [(doc, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_SPEC_DEPTH:
+            break
+        todo.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _too_deep() -> str:
+    return f"the spec nests arrays and objects deeper than {MAX_SPEC_DEPTH} levels, the limit"
 
 
 @functools.lru_cache(maxsize=1)
@@ -250,7 +358,7 @@ def check_start_date(text: str) -> str:
 
 def check_output_template(template: str) -> str:
     """An output folder template: ``s3://bucket/...`` or an absolute path, ending in ``{run_id}/``."""
-    if not (template.startswith("s3://") or template.startswith("/")):
+    if not template.startswith(("s3://", "/")):
         raise ValueError("must start with s3:// or be an absolute folder path")
     if "{{" in template or "}}" in template:
         raise ValueError("braces are only for the placeholders {owner}, {job_id} and {run_id}")
@@ -260,7 +368,7 @@ def check_output_template(template: str) -> str:
             continue
         if field not in OUTPUT_PLACEHOLDERS or spec or conv:
             raise ValueError(
-                f"unknown placeholder {{{field}}}; use {', '.join('{%s}' % p for p in OUTPUT_PLACEHOLDERS)}"
+                f"unknown placeholder {{{field}}}; use {', '.join(f'{{{p}}}' for p in OUTPUT_PLACEHOLDERS)}"
             )
         used.append(field)
     if not template.endswith("{run_id}/"):

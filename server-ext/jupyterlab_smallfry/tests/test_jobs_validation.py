@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_smallfry.jobs.validation import (
+    MAX_SPEC_BYTES,
+    MAX_SPEC_DEPTH,
+    SpecError,
     check_cron,
     check_output_template,
     load_schema,
+    parse_spec,
+    read_spec_file,
     validate_spec,
 )
 
@@ -82,3 +87,101 @@ def test_output_template_rules():
         check_output_template("s3://b/runs/{owner}/{run_id}/")
     with pytest.raises(ValueError, match="'..'"):
         check_output_template("/data/../{owner}/{job_id}/{run_id}/")
+
+
+# --- strict, bounded parsing: what every reader of a stored spec uses ----------------------
+
+FULL_TEXT = (FIXTURES / "valid" / "full.json").read_text()
+
+
+def test_parse_spec_reads_a_stored_spec():
+    assert parse_spec(FULL_TEXT) == json.loads(FULL_TEXT)
+    assert parse_spec(FULL_TEXT.encode("utf-8")) == json.loads(FULL_TEXT)
+
+
+def test_parse_spec_refuses_more_than_the_limit_and_says_it():
+    big = json.dumps({"pad": "x" * MAX_SPEC_BYTES})
+    with pytest.raises(SpecError, match=f"larger than {MAX_SPEC_BYTES} bytes") as err:
+        parse_spec(big)
+    assert err.value.field == ""
+    # Counted in bytes, not characters: 'é' is two bytes in UTF-8.
+    with pytest.raises(SpecError, match="larger than"):
+        parse_spec(json.dumps({"pad": "é" * (MAX_SPEC_BYTES // 2)}, ensure_ascii=False))
+    assert parse_spec(b" " * (MAX_SPEC_BYTES - 2) + b"{}") == {}  # exactly at the limit
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_parse_spec_refuses_the_non_standard_constants(constant):
+    text = FULL_TEXT.replace('"days": 1,', f'"days": {constant},')
+    assert json.loads(text)["parameters"]["days"] != 1  # json.loads takes them silently
+    with pytest.raises(SpecError, match=f"{constant} is not a JSON number"):
+        parse_spec(text)
+
+
+def test_parse_spec_refuses_numbers_that_overflow_to_infinity():
+    with pytest.raises(SpecError, match="too large"):
+        parse_spec('{"parameters": {"days": 1e400}}')
+
+
+def test_parse_spec_refuses_a_key_given_twice():
+    # Two readers might keep different ones: the signed owner must be the only owner.
+    with pytest.raises(SpecError, match="'owner' appears twice"):
+        parse_spec('{"owner": "alice", "id": "x", "owner": "bob"}')
+
+
+@pytest.mark.parametrize("depth", [MAX_SPEC_DEPTH + 1, 100_000])
+def test_parse_spec_refuses_deep_nesting(depth):
+    with pytest.raises(SpecError, match="deeper than"):
+        parse_spec("[" * depth + "]" * depth)
+
+
+@pytest.mark.parametrize("text", ["{", "", "\x00", b"\xff\xfe{}"[:-1] + b"\xff"])
+def test_parse_spec_names_invalid_json(text):
+    with pytest.raises(SpecError, match="not valid JSON"):
+        parse_spec(text)
+
+
+def test_read_spec_file_reads_no_more_than_the_limit(tmp_path):
+    import tracemalloc
+
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as fh:
+        fh.truncate(64 * 1024 * 1024)  # sparse: 64 MiB of zeros on no disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError, match=f"larger than {MAX_SPEC_BYTES} bytes"):
+            read_spec_file(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_SPEC_BYTES
+
+
+def test_read_spec_file_refuses_a_fifo_without_waiting(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        read_spec_file(fifo)  # a plain open() would wait for a writer forever
+
+
+def test_schema_caps_sizes_cheaply():
+    spec = json.loads(FULL_TEXT)
+    for field, value in [
+        ("parameters.blob", "x" * 65537),
+        ("parameters.many", list(range(1001))),
+        ("notifications.on_failure.0", "a" * 250 + "@example.com"),
+        ("notebook.uri", "s3://bucket/" + "a/" * 1100 + "0" * 64 + ".ipynb"),
+    ]:
+        bad = json.loads(FULL_TEXT)
+        *parents, last = field.split(".")
+        node = bad
+        for part in parents:
+            node = node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+        assert [e.field for e in validate_spec(bad)][:1] == [field], field
+    assert validate_spec(spec) == []
