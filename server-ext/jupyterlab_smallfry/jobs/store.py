@@ -4,19 +4,27 @@ Everything here is blocking (files, boto3); the server calls it from an executor
 task and the runner call it directly. Writes are atomic: a reader sees the old file or the new
 one, never a part (local: write a temporary file beside the target and rename it; S3: a PUT is
 atomic by nature).
+
+Specs are read with :func:`~.validation.parse_spec` (bounded, strict JSON). Writers that must
+not overwrite each other's changes use :meth:`JobStore.get_with_etag` and
+``JobStore.put(..., if_match=etag)``: the write happens only if the stored spec is still the
+one that was read, else :class:`StoreConflict` says what is there now.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, unquote
 
-from .validation import check_output_template
+from .validation import MAX_SPEC_BYTES, SpecError, check_output_template, parse_spec
 
 #: Seam for tests and for callers with their own credentials: returns a boto3 S3 client.
 S3ClientFactory = Callable[[], object]
@@ -70,16 +78,33 @@ class Storage:
             self._client = self._factory()
         return self._client
 
-    def read(self, uri: str) -> bytes | None:
-        """The object's bytes, or None if there is none."""
+    def read(self, uri: str, max_bytes: int | None = None) -> bytes | None:
+        """The object's bytes, or None if there is none.
+
+        With ``max_bytes``, at most ``max_bytes + 1`` bytes are read, so a caller can tell
+        "too large" without holding a huge object in memory.
+        """
+        found = self.read_versioned(uri, max_bytes)
+        return None if found is None else found[0]
+
+    def read_versioned(self, uri: str, max_bytes: int | None = None) -> tuple[bytes, str] | None:
+        """``(bytes, version)`` or None; the version is S3's ETag (local files: empty), what
+        :meth:`write` takes as ``if_match``."""
+        limit = -1 if max_bytes is None else max_bytes + 1
         if is_s3(uri):
             bucket, key = split_s3(uri)
             try:
-                return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                answer = self.s3.get_object(Bucket=bucket, Key=key)
             except self.s3.exceptions.NoSuchKey:
                 return None
+            body = answer["Body"]
+            try:
+                return body.read() if limit < 0 else body.read(limit), answer.get("ETag", "")
+            finally:
+                body.close()
         try:
-            return Path(uri).read_bytes()
+            with open(uri, "rb") as fh:
+                return fh.read(limit), ""
         except FileNotFoundError:
             return None
 
@@ -102,25 +127,34 @@ class Storage:
         *,
         create_only: bool = False,
         content_type: str = "application/json",
+        if_match: str | None = None,
     ) -> bool:
-        """Write atomically. With ``create_only``, return False (and write nothing) if it exists."""
+        """Write atomically. With ``create_only``, return False (and write nothing) if it exists.
+
+        ``if_match`` (S3 only) is the object's S3 ETag from :meth:`read_versioned`: S3 then
+        writes only if the object is still that version, else False. Local files have no
+        such check; :class:`JobStore` serializes them with a lock file instead.
+        """
         if is_s3(uri):
             bucket, key = split_s3(uri)
             extra = {"IfNoneMatch": "*"} if create_only else {}
+            if if_match is not None:
+                extra["IfMatch"] = if_match
             try:
                 self.s3.put_object(
                     Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra
                 )
             except self.s3.exceptions.ClientError as err:
                 code = err.response.get("Error", {}).get("Code")
-                if create_only and code in (
-                    "PreconditionFailed",
-                    "ConditionalRequestConflict",
-                    "412",
-                ):
+                conditional = create_only or if_match is not None
+                if conditional and code in _S3_PRECONDITION_CODES:
                     return False
+                if if_match is not None and code in ("NoSuchKey", "404"):
+                    return False  # deleted since it was read
                 raise
             return True
+        if if_match is not None:
+            raise ValueError("if_match is for S3 objects; lock local files instead")
         path = Path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -180,8 +214,31 @@ class Storage:
         return out
 
 
+#: What S3 answers when a conditional write finds another version (or a write in flight).
+_S3_PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+
+
 def dumps(doc: dict) -> bytes:
     return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def spec_etag(data: bytes) -> str:
+    """The entity tag of a stored spec: its bytes' SHA-256, quoted as HTTP wants it.
+
+    Ours rather than S3's ETag, so it is the same for a local folder and S3 (and for S3
+    multipart or SSE-KMS objects, whose ETag is not a content hash)."""
+    return '"' + hashlib.sha256(data).hexdigest() + '"'
+
+
+class StoreConflict(Exception):
+    """A conditional write found another version: ``etag`` is the current one (None: the
+    spec is gone). Answer HTTP 412 and let the writer reload."""
+
+    def __init__(self, uri: str, etag: str | None):
+        self.uri = uri
+        self.etag = etag
+        what = "was deleted" if etag is None else "was changed by someone else"
+        super().__init__(f"the job spec {uri} {what} since it was read; reload it and retry")
 
 
 class JobStore:
@@ -195,14 +252,50 @@ class JobStore:
         return join(self.jobs_uri, owner_key(owner), f"{job_id}.json")
 
     def get(self, owner: str, job_id: str) -> dict | None:
-        data = self.storage.read(self.uri(owner, job_id))
-        return None if data is None else json.loads(data)
+        """The spec, None if there is none, or :class:`SpecError` if the stored file is not a
+        readable spec (too large, not strict JSON, not an object)."""
+        found = self.get_with_etag(owner, job_id)
+        return None if found is None else found[0]
 
-    def put(self, spec: dict, *, create: bool = False) -> bool:
-        """Write the spec under its owner; with ``create``, False if the job already exists."""
-        return self.storage.write(
-            self.uri(spec["owner"], spec["id"]), dumps(spec), create_only=create
-        )
+    def get_with_etag(self, owner: str, job_id: str) -> tuple[dict, str] | None:
+        """``(spec, etag)`` for a conditional :meth:`put` later, or None if there is none."""
+        uri = self.uri(owner, job_id)
+        data = self.storage.read(uri, max_bytes=MAX_SPEC_BYTES)
+        if data is None:
+            return None
+        return _parse_stored(uri, data), spec_etag(data)
+
+    def put(self, spec: dict, *, create: bool = False, if_match: str | None = None) -> bool:
+        """Write the spec under its owner; with ``create``, False if the job already exists.
+
+        With ``if_match`` (an etag from :meth:`get_with_etag`) the write happens only if the
+        stored spec still has that etag, else :class:`StoreConflict` (also when it is gone).
+        Local folders: a per-job lock file (under ``<jobs>/.locks/``) around read, compare
+        and replace, which every write of a spec takes. S3: read the object, compare, then PUT with S3's ``If-Match``
+        on the version read, so a writer in between makes S3 refuse (412).
+        """
+        if create and if_match is not None:
+            raise ValueError("create and if_match exclude each other")
+        uri = self.uri(spec["owner"], spec["id"])
+        data = dumps(spec)
+        if is_s3(uri):
+            if if_match is None:
+                return self.storage.write(uri, data, create_only=create)
+            found = self.storage.read_versioned(uri)
+            current = None if found is None else spec_etag(found[0])
+            if current != if_match:
+                raise StoreConflict(uri, current)
+            if not self.storage.write(uri, data, if_match=found[1]):
+                now = self.storage.read(uri)
+                raise StoreConflict(uri, None if now is None else spec_etag(now))
+            return True
+        with _locked(self.jobs_uri, spec["owner"], spec["id"]):
+            if if_match is not None:
+                now = self.storage.read(uri)
+                current = None if now is None else spec_etag(now)
+                if current != if_match:
+                    raise StoreConflict(uri, current)
+            return self.storage.write(uri, data, create_only=create)
 
     def delete(self, owner: str, job_id: str) -> bool:
         return self.storage.delete(self.uri(owner, job_id))
@@ -214,14 +307,45 @@ class JobStore:
             rest = uri[len(folder) :]
             if "/" in rest:
                 continue
-            data = self.storage.read(uri)
+            data = self.storage.read(uri, max_bytes=MAX_SPEC_BYTES)
             if data is None:
                 continue  # deleted between list and read
             try:
-                specs.append(json.loads(data))
-            except ValueError:
-                continue
+                specs.append(_parse_stored(uri, data))
+            except SpecError:
+                continue  # one unreadable file must not hide the owner's other jobs
         return specs
+
+
+def _parse_stored(uri: str, data: bytes) -> dict:
+    try:
+        spec = parse_spec(data)
+    except SpecError as err:
+        raise SpecError("", f"the stored job spec {uri} cannot be read: {err.message}") from None
+    if not isinstance(spec, dict):
+        raise SpecError("", f"the stored job spec {uri} is not a JSON object")
+    return spec
+
+
+#: Folder under a local jobs folder that holds the writers' lock files.
+LOCKS_FOLDER = ".locks"
+
+
+@contextlib.contextmanager
+def _locked(jobs_uri: str, owner: str, job_id: str):
+    """An exclusive lock for writers of one local spec: ``<jobs>/.locks/<owner>/<id>.lock``.
+
+    Lock files stay (removing one would let two writers lock different files), outside the
+    owner's folder so listings and the DAG factory (which reads ``<jobs>/*/*.json``) never
+    see them."""
+    path = Path(join(jobs_uri, LOCKS_FOLDER, owner_key(owner), f"{job_id}.lock"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 _UNSAFE_RUN_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
