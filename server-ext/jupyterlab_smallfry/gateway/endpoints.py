@@ -1,11 +1,14 @@
-"""Which upstream URL a gateway request goes to. Only configured endpoints are ever reached."""
+"""Which upstream URL a gateway request goes to, and which STS action it asks for.
+
+Only configured endpoints are ever reached, and only allow-listed STS actions.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 SERVICES = ("s3", "sts")
@@ -23,6 +26,52 @@ class Upstream:
 
 class EndpointError(ValueError):
     """The request cannot be routed to a configured endpoint."""
+
+
+class ActionError(ValueError):
+    """An STS request whose one action cannot be read for certain."""
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def sts_action(method: str, raw_path: str, raw_query: str, headers, body: bytes | None) -> str:
+    """The one STS action a gateway request asks for, read as STS would read it.
+
+    STS's query API takes ``Action`` from the query string or from a form body, so both are
+    read and must agree. Anything STS could read another way is refused rather than guessed
+    at: another path (newer protocols name the operation there), ``X-Amz-Target`` (the JSON
+    protocol), an encoded or non-form body, repeated or differently-cased ``Action`` keys
+    that disagree, bytes that are not UTF-8.
+    """
+    if method not in ("GET", "POST"):
+        raise ActionError(f"STS calls are GET or POST, not {method}")
+    if raw_path not in ("", "/"):
+        raise ActionError("STS calls go to the endpoint's root path")
+    if "X-Amz-Target" in headers:
+        raise ActionError("X-Amz-Target (the JSON protocol) is not forwarded")
+    if headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise ActionError("encoded STS bodies are not forwarded")
+    pairs = _form_pairs(raw_query)
+    if body:
+        content_type = headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if content_type != _FORM:
+            raise ActionError(f"STS bodies must be {_FORM}")
+        try:
+            pairs += _form_pairs(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ActionError("the body is not UTF-8") from None
+    actions = {value for name, value in pairs if name.lower() == "action"}
+    if len(actions) != 1:
+        raise ActionError("no Action" if not actions else "more than one Action")
+    return actions.pop()
+
+
+def _form_pairs(text: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ActionError("the parameters are not UTF-8") from None
 
 
 class Endpoints:

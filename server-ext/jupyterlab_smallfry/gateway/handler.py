@@ -1,4 +1,8 @@
-"""The gateway's tornado handler: authenticate, re-sign, forward, stream back."""
+"""The gateway's tornado handler: authenticate, re-sign, forward, stream back.
+
+Browser code must never receive keys: STS calls pass only for the actions in
+``c.SmallFry.sts_actions``.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,10 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ..credentials import CredentialError
-from .body import BodyPipe
-from .endpoints import EndpointError
-from .signing import SIGNING_HEADERS, sign
 from ..logs import log
-
+from .body import BodyPipe
+from .endpoints import ActionError, EndpointError, sts_action
+from .signing import SIGNING_HEADERS, sign
 
 #: Request headers passed on to AWS (plus every ``x-amz-*`` but the signing ones).
 _FORWARD_REQUEST = {
@@ -117,6 +120,8 @@ class GatewayHandler(APIHandler):
             self.finish()
 
     async def _forward_once(self) -> None:
+        if self._service == "sts" and not self._sts_action_allowed():
+            return
         try:
             creds = await self.smallfry.broker.get()
         except CredentialError as err:
@@ -134,6 +139,36 @@ class GatewayHandler(APIHandler):
             retry = await self._send(upstream, creds, last_try=attempt == 2 or not replayable)
             if not retry:
                 return
+
+    def _sts_action_allowed(self) -> bool:
+        """Answer 403 unless the request is one allow-listed STS action (compared exactly)."""
+        allowed = list(self.smallfry.config.sts_actions)
+        body = bytes(self._signed_body) if self._signed_body is not None else None
+        listed = ", ".join(allowed) or "none"
+        try:
+            action = sts_action(
+                self.request.method, self._raw_path, self.request.query, self.request.headers, body
+            )
+        except ActionError as err:
+            self._gateway_error(
+                403,
+                f"The gateway forwards only plain STS query-API calls with one allowed Action "
+                f"({err}). Allowed here: {listed} (c.SmallFry.sts_actions).",
+                code="ActionNotAllowed",
+            )
+            return False
+        if action in allowed:
+            return True
+        log.warning("Small Fry gateway: refused STS action %.64r", action)
+        self._gateway_error(
+            403,
+            f"The gateway does not forward the STS action {action[:64]!r}: browser code may "
+            f"call only {listed}. An administrator can change c.SmallFry.sts_actions, but "
+            "actions that return keys (GetSessionToken, AssumeRole*, GetFederationToken) must "
+            "never be allowed.",
+            code="ActionNotAllowed",
+        )
+        return False
 
     async def _send(self, upstream, creds, last_try: bool) -> bool:
         """Send once and relay the answer; True if it should be retried in another region."""

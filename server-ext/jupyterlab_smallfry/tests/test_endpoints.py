@@ -1,8 +1,14 @@
 """Where the gateway sends a request: only configured endpoints, the right region and style."""
 
 import pytest
+from tornado.httputil import HTTPHeaders
 
-from jupyterlab_smallfry.gateway.endpoints import Endpoints, EndpointError
+from jupyterlab_smallfry.gateway.endpoints import (
+    ActionError,
+    EndpointError,
+    Endpoints,
+    sts_action,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +63,31 @@ def test_custom_endpoints_never_follow_region_hints():
     minio = Endpoints("http://minio.local:9000", "", "us-east-1", "auto")
     up = minio.resolve("s3", "/b/k", "")
     assert not minio.learn_region(up, 301, {"x-amz-bucket-region": "eu-west-1"})
+
+
+FORM = HTTPHeaders({"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+
+
+def test_the_sts_action_is_read_from_the_query_or_the_form_body():
+    assert sts_action("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15", FORM, None) == (
+        "GetCallerIdentity"
+    )
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    assert sts_action("POST", "", "", FORM, body) == "GetCallerIdentity"
+    assert sts_action("POST", "/", "Action=GetCallerIdentity", FORM, body) == "GetCallerIdentity"
+
+
+@pytest.mark.parametrize(
+    "method, path, query, body",
+    [
+        ("GET", "/", "", None),
+        ("POST", "/", "Action=GetCallerIdentity", b"Action=GetSessionToken"),
+        ("POST", "/", "", b"Action=GetCallerIdentity&ACTION=AssumeRole"),
+        ("POST", "/", "", b"Action=%C3"),
+        ("PUT", "/", "Action=GetCallerIdentity", None),
+        ("GET", "/x", "Action=GetCallerIdentity", None),
+    ],
+)
+def test_unclear_sts_actions_are_errors(method, path, query, body):
+    with pytest.raises(ActionError):
+        sts_action(method, path, query, FORM, body)
