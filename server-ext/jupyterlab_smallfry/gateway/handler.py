@@ -1,7 +1,9 @@
 """The gateway's tornado handler: authenticate, re-sign, forward, stream back.
 
-Browser code must never receive keys: STS calls pass only for the actions in
-``c.SmallFry.sts_actions``.
+The answers are served on the Jupyter origin, so nothing in them may act there: every one
+(relayed or the gateway's own) is ``nosniff`` and ``Content-Security-Policy: sandbox``, which
+keeps an HTML object from running script with the user's Jupyter session. And browser code
+must never receive keys: STS calls pass only for the actions in ``c.SmallFry.sts_actions``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ _FORWARD_REQUEST = {
     "content-disposition", "cache-control", "expires", "range", "if-match", "if-none-match",
     "if-modified-since", "if-unmodified-since", "accept",
 }
-#: Response headers never passed back (hop-by-hop, or tornado sets them itself).
-_DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "server", "date", "set-cookie"}
+#: Response headers never passed back (hop-by-hop, tornado sets them, or the gateway's own
+#: security headers, which upstream must not replace or weaken).
+_DROP_RESPONSE = {
+    "connection", "keep-alive", "transfer-encoding", "server", "date", "set-cookie",
+    "content-security-policy", "content-security-policy-report-only", "x-content-type-options",
+}
 _BODY_METHODS = {"PUT", "POST"}
 _STREAM_CHUNK = 256 * 1024
 #: Bodies of non-S3 calls (STS) are small forms; they are read whole because SigV4 signs them.
@@ -45,6 +51,14 @@ class GatewayHandler(APIHandler):
     @property
     def smallfry(self):
         return self.settings["smallfry"]
+
+    def set_default_headers(self):
+        # Also run by clear(), so errors (ours, tornado's, Jupyter's) carry these too.
+        super().set_default_headers()
+        self.set_header("X-Content-Type-Options", "nosniff")
+        # First, so that it wins over any sandbox directive in a configured policy; Jupyter's
+        # (or the administrator's) frame-ancestors and the like still apply after it.
+        self.set_header("Content-Security-Policy", f"sandbox; {self.content_security_policy}")
 
     async def prepare(self):
         await super().prepare()

@@ -1,11 +1,15 @@
 """What browser JavaScript can and cannot get from the gateway: no STS action that hands out
-keys.
+keys, and no S3 object that runs script on the Jupyter origin.
 
 The session's Jupyter server and moto (which implements GetSessionToken, AssumeRole and
-GetFederationToken, so a call that got through would really return keys).
+GetFederationToken, so a call that got through would really return keys), plus one server in
+front of a hostile S3 stand-in that sends its own Content-Security-Policy.
 """
 
 from __future__ import annotations
+
+import http.server
+import threading
 
 import botocore.exceptions
 import botocore.parsers
@@ -16,6 +20,7 @@ from .conftest import gateway_client
 from .processes import jupyter_server
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+HTML = b"<!doctype html><script>fetch('/api/contents').then(r => r.text()).then(alert)</script>"
 ROLE = "arn:aws:iam::123456789012:role/anything"
 
 
@@ -95,3 +100,88 @@ def test_the_allow_list_is_a_setting(moto_url):
     ) as srv:
         assert sts_post(srv, "Action=GetSessionToken").status_code == 200
         assert_refused(sts_post(srv, "Action=GetCallerIdentity"), "GetCallerIdentity")
+
+
+def csp_of(reply: requests.Response) -> list[str]:
+    """The directives of the one Content-Security-Policy header (two would both apply)."""
+    [policy] = reply.raw.headers.getlist("Content-Security-Policy")
+    return [d.strip() for d in policy.split(";") if d.strip()]
+
+
+def assert_inert(reply: requests.Response) -> None:
+    """A document that cannot run script nor be sniffed into one, on the Jupyter origin."""
+    assert reply.raw.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    sandboxes = [d for d in csp_of(reply) if d.split()[0] == "sandbox"]
+    # The first sandbox directive wins; it must grant nothing (no allow-scripts).
+    assert sandboxes and sandboxes[0] == "sandbox", csp_of(reply)
+
+
+def test_html_objects_from_the_gateway_cannot_run_script(server, http, direct_s3, bucket):
+    direct_s3.put_object(Bucket=bucket, Key="page.html", Body=HTML, ContentType="text/html")
+    direct_s3.put_object(Bucket=bucket, Key="page.txt", Body=HTML, ContentType="text/plain")
+    base = f"{server.url}smallfry/aws/s3/{bucket}"
+    for url in (
+        f"{base}/page.html",
+        f"{base}/page.txt?response-content-type=text%2Fhtml",  # S3 answers as HTML on request
+        f"{base}/page.txt",
+    ):
+        reply = http.get(url)
+        assert reply.status_code == 200 and reply.content == HTML
+        assert_inert(reply)
+    assert_inert(http.head(f"{base}/page.html"))
+
+
+def test_gateway_errors_are_inert_too(server, http, bucket):
+    base = f"{server.url}smallfry/aws"
+    assert_inert(http.get(f"{base}/s3/{bucket}/missing.html"))  # S3's own 404
+    assert_inert(http.get(f"{base}/ec2/"))  # the gateway's JSON error
+    assert_inert(sts_post(server, "Action=GetSessionToken"))
+    assert_inert(requests.get(f"{base}/s3/{bucket}/x.html", timeout=60))  # not logged in
+
+
+class _HostileS3(http.server.BaseHTTPRequestHandler):
+    """Answers every request with HTML and headers that would let it run script."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Security-Policy", "script-src * 'unsafe-inline'")
+        self.send_header("Content-Security-Policy-Report-Only", "default-src *")
+        self.send_header("X-Content-Type-Options", "sniff-away")
+        self.send_header("Content-Length", str(len(HTML)))
+        self.end_headers()
+        self.wfile.write(HTML)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile_gateway():
+    """A Jupyter server whose S3 endpoint sends its own CSP, and whose admin replaced
+    Jupyter's CSP (as deployments that frame Jupyter do) with one that has no sandbox."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileS3)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with jupyter_server(
+            f"--SmallFry.endpoint_url=http://127.0.0.1:{httpd.server_address[1]}",
+            "--ServerApp.tornado_settings="
+            "{'headers': {'Content-Security-Policy': \"frame-ancestors 'self' https://portal\"}}",
+        ) as srv:
+            yield srv
+    finally:
+        httpd.shutdown()
+
+
+def test_an_upstream_or_configured_csp_cannot_replace_the_sandbox(hostile_gateway):
+    srv = hostile_gateway
+    reply = requests.get(
+        f"{srv.url}smallfry/aws/s3/bucket/page.html",
+        headers={"Authorization": f"token {srv.token}"},
+        timeout=60,
+    )
+    assert reply.status_code == 200 and reply.content == HTML
+    assert_inert(reply)
+    policy = "; ".join(csp_of(reply))
+    assert "script-src" not in policy and "frame-ancestors 'self' https://portal" in policy
+    assert "Content-Security-Policy-Report-Only" not in reply.headers
