@@ -53,6 +53,7 @@ def _load_jupyter_server_extension(server_app):
     if config.credentials_mode != "ambient":
         _install_kernel_profile(server_app, services)
     notebook_uri.install(server_app.session_manager, config)
+    # After the profile: its kernel secret decides whether the kernel helper's route exists.
     setup_handlers(server_app.web_app)
     server_app.log.info(
         "Small Fry %s: S3 endpoint %s, region %s%s",
@@ -68,15 +69,13 @@ def _install_kernel_profile(server_app, services) -> None:
     from .credentials.kernels import KernelProfile
 
     profile = KernelProfile(server_app.runtime_dir)
-    hub = bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
-    token = None if hub else getattr(server_app.identity_provider, "token", None)
     url = os.environ.get("JUPYTERHUB_SERVICE_URL") or (
         f"{'https' if server_app.certfile else 'http'}://127.0.0.1:{server_app.port}"
         f"{server_app.base_url}"
     )
     endpoints = services.endpoints
     s3_endpoint = endpoints.s3_base.geturl() if endpoints.s3_custom else ""
-    profile.install(url, token, services.region, s3_endpoint)
+    profile.install(url, services.region, s3_endpoint)
     services.credentials.profile = profile
     if services.credentials.static_env_keys:
         server_app.log.warning(

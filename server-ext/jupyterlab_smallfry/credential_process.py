@@ -1,8 +1,10 @@
 """The AWS ``credential_process`` helper: asks this user's Jupyter server for current keys.
 
 Run by botocore (boto3, s3fs, pandas), the AWS CLI and other SDKs through the managed
-profile. Prints the Version 1 JSON on stdout. On failure it exits 1 with one plain line on
-stderr that never contains a key or token (SDKs may log stderr).
+profile. It presents the server's kernel secret from ``server.json`` (private to this Unix
+user) in its own header; no Jupyter or Hub token is sent. Prints the Version 1 JSON on
+stdout. On failure it exits 1 with one plain line on stderr that never contains a key or a
+secret (SDKs may log stderr).
 
     python -m jupyterlab_smallfry.credential_process --server-info <runtime>/server.json
 """
@@ -11,21 +13,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
+
+#: The header that carries the kernel secret (the server reads it under this name).
+SECRET_HEADER = "X-Smallfry-Kernel-Secret"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib sends custom headers on to a redirect's target: never follow one."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+#: The server is this machine's (its own bind URL): no proxy from the environment may see the
+#: secret, and no redirect may carry it elsewhere.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
 def fetch(server_info: str, timeout: float = 60) -> dict:
     with open(server_info) as handle:
         info = json.load(handle)
-    token = os.environ.get("JUPYTERHUB_API_TOKEN") or info.get("token")
     request = urllib.request.Request(
         info["url"].rstrip("/") + "/smallfry/credentials/process",
-        headers={"Authorization": f"token {token}"} if token else {},
+        headers={SECRET_HEADER: info["secret"]},
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with _OPENER.open(request, timeout=timeout) as response:
         return json.load(response)
 
 

@@ -22,13 +22,16 @@ class ConfigHandler(APIHandler):
 
 
 def setup_handlers(web_app) -> None:
+    """Register the routes. Call after the kernel profile is installed (or not): the kernel
+    helper's endpoint exists only with that profile's secret."""
     base = web_app.settings["base_url"]
+    profile = web_app.settings["smallfry"].credentials.profile
     web_app.add_handlers(
         ".*$",
         [
             (url_path_join(base, "smallfry/config"), ConfigHandler),
             (url_path_join(base, "smallfry/aws/([a-z0-9-]+)(?:/.*)?"), GatewayHandler),
             *job_routes(base),
-            *credential_routes(base),
+            *credential_routes(base, profile.secret if profile is not None else None),
         ],
     )

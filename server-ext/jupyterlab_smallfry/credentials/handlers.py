@@ -2,19 +2,23 @@
 
 Every answer is for the server's owner only: JupyterHub sharing can let another Hub user
 reach this server, and they must get nothing credential-shaped. Responses are never cached.
-Only the kernel helper's endpoint returns keys, only to a token-authenticated caller (never
-to a browser session), and never in a log line.
+Only the kernel helper's endpoint returns keys, only to a caller that presents the kernel
+secret (see ``kernels.py``), and never in a log line. Jupyter authentication counts for
+nothing there: the Jupyter token is in every JupyterLab page, so browser scripts have it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 
 import tornado.web
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from ..credential_process import SECRET_HEADER
 from ..logs import log
 from .broker import CredentialError
 from .service import CredentialService
@@ -82,20 +86,62 @@ class RoleHandler(_CredentialHandler):
         self.finish(json.dumps(await self.status()))
 
 
-class ProcessHandler(_CredentialHandler):
+class ProcessHandler(tornado.web.RequestHandler):
     """``GET /smallfry/credentials/process``: keys for the ``credential_process`` helper.
 
-    Token authentication only (the helper sends the Hub API token kernels have, or the
-    server's token): a browser session never receives keys, whatever page asks.
+    A plain tornado handler, on purpose: Jupyter's identity (token, cookie, Hub OAuth) grants
+    nothing here. The one credential is the kernel secret in the ``X-Smallfry-Kernel-Secret``
+    header, which only processes of this server's Unix user can read from ``server.json``.
+    Registered only when the managed profile is installed (not in ``ambient`` mode).
     """
 
-    @tornado.web.authenticated
+    def initialize(self, secret: str):
+        self._secret = secret.encode()
+
+    @property
+    def credentials(self) -> CredentialService:
+        return self.settings["smallfry"].credentials
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Pragma", "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
+
+    def check_xsrf_cookie(self):
+        pass  # no cookie counts here, so there is no cross-site request to forge
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.finish(json.dumps({"message": self._reason}))
+
+    def log_exception(self, typ, value, tb):
+        # tornado's own line names the full URI, and a caller may have put a token in it.
+        if isinstance(value, tornado.web.HTTPError):
+            log.warning("Small Fry: kernel credentials endpoint: HTTP %s", value.status_code)
+        else:
+            log.error("Small Fry: kernel credentials endpoint failed", exc_info=(typ, value, tb))
+
+    # Not Jupyter's authentication but its own (the kernel secret); saying so keeps
+    # ServerApp.allow_unauthenticated_access=False from flagging the route.
+    @allow_unauthenticated
     async def get(self):
-        self.require_owner()
-        if not self.token_authenticated:
-            raise tornado.web.HTTPError(
-                403, "This endpoint is for the credential_process helper (token auth only)."
+        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        if not given or not hmac.compare_digest(given, self._secret):
+            log.warning("Small Fry: refused kernel credentials: no valid kernel secret")
+            self.set_status(403)
+            self.finish(
+                json.dumps(
+                    {
+                        "code": "not-the-kernel-helper",
+                        "message": "Only the credential_process helper of this server's kernels "
+                        f"gets keys here: it sends the kernel secret (in {SECRET_HEADER}) from the "
+                        "server's private server.json. Jupyter tokens and browser sessions get "
+                        "none.",
+                    }
+                )
             )
+            return
         try:
             creds = await self.credentials.broker.get()
         except CredentialError as err:
@@ -117,10 +163,19 @@ class ProcessHandler(_CredentialHandler):
         self.finish(json.dumps(reply))
 
 
-def credential_routes(base_url: str) -> list:
-    return [
+def credential_routes(base_url: str, kernel_secret: str | None = None) -> list:
+    """The routes; the kernel helper's only with the secret of an installed kernel profile."""
+    routes = [
         (url_path_join(base_url, "smallfry/credentials"), StatusHandler),
         (url_path_join(base_url, "smallfry/credentials/refresh"), RefreshHandler),
         (url_path_join(base_url, "smallfry/credentials/role"), RoleHandler),
-        (url_path_join(base_url, "smallfry/credentials/process"), ProcessHandler),
     ]
+    if kernel_secret:
+        routes.append(
+            (
+                url_path_join(base_url, "smallfry/credentials/process"),
+                ProcessHandler,
+                {"secret": kernel_secret},
+            )
+        )
+    return routes

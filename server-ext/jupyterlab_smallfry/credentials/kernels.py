@@ -4,6 +4,10 @@ The profile's ``credential_process`` runs ``python -m jupyterlab_smallfry.creden
 which asks this server for the current keys. boto3, s3fs, pandas and the AWS CLI then refresh
 by themselves, and no key is ever written to disk or put in an environment variable. The
 profile lives in a private runtime folder (0700, files 0600), never in ``~/.aws``.
+
+The helper proves it runs as this server's Unix user with a per-server kernel secret, kept
+only in that folder's ``server.json``. It is not the Jupyter token: JupyterLab hands that to
+every page, so any script in the browser has it, and it must not open the keys.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import shlex
 import shutil
 import sys
@@ -34,19 +39,18 @@ class KernelProfile:
         self.info_file = self.folder / "server.json"
         self.applied = False
         self.region = "us-east-1"
+        #: What the helper presents to ``/smallfry/credentials/process``; new at every start.
+        self.secret = secrets.token_urlsafe(32)
         self.chosen_by_user = next((v for v in USER_CHOICE if environ.get(v)), "")
 
-    def install(
-        self, server_url: str, token: str | None, region: str, s3_endpoint: str = ""
-    ) -> None:
+    def install(self, server_url: str, region: str, s3_endpoint: str = "") -> None:
         """Write the files; set AWS_CONFIG_FILE/AWS_PROFILE for kernels if the user has not."""
         self.region = region
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
-        # The helper learns where the server is (and, outside JupyterHub, the server's own
-        # token) from a file only this Unix user can read; under JupyterHub it uses the
-        # JUPYTERHUB_API_TOKEN kernels already have.
-        _write_private(self.info_file, json.dumps({"url": server_url, "token": token or None}))
+        # The helper learns where the server is and the kernel secret from a file only this
+        # Unix user can read (kernels and terminals run as that user; browser code cannot).
+        _write_private(self.info_file, json.dumps({"url": server_url, "secret": self.secret}))
         _write_private(self.config_file, self.config_text(region, s3_endpoint))
         atexit.register(shutil.rmtree, self.folder, True)
         if self.chosen_by_user:

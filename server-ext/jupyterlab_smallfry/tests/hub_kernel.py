@@ -1,4 +1,5 @@
-"""Run code in a real kernel of a Jupyter server, over its REST API and kernel websocket.
+"""Run code in a real kernel of a Jupyter server, over its REST API and kernel websocket;
+and ask for keys the way the kernels' ``credential_process`` helper does.
 
 What a notebook cell does, minus the browser: the kernel is started by the server, so it gets
 exactly the environment the server gives kernels (the managed AWS profile included).
@@ -8,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shlex
 import uuid
+from pathlib import Path
 
 import requests
 from tornado.httpclient import HTTPRequest
@@ -85,3 +89,35 @@ async def run_in_kernel(
         return {"stdout": "".join(stdout), "error": error}
     finally:
         requests.delete(f"{base_url}api/kernels/{kernel_id}", headers=headers, timeout=30)
+
+
+#: The header in which the helper presents the kernel secret (the wire contract, spelled out
+#: here so the tests do not take it from the code they check).
+KERNEL_SECRET_HEADER = "X-Smallfry-Kernel-Secret"
+
+
+def server_info_path(profile: dict) -> Path:
+    """The ``server.json`` named by the managed profile (``profile`` as in the status JSON)."""
+    line = next(x for x in profile["snippet"].splitlines() if x.startswith("credential_process"))
+    command = shlex.split(line.partition("=")[2])
+    return Path(command[command.index("--server-info") + 1])
+
+
+def ask_as_kernel_helper(info: Path, secret: str | None = None, **kwargs) -> requests.Response:
+    """``GET /smallfry/credentials/process`` as the helper does: the URL and kernel secret
+    from ``server.json`` (or ``secret`` instead), nothing else."""
+    saved = json.loads(Path(info).read_text())
+    return requests.get(
+        saved["url"].rstrip("/") + "/smallfry/credentials/process",
+        headers={KERNEL_SECRET_HEADER: saved["secret"] if secret is None else secret},
+        timeout=60,
+        **kwargs,
+    )
+
+
+def helper_env() -> dict:
+    """An environment for running the helper by hand: no AWS or JupyterHub variables, and
+    this source tree's package."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JUPYTERHUB_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env

@@ -33,20 +33,14 @@ def test_ambient_mode_reports_who_the_server_keys_belong_to(server):
     assert TEST_ACCESS_KEY not in reply.text and TEST_SECRET_KEY not in reply.text
 
 
-def test_ambient_helper_endpoint_needs_token_auth_and_gives_version_1(server):
-    body = get(server, "/process").json()
-    assert body == {
-        "Version": 1,
-        "AccessKeyId": TEST_ACCESS_KEY,
-        "SecretAccessKey": TEST_SECRET_KEY,
-        "SessionToken": body["SessionToken"],
-    }
-    # A browser session (cookie, no token) never receives keys from this endpoint.
+def test_browser_session_sees_the_status_and_refreshes_only_with_the_xsrf_token(server):
+    # Ambient mode has no kernel profile, hence no kernel helper endpoint at all
+    # (test_credentials_kernel_secret.py covers that endpoint).
     browser = requests.Session()
     browser.get(f"{server.url}login?token={server.token}", timeout=60)
     assert browser.get(f"{server.url}smallfry/credentials", timeout=60).status_code == 200
     refused = browser.get(f"{server.url}smallfry/credentials/process", timeout=60)
-    assert refused.status_code == 403 and TEST_SECRET_KEY not in refused.text
+    assert refused.status_code == 404 and TEST_SECRET_KEY not in refused.text
     # XSRF: a cookie-authenticated POST without the token header is refused.
     assert browser.post(f"{server.url}smallfry/credentials/refresh", timeout=60).status_code == 403
     xsrf = browser.cookies["_xsrf"]
@@ -194,11 +188,11 @@ def test_refresh_now_gets_new_keys_from_a_credential_process(tmp_path, moto_url)
     with jupyter_server(
         "--SmallFry.credentials_mode=ambient", f"--SmallFry.sts_endpoint_url={moto_url}", env=env
     ) as server:
-        first = get(server, "/process").json()["AccessKeyId"]
-        assert get(server, "/process").json()["AccessKeyId"] == first  # cached, not re-run
+        assert get(server).json()["state"] == "ok" and counter.read_text() == "1"
+        assert get(server).json()["state"] == "ok" and counter.read_text() == "1"  # cached
         refreshed = requests.post(
             f"{server.url}smallfry/credentials/refresh",
             headers={"Authorization": f"token {server.token}"}, timeout=60,
         )
         assert refreshed.status_code == 200 and refreshed.json()["expires_in"] > 3500
-        assert get(server, "/process").json()["AccessKeyId"] != first
+        assert counter.read_text() == "2"  # the process ran again for new keys

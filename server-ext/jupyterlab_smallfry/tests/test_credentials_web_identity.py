@@ -23,7 +23,7 @@ import requests
 
 from .hub_aws import BUCKET, enforcing_moto, role_arn, sts_front
 from .hub_fake import fake_hub
-from .hub_kernel import run_in_kernel
+from .hub_kernel import ask_as_kernel_helper, helper_env, run_in_kernel, server_info_path
 from .oidc_provider import oidc_provider
 from .processes import jupyter_server
 
@@ -93,6 +93,14 @@ def server(aws, sts, hub):
         yield srv
 
 
+@pytest.fixture(scope="module")
+def kernel_info(server):
+    """alice's server.json: where kernels find the server and the kernel secret."""
+    info = server_info_path(call(server, "GET", "").json()["profile"])
+    SEEN_SECRETS.add(json.loads(info.read_text())["secret"])
+    return info
+
+
 @pytest.fixture(autouse=True)
 def healthy(server, hub, sts, alice_token):
     """Each test starts from a healthy Hub and STS and fresh keys, whatever the last one broke."""
@@ -107,7 +115,13 @@ def call(server, method, path, token=ALICE, **kwargs):
         method, f"{server.url}smallfry/credentials{path}",
         headers={"Authorization": f"token {token}"}, timeout=120, **kwargs,
     )
-    if path == "/process" and reply.status_code == 200:
+    return reply
+
+
+def keys(kernel_info) -> requests.Response:
+    """What a kernel's credential_process gets (by the kernel secret, not a token)."""
+    reply = ask_as_kernel_helper(kernel_info)
+    if reply.status_code == 200:
         body = reply.json()
         SEEN_SECRETS.update([body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"]])
     return reply
@@ -150,37 +164,37 @@ def test_status_is_served_from_the_cache(server, sts, hub):
     assert sts.calls == [] and hub.reads == reads
 
 
-def test_short_sessions_are_not_looked_up_on_every_request(server, sts):
+def test_short_sessions_are_not_looked_up_on_every_request(server, sts, kernel_info):
     # 19-minute keys are inside the 20-minute margin from the start; they are replaced
     # half-way through their life (test_credentials_refresh_timing), not per request.
     sts.expire_in = 19 * 60
     status = call(server, "POST", "/refresh").json()
     assert status["state"] == "ok" and status["expires_in"] < status["refresh_margin"]
     sts.reset()
-    keys = {call(server, "GET", "/process").json()["AccessKeyId"] for _ in range(5)}
-    assert len(keys) == 1 and sts.calls == []
+    seen = {keys(kernel_info).json()["AccessKeyId"] for _ in range(5)}
+    assert len(seen) == 1 and sts.calls == []
     sts.expire_in = 3600
     call(server, "POST", "/refresh")  # Refresh now still gets new keys at once
     assert len(sts.calls_of("AssumeRoleWithWebIdentity")) == 1
-    assert call(server, "GET", "/process").json()["AccessKeyId"] not in keys
+    assert keys(kernel_info).json()["AccessKeyId"] not in seen
     assert call(server, "GET", "").json()["expires_in"] > 3500
 
 
-def test_fifty_concurrent_requests_during_a_refresh_make_one_sts_call(server, sts, hub):
+def test_fifty_concurrent_requests_during_a_refresh_make_one_sts_call(server, sts, hub, kernel_info):
     sts.expire_in = 0  # keys that expire at once: the next request must refresh
     call(server, "POST", "/refresh")
     sts.reset()
     sts.delay = 1.5  # STS is slow, so all 50 requests arrive while the refresh is in flight
     reads = hub.reads
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        replies = list(pool.map(lambda _: call(server, "GET", "/process"), range(50)))
+        replies = list(pool.map(lambda _: keys(kernel_info), range(50)))
     assert [r.status_code for r in replies] == [200] * 50
     assert len({r.json()["AccessKeyId"] for r in replies}) == 1
     assert len(sts.calls) == 1 and hub.reads == reads + 1
 
 
-def test_credential_process_endpoint_gives_version_1_json(server):
-    reply = call(server, "GET", "/process")
+def test_credential_process_endpoint_gives_version_1_json(kernel_info):
+    reply = keys(kernel_info)
     assert reply.status_code == 200 and reply.headers["Cache-Control"] == "no-store"
     body = reply.json()
     assert body["Version"] == 1 and body["AccessKeyId"].startswith("ASIA")
@@ -338,28 +352,31 @@ except Exception as err:
     assert "bob AccessDenied" in out
 
 
-def test_helper_command_prints_version_1_json_and_refuses_other_users(server):
+def test_helper_command_prints_version_1_json_and_refuses_a_wrong_secret(
+    server, kernel_info, tmp_path
+):
     config = call(server, "GET", "").json()["profile"]
     assert config["name"] == "smallfry" and "credential_process" in config["snippet"]
-    info = re.search(r"--server-info (\S+)", config["snippet"]).group(1)
-    assert stat.S_IMODE(os.stat(info).st_mode) == 0o600
-    env = {**os.environ, "JUPYTERHUB_API_TOKEN": ALICE}
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(os.path.dirname(__file__)))])
+    assert stat.S_IMODE(os.stat(kernel_info).st_mode) == 0o600
+    # Whatever Hub token is around (here bob's), the kernel secret is what counts.
+    env = {**helper_env(), "JUPYTERHUB_API_TOKEN": BOB}
+    command = [sys.executable, "-m", "jupyterlab_smallfry.credential_process", "--server-info"]
     ok = subprocess.run(
-        [sys.executable, "-m", "jupyterlab_smallfry.credential_process", "--server-info", info],
-        env=env, capture_output=True, text=True, timeout=60,
+        [*command, str(kernel_info)], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     body = json.loads(ok.stdout)
     SEEN_SECRETS.update([body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"]])
     assert body["Version"] == 1 and body["Expiration"].endswith("Z")
-    env["JUPYTERHUB_API_TOKEN"] = BOB
+    forged = tmp_path / "server.json"
+    forged.write_text(json.dumps({**json.loads(kernel_info.read_text()), "secret": ALICE}))
+    env["JUPYTERHUB_API_TOKEN"] = ALICE
     refused = subprocess.run(
-        [sys.executable, "-m", "jupyterlab_smallfry.credential_process", "--server-info", info],
-        env=env, capture_output=True, text=True, timeout=60,
+        [*command, str(forged)], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert refused.returncode == 1 and refused.stdout == ""
-    assert "HTTP 403" in refused.stderr and "ASIA" not in refused.stderr
+    assert "not-the-kernel-helper" in refused.stderr and "ASIA" not in refused.stderr
 
 
 def test_zz_no_secret_reached_the_server_log(server):

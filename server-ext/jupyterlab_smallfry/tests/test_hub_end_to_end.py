@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from .hub_aws import BUCKET, enforcing_moto, role_arn, sts_front
-from .hub_kernel import run_in_kernel
+from .hub_kernel import ask_as_kernel_helper, run_in_kernel, server_info_path
 from .hub_stack import jupyterhub, secrets_in, xsrf_of
 from .oidc_provider import oidc_provider
 from .processes import free_port
@@ -169,6 +169,21 @@ def test_bob_sharing_alice_server_is_refused_by_her_credential_endpoints(hub):
         assert secrets_in(reply.text) == [] and "nb-alice" not in reply.text
 
 
+def test_alice_browser_and_hub_token_get_no_keys_from_the_kernel_endpoint(hub):
+    # Only her kernels' helper gets keys, by the kernel secret in her server's server.json.
+    url = f"{hub.url}/user/alice/smallfry/credentials/process"
+    replies = [
+        hub.sessions["alice"].get(url, timeout=60),
+        requests.get(url, headers={"Authorization": f"token {hub.token_for('alice')}"}, timeout=60),
+    ]
+    for reply in replies:
+        assert reply.status_code == 403, (reply.status_code, reply.text[:200])
+        assert "kernel secret" in reply.json()["message"] and secrets_in(reply.text) == []
+    info = server_info_path(status_of(hub.sessions["alice"], hub, "alice").json()["profile"])
+    assert set(json.loads(info.read_text())) == {"url", "secret"}  # no Hub or Jupyter token
+    assert ask_as_kernel_helper(info).json()["AccessKeyId"].startswith("ASIA")
+
+
 async def test_alice_kernel_reads_her_home_with_plain_boto3_and_not_bob_home(hub):
     result = await run_in_kernel(f"{hub.url}/user/alice/", hub.token_for("alice"), KERNEL_CODE)
     assert result["error"] is None, result
@@ -195,10 +210,8 @@ async def test_after_forced_expiry_the_next_call_gets_fresh_keys(hub, sts):
     try:
         reply = alice.post(url, headers={"X-XSRFToken": xsrf_of(alice, "/user/alice/")}, timeout=60)
         assert reply.status_code == 200 and reply.json()["expires_in"] <= 3
-        old = requests.get(
-            f"{hub.url}/user/alice/smallfry/credentials/process",
-            headers={"Authorization": f"token {token}"}, timeout=60,
-        ).json()["AccessKeyId"]
+        info = server_info_path(reply.json()["profile"])
+        old = ask_as_kernel_helper(info).json()["AccessKeyId"]
     finally:
         sts.expire_in = None
     time.sleep(4)  # let them really expire
