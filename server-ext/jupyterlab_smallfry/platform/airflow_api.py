@@ -4,9 +4,9 @@ Airflow 3 with the FAB auth manager takes ``Authorization: Bearer <JWT>`` on ``/
 machine account is a FAB *database* user (a password, role ``SmallFryService``, created by
 :mod:`.airflow_stack`): ``POST /auth/token`` with its user name and password returns a JWT even
 though people log in through OIDC (``AUTH_TYPE = AUTH_OAUTH``). FAB's token endpoint checks the
-password against the user table whatever the login type; SSO users have no password, so this
-door is closed to them, and the webserver config refuses SSO logins that would land on a
-password account. The token is kept until shortly before its ``exp`` and fetched again once on a
+password against the user table whatever the login type. SSO users get no usable password
+(FAB stores the hash of an empty one and the endpoint refuses empty passwords), so this door is
+closed to them; the webserver config refuses SSO logins that would land on the machine account. The token is kept until shortly before its ``exp`` and fetched again once on a
 401.
 
 Errors are typed so the Hub service can answer users precisely: :class:`AirflowUnreachable`,

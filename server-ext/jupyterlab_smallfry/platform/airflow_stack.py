@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from ..airflow import dag_folder_file
 from ..airflow.naming import owner_role
@@ -156,7 +156,7 @@ class AirflowStack:
 
     def login_url(self, next_url: str = "/") -> str:
         """Where a browser starts the SSO login."""
-        return f"{self.url}/auth/login/{self.settings.provider_name}?next={next_url}"
+        return f"{self.url}/auth/login/{self.settings.provider_name}?next={quote(next_url)}"
 
     def prepare(self) -> None:
         """Write the config and DAG-folder files, migrate the database, create the roles and the

@@ -18,8 +18,8 @@ Who gets what:
   sees no DAG unless a DAG grants it) and their own owner role ``smallfry-user-<name>``
   (created when missing), which every Small Fry DAG of theirs names in its ``access_control``;
 - the admin group additionally gets ``Admin``;
-- accounts with a password (the Hub service's machine account) can never be taken over by an
-  SSO login of the same name: they only log in with their password at ``POST /auth/token``.
+- the Hub service's machine account (role ``SmallFryService``) can never be taken over by an
+  SSO login of the same name: it only logs in with its password at ``POST /auth/token``.
 
 Roles are recomputed at each login (``AUTH_ROLES_SYNC_AT_LOGIN``), so roles handed out by hand in
 the UI to an SSO user are replaced at their next login; grant access through IdP groups.
@@ -77,8 +77,9 @@ class SmallFrySecurityManager(FabAirflowSecurityManagerOverride):
     def auth_user_oauth(self, userinfo, rotate_session_id=True):
         name = userinfo.get("username") or userinfo.get("email")
         existing = self.find_user(username=name) if name else None
-        if existing is not None and existing.password:
-            log.warning("refusing SSO login as %r: that account logs in with a password", name)
+        # FAB stores a password hash for SSO users too, so the role tells the machine account.
+        if existing is not None and any(r.name == SERVICE_ROLE for r in existing.roles):
+            log.warning("refusing SSO login as %r: that is the Hub service's account", name)
             return None
         return super().auth_user_oauth(userinfo, rotate_session_id=rotate_session_id)
 

@@ -251,6 +251,16 @@ def test_a_user_token_is_refused_on_other_owners_dags_by_the_client(team, users)
     assert run(go())["dag_id"] == BOB_DAG
 
 
+def test_sso_users_cannot_get_a_token_with_a_password(team, users):
+    for password in ("", "alice", "anything"):
+        reply = requests.post(
+            team["stack"].url + "/auth/token",
+            json={"username": "alice", "password": password},
+            timeout=30,
+        )
+        assert reply.status_code in (400, 401), reply.text
+
+
 def test_the_scheduler_runs_a_task_to_success(team):
     stack = team["stack"]
 
@@ -286,3 +296,28 @@ def test_an_sso_login_cannot_take_over_the_machine_account(team):
             return await hub.dag(PROBE_DAG)
 
     assert run(go())["dag_id"] == PROBE_DAG
+
+
+def test_a_restart_keeps_jobs_roles_and_the_machine_account(team, users):
+    """Last: stop everything but PostgreSQL and start again on the same folders."""
+    stack = team["stack"]
+    before = stack.service_account
+    stack.stop()
+    started = time.monotonic()
+    stack.start()
+    team["timings"]["restart"] = round(time.monotonic() - started, 1)
+    assert stack.service_account == before
+
+    async def go():
+        async with AirflowClient(stack.url, before.username, before.password) as hub:
+            return {d["dag_id"] for d in await hub.dags()}, await hub.ensure_role(
+                owner_role("alice")
+            )
+
+    ids, created = run(go())
+    assert {ALICE_DAG, BOB_DAG, PROBE_DAG} <= ids
+    assert created is False
+    alice = sso_login(stack, team["idp"], "alice")
+    assert "_token" in alice.cookies, stack.log("api-server", 6000)
+    listed = api(team, alice, "GET", "/api/v2/dags").json()["dags"]
+    assert [d["dag_id"] for d in listed] == [ALICE_DAG]
