@@ -1,10 +1,10 @@
 """``python -m jupyterlab_smallfry.airflow dag-file [--jobs-dir DIR]``: print the DAG-folder file;
-``python -m jupyterlab_smallfry.airflow validate DIR``: check every spec in a jobs folder."""
+``python -m jupyterlab_smallfry.airflow validate DIR``: check every spec in a jobs folder the
+way the DAG factory will (size, JSON, schema and, with a signing key set, the signature)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,14 +26,21 @@ def main(argv=None) -> int:
     if args.command == "dag-file":
         sys.stdout.write(dag_folder_file(args.jobs_dir))
         return 0
-    from ..jobs.validation import validate_spec
+    from ..jobs.signing import SigningKeyError, load_key
+    from .factory import check_spec_file
 
+    try:
+        key = load_key()
+    except SigningKeyError as err:
+        print(f"the spec-signing key cannot be used: {err}", file=sys.stderr)
+        return 2
+    if key is None:
+        print("note: no spec-signing key is set, so signatures are not checked", file=sys.stderr)
     bad = 0
     for path in sorted(Path(args.jobs_dir).glob("*/*.json")):
-        try:
-            errors = validate_spec(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as err:
-            errors = [f"not valid JSON: {err}"]
+        if path.name.startswith("."):
+            continue  # a writer's temporary file, as the factory skips it
+        _spec, errors = check_spec_file(path, key)
         for err in errors:
             print(f"{path}: {err}")
         bad += bool(errors)

@@ -9,6 +9,16 @@ never reads S3 while parsing). For each file:
   validation message, so the problem shows in Airflow's UI instead of the job silently going;
 - nothing one file does can stop the others from loading.
 
+Trust: with a spec-signing key (``SMALLFRY_SPEC_KEY_FILE`` or ``SMALLFRY_SPEC_KEY``, see
+:mod:`jupyterlab_smallfry.jobs.signing`) only specs the Small Fry service signed become jobs,
+and the signed ``owner`` must be the folder's; anything else is an ``invalid-spec`` DAG that
+says why. Without a key (single-user installs) the folder names the owner, as before, and
+one warning per parse says that specs are not verified.
+
+With ``SMALLFRY_AIRFLOW_ACCESS_CONTROL=owner`` every DAG grants its owner's Airflow role
+(:func:`~.naming.owner_role`) read/edit and run rights, so with the FAB auth manager each user
+sees only their own DAGs.
+
 No Python source is generated and user strings are never Jinja templates: the operators have
 no template fields.
 """
@@ -16,21 +26,63 @@ no template fields.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from pathlib import Path
 
-from ..jobs.store import owner_from_key
-from ..jobs.validation import PRESETS, validate_spec
-from .naming import dag_id_for
+from ..jobs.signing import SigningKeyError, load_key, verify_spec
+from ..jobs.store import owner_from_key, owner_key
+from ..jobs.validation import PRESETS, SpecError, read_spec_file, validate_spec
+from .naming import dag_id_for, owner_role
 
 log = logging.getLogger(__name__)
 
 #: Environment variable naming the jobs folder when the DAG-folder file passes none.
 JOBS_DIR_ENV = "SMALLFRY_JOBS_DIR"
+#: Environment variable: ``owner`` gives each DAG an access_control for its owner's role.
+ACCESS_CONTROL_ENV = "SMALLFRY_AIRFLOW_ACCESS_CONTROL"
 
 _BASE_TAGS = ["smallfry"]
+#: What an owner's role may do with their own DAGs (Airflow's FAB resource names).
+OWNER_PERMISSIONS = {"DAGs": {"can_read", "can_edit"}, "DAG Runs": {"can_read", "can_create"}}
+
+
+class _Trust:
+    """What one parse trusts: the signing key (or why there is none) and the access mode."""
+
+    def __init__(self):
+        self.key: bytes | None = None
+        self.key_error: str | None = None
+        try:
+            self.key = load_key()
+        except SigningKeyError as err:
+            # Fail closed: a broken key setting makes every spec a visible placeholder.
+            self.key_error = f"the spec-signing key cannot be used: {err}"
+            log.error("Small Fry: %s; no job will run until it is fixed", self.key_error)
+        if self.key is None and self.key_error is None:
+            log.warning(
+                "Small Fry: no spec-signing key (SMALLFRY_SPEC_KEY_FILE or SMALLFRY_SPEC_KEY); "
+                "job specs are NOT verified and the folder names each job's owner. Set a key "
+                "in any deployment where users can write the jobs folder."
+            )
+        mode = os.environ.get(ACCESS_CONTROL_ENV, "").strip()
+        if mode not in ("", "owner"):
+            log.error(
+                "Small Fry: %s=%r is not understood (use 'owner'); DAGs get no access_control",
+                ACCESS_CONTROL_ENV,
+                mode,
+            )
+        self.per_owner = mode == "owner"
+
+    def access(self, owner: str) -> dict:
+        """DAG keyword arguments for ``owner``'s access control (none unless switched on)."""
+        if not self.per_owner:
+            return {}
+        return {
+            "access_control": {
+                owner_role(owner): {name: set(acts) for name, acts in OWNER_PERMISSIONS.items()}
+            }
+        }
 
 
 def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None = None) -> dict:
@@ -46,6 +98,7 @@ def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None
         log.warning("Small Fry: jobs folder %r does not exist; no job DAGs", str(folder))
         return dags
     wanted = get_parsing_context().dag_id  # set while a task runs: build only its DAG
+    trust = _Trust()
     for path in sorted(folder.glob("*/*.json")):
         if path.name.startswith("."):
             continue  # a writer's temporary file
@@ -54,37 +107,67 @@ def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None
         if wanted and wanted != dag_id:
             continue
         try:
-            dag = _dag_for_file(path, owner, dag_id)
-        except Exception as err:  # noqa: BLE001 - one bad spec must never break the others
+            dag = _dag_for_file(path, owner, dag_id, trust)
+        except Exception as err:  # one bad spec must never break the others
             log.exception("Small Fry: building the DAG for %s failed", path)
-            dag = _placeholder_dag(dag_id, owner, f"{type(err).__name__}: {err}", path)
+            dag = _placeholder_dag(dag_id, owner, f"{type(err).__name__}: {err}", path, trust)
         dags[dag.dag_id] = dag
     if namespace is not None:
         namespace.update(dags)
     return dags
 
 
-def _dag_for_file(path: Path, owner: str, dag_id: str):
+def check_spec_file(path: Path, key: bytes | None) -> tuple[dict | None, list[str]]:
+    """The spec in ``<jobs>/<owner folder>/<id>.json`` as Airflow would run it, and every
+    reason it will not (empty: it becomes a job). Needs no Airflow.
+
+    With ``key`` the spec must carry the service's signature and its signed owner must be the
+    folder's (spelled exactly as the store spells it); without, the folder names the owner.
+    """
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        return _placeholder_dag(dag_id, owner, f"the file is not valid JSON: {err}", path)
-    if isinstance(spec, dict):
-        # The folder says whose job it is; whatever the file claims is overridden.
-        spec["owner"] = owner
-    errors = validate_spec(spec)
+        spec = read_spec_file(path)  # reads at most the size limit + 1 byte
+    except SpecError as err:
+        # "the file is not valid JSON: ..." / "the file is not a usable job spec: ... limit"
+        if err.message.startswith("not valid JSON"):
+            return None, [f"the file is {err.message}"]
+        return None, [f"the file is not a usable job spec: {err.message}"]
+    if not isinstance(spec, dict):
+        return None, [str(e) for e in validate_spec(spec)]
+    if key is not None:
+        try:
+            verify_spec(spec, key)
+        except SpecError as err:
+            return None, [str(err)]
+        claimed = spec.get("owner")
+        if not isinstance(claimed, str) or owner_key(claimed) != path.parent.name:
+            return None, [
+                f"owner: {str(claimed)[:128]!r} does not match its folder {path.parent.name!r}"
+            ]
+    else:
+        # Unverified: the folder says whose job it is; whatever the file claims is overridden.
+        spec["owner"] = owner_from_key(path.parent.name)
+    errors = [str(e) for e in validate_spec(spec)]
     if not errors and spec["id"] != path.stem:
         errors = [f"id: {spec['id']!r} does not match the file name {path.name!r}"]
     if not errors and "uri_template" not in spec.get("output", {}):
         errors = ["output.uri_template: is required for Airflow runs"]
+    return (None if errors else spec), errors
+
+
+def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust):
+    if trust.key_error:
+        return _placeholder_dag(dag_id, owner, trust.key_error, path, trust)
+    spec, errors = check_spec_file(path, trust.key)
     if not errors and spec.get("image") and not _has_kubernetes():
         errors = [
-            "image: running in a container image needs apache-airflow-providers-cncf-kubernetes "
-            "on this Airflow"
+            (
+                "image: running in a container image needs "
+                "apache-airflow-providers-cncf-kubernetes on this Airflow"
+            )
         ]
     if errors:
-        return _placeholder_dag(dag_id, owner, "; ".join(str(e) for e in errors[:5]), path)
-    return _job_dag(spec, dag_id)
+        return _placeholder_dag(dag_id, owner, "; ".join(errors[:5]), path, trust)
+    return _job_dag(spec, dag_id, trust)
 
 
 def _has_kubernetes() -> bool:
@@ -109,7 +192,7 @@ def _schedule(spec: dict):
     return CronTriggerTimetable(cron, timezone=tz), start, bool(sched.get("catchup", False))
 
 
-def _job_dag(spec: dict, dag_id: str):
+def _job_dag(spec: dict, dag_id: str, trust: _Trust):
     from airflow.sdk import DAG
 
     timetable, start, catchup = _schedule(spec)
@@ -130,6 +213,7 @@ def _job_dag(spec: dict, dag_id: str):
         tags=[*_BASE_TAGS, f"owner:{spec['owner']}"[:100], *spec.get("tags", [])]
         + (["paused"] if spec.get("paused") else []),
         default_args={"owner": spec["owner"]},
+        **trust.access(spec["owner"]),
         **_callbacks(spec),
     )
     from .operators import NotebookJobOperator, pod_operator
@@ -174,7 +258,7 @@ def _callbacks(spec: dict) -> dict:
     return out
 
 
-def _placeholder_dag(dag_id: str, owner: str, message: str, path: Path):
+def _placeholder_dag(dag_id: str, owner: str, message: str, path: Path, trust: _Trust):
     from airflow.sdk import DAG
 
     message = message[:2000]
@@ -186,6 +270,7 @@ def _placeholder_dag(dag_id: str, owner: str, message: str, path: Path):
         catchup=False,
         tags=[*_BASE_TAGS, "invalid-spec", f"owner:{owner}"[:100]],
         default_args={"owner": owner},
+        **trust.access(owner),
     )
     from .operators import InvalidSpecOperator
 

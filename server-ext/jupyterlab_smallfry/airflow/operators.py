@@ -6,8 +6,9 @@ import json
 
 from airflow.sdk import BaseOperator
 
-from ..jobs.runner import assume_run_as, run_spec
+from ..jobs.runner import assume_run_as, check_trusted, refuse_run, run_spec
 from ..jobs.store import Storage
+from ..jobs.validation import SpecError
 
 
 class NotebookJobOperator(BaseOperator):
@@ -26,7 +27,14 @@ class NotebookJobOperator(BaseOperator):
         try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
         if try_number > 1:
             run_id = f"{run_id}-try{try_number}"  # every attempt keeps its own run log
-        role_storage, kernel_env = assume_run_as(self.spec, run_id)
+        try:
+            # Checks the service's signature again (with a key) before any AWS call.
+            role_storage, kernel_env = assume_run_as(self.spec, run_id)
+        except SpecError as err:
+            refuse_run(
+                self.spec, run_id, Storage(), str(err), trigger="airflow", try_number=try_number
+            )
+            _fail_now(f"Refused to run this Small Fry job spec: {err}")
         manifest = run_spec(
             self.spec,
             run_id,
@@ -49,6 +57,13 @@ class NotebookJobOperator(BaseOperator):
                 f"The notebook failed{where}: {error.get('type')}: {error.get('message')}"
             )
         return manifest.get("output_uri")
+
+
+def _fail_now(message: str):
+    """Fail the task without retries: a refused spec will not be accepted on a retry either."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    raise AirflowFailException(message)
 
 
 class InvalidSpecOperator(BaseOperator):
@@ -91,6 +106,11 @@ def pod_operator(*, spec: dict, **kwargs):
             self.spec = spec
 
         def execute(self, context):
+            try:
+                # The pod may not hold the signing key: check here, before it starts.
+                check_trusted(self.spec)
+            except SpecError as err:
+                _fail_now(f"Refused to run this Small Fry job spec: {err}")
             request = {"spec": self.spec, "run_id": str(context["run_id"]), "trigger": "airflow"}
             self.env_vars = [k8s.V1EnvVar(name="SMALLFRY_RUN_REQUEST", value=json.dumps(request))]
             return super().execute(context)

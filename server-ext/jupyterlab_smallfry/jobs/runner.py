@@ -15,7 +15,13 @@ string. Nothing here renders templates.
 As a program (``python -m jupyterlab_smallfry.jobs.runner``) it reads one JSON request on
 stdin (or from ``$SMALLFRY_RUN_REQUEST`` in a container, without keys): ``{"spec": …, "run_id": …, "trigger": …, "s3": {"endpoint_url", "region",
 "access_key", "secret_key", "token"}}``; credentials travel on stdin so they never enter the
-environment the notebook's kernel inherits.
+environment the notebook's kernel inherits. The request is parsed as strictly as a stored
+spec (:func:`~.validation.parse_spec`).
+
+Trust: when a spec-signing key is configured (:func:`~.signing.load_key`), a spec runs only if
+the Small Fry service signed exactly it: :func:`assume_run_as` checks the signature again
+before any AWS call, so the owner and the ``run_as`` role that reach the task are the ones the
+service bound together. A refused spec gets a ``failed`` run.json that says why.
 """
 
 from __future__ import annotations
@@ -31,12 +37,17 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from ..safe_names import role_session_name, tag_value
+from .signing import SigningKeyError, load_key, verify_spec
 from .store import Storage, default_s3_client, dumps, join, output_folder
+from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
 
 log = logging.getLogger(__name__)
 
 #: Upper bound on how much of a failing cell's source and traceback goes into run.json.
 _MAX_TEXT = 4000
+#: A run request is a spec plus a run id, a trigger and S3 settings.
+MAX_REQUEST_BYTES = MAX_SPEC_BYTES + 64 * 1024
 
 
 def _now() -> dt.datetime:
@@ -212,12 +223,60 @@ def _environ(extra: dict):
                 os.environ[k] = v
 
 
+def check_trusted(spec: dict, environ=None) -> None:
+    """Raise :class:`SpecError` (field ``signature``) if a signing key is configured and the
+    Small Fry service did not sign exactly this spec. A key setting that cannot be used
+    refuses too: a broken key must not turn the check off."""
+    try:
+        key = load_key() if environ is None else load_key(environ)
+    except SigningKeyError as err:
+        raise SpecError("signature", f"the spec-signing key cannot be used: {err}") from None
+    if key is not None:
+        verify_spec(spec, key)
+
+
+def refuse_run(
+    spec: dict,
+    run_id: str,
+    storage: Storage,
+    reason: str,
+    *,
+    trigger: str = "server",
+    try_number: int = 1,
+) -> dict:
+    """Record a run that was refused before it started (``failed``, with ``reason``)."""
+    try:
+        manifest = start_manifest(spec, run_id, trigger, try_number)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # A spec too broken to name its run folder: there is nothing to write into.
+        log.warning("Small Fry run %s refused (%s); no run folder to record it in", run_id, reason)
+        return {"status": "failed", "error": {"type": "UntrustedSpec", "message": reason}}
+    manifest.update(
+        status="failed",
+        output_uri=None,
+        end=manifest["start"],
+        duration_seconds=0,
+        error={"type": "UntrustedSpec", "message": _clip(reason)},
+    )
+    log.warning("Small Fry run %s refused: %s", run_id, reason)
+    try:
+        storage.write(join(run_folder(spec, run_id), "run.json"), dumps(manifest))
+    except Exception as err:  # noqa: BLE001 - the refusal stands even if it cannot be recorded
+        log.warning("Small Fry run %s: writing the refusal failed: %s", run_id, err)
+    return manifest
+
+
 def assume_run_as(spec: dict, run_id: str, base_session=None):
     """Assume the spec's ``run_as.role_arn`` for this run, tagged with owner, job and run.
 
     Returns ``(storage, kernel_env)``: S3 access and the kernel's AWS variables with the
     role's short-lived keys. Without a role: ``(None, {})`` and the caller keeps its own.
+    First, with a signing key configured, raises :class:`SpecError` unless the service signed
+    this very spec (see :func:`check_trusted`); no AWS call is made then. The session's name
+    and SourceIdentity are the owner's injective :func:`role_session_name`, and the session
+    tags ``smallfry:owner``/``smallfry:job``/``smallfry:run`` hold :func:`tag_value` codes.
     """
+    check_trusted(spec)
     role = (spec.get("run_as") or {}).get("role_arn")
     if not role:
         return None, {}
@@ -230,14 +289,14 @@ def assume_run_as(spec: dict, run_id: str, base_session=None):
         or os.environ.get("AWS_ENDPOINT_URL")
         or None,
     )
-    safe = "".join(ch if ch.isalnum() or ch in "+=,.@-" else "-" for ch in spec["owner"])
     answer = sts.assume_role(
         RoleArn=role,
-        RoleSessionName=f"smallfry-{safe}"[:64],
+        RoleSessionName=role_session_name(spec["owner"]),
+        SourceIdentity=role_session_name(spec["owner"]),
         Tags=[
-            {"Key": "smallfry:owner", "Value": spec["owner"][:256]},
-            {"Key": "smallfry:job", "Value": spec["id"]},
-            {"Key": "smallfry:run", "Value": run_id[:256]},
+            {"Key": "smallfry:owner", "Value": tag_value(spec["owner"])},
+            {"Key": "smallfry:job", "Value": tag_value(spec["id"])},
+            {"Key": "smallfry:run", "Value": tag_value(run_id)},
         ],
         DurationSeconds=max(900, min(43200, int(spec.get("timeout_seconds", 3600)) + 900)),
     )["Credentials"]
@@ -305,10 +364,27 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # In a container (a spec with an image) the request comes in an environment variable.
     raw = os.environ.pop("SMALLFRY_RUN_REQUEST", None)
-    request = json.loads(raw if raw is not None else sys.stdin.read())
+    if raw is None:
+        raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1)
+    try:
+        request = parse_spec(raw, max_bytes=MAX_REQUEST_BYTES)
+        if not isinstance(request, dict) or not isinstance(request.get("spec"), dict):
+            raise SpecError("", "the run request must be an object with a spec object")
+        if not isinstance(request.get("run_id"), str):
+            raise SpecError("run_id", "the run request needs a run_id string")
+    except SpecError as err:
+        print(json.dumps({"status": "failed", "error": {"type": "SpecError", "message": str(err)}}))
+        return 1
     spec = request["spec"]
     storage = _storage_from_request(request.get("s3"))
-    role_storage, kernel_env = assume_run_as(spec, request["run_id"])
+    try:
+        role_storage, kernel_env = assume_run_as(spec, request["run_id"])
+    except SpecError as err:
+        manifest = refuse_run(
+            spec, request["run_id"], storage, str(err), trigger=request.get("trigger", "server")
+        )
+        print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
+        return 1
     _limit_run_time(int(spec.get("timeout_seconds", 3600)))
     manifest = run_spec(
         spec,

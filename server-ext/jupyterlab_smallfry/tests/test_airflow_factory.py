@@ -11,15 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from jupyterlab_smallfry.jobs.signing import UNSIGNED, sign_spec
+from jupyterlab_smallfry.jobs.validation import MAX_SPEC_BYTES
+
 from .airflow_env import HERE, SERVER_EXT, ensure_venv
 
 pytestmark = pytest.mark.timeout(600)
 FIXTURES = HERE.parent / "jobs" / "fixtures"
+KEY = "factory-test-key-0123456789abcdef0123"
 
 # Runs in the Airflow venv: builds the DAGs and reports what a user would see in Airflow.
 INSPECT = r"""
-import json, sys, warnings
+import json, logging, sys, warnings
 warnings.simplefilter("ignore")
+logs = []
+class Collect(logging.Handler):
+    def emit(self, record):
+        logs.append(record.getMessage())
+logging.getLogger("jupyterlab_smallfry").addHandler(Collect(level=logging.WARNING))
 import botocore.client
 def no_aws(*a, **k):
     raise AssertionError("the factory called AWS while parsing")
@@ -51,7 +60,12 @@ for dag_id, dag in dags.items():
         "retry_delay": task.retry_delay.total_seconds(),
         "execution_timeout": task.execution_timeout.total_seconds() if task.execution_timeout else None,
         "failure_emails": list(getattr(cb, "to", []) or []) if cb else [],
+        "access_control": None if dag.access_control is None else {
+            role: {res: sorted(acts) for res, acts in perms.items()}
+            for role, perms in dag.access_control.items()
+        },
     }
+print(json.dumps(logs))
 print(json.dumps(out))
 """
 
@@ -76,23 +90,32 @@ def built():
     for case in sorted((FIXTURES / "invalid").glob("*.json"))[:8]:
         spec = json.loads(case.read_text())["spec"]
         (jobs / "alice" / f"bad-{case.stem}.json").write_text(json.dumps(spec))
+    return _inspector(python, jobs)
+
+
+def _inspector(python, jobs: Path):
+    """``run(extra_env, logs=False)``: the DAGs built from ``jobs`` (and the factory's
+    warnings), in a fresh Airflow process."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMALLFRY_")},
         "PYTHONPATH": str(SERVER_EXT),
         "AIRFLOW_HOME": str(jobs / ".home"),
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
     }
 
-    def run(extra=None):
+    def run(extra=None, logs=False):
         proc = subprocess.run(
             [str(python), "-c", INSPECT, str(jobs)],
             env={**env, **(extra or {})},
             capture_output=True,
             text=True,
             timeout=300,
+            check=False,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        lines = proc.stdout.strip().splitlines()
+        dags = json.loads(lines[-1])
+        return (dags, json.loads(lines[-2])) if logs else dags
 
     return run
 
@@ -153,3 +176,186 @@ def test_a_running_task_parses_only_its_own_dag(built):
         }
     )
     assert list(dags) == ["smallfry__alice__paused"]
+
+
+def test_without_a_key_the_factory_warns_once_that_specs_are_not_verified(built):
+    _dags, logs = built(logs=True)
+    assert len([m for m in logs if "NOT verified" in m]) == 1
+
+
+def test_access_control_is_off_unless_asked_for(built):
+    assert all(d["access_control"] is None for d in built().values())
+
+
+# --- with a signing key: only what the Small Fry service signed becomes a job ---------------
+
+
+def _spec(job_id, owner="alice", **changes):
+    full = json.loads((FIXTURES / "valid" / "full.json").read_text())
+    return {**full, "id": job_id, "owner": owner, **changes}
+
+
+def _signed(job_id, owner="alice", **changes):
+    return sign_spec(_spec(job_id, owner, **changes), KEY.encode())
+
+
+@pytest.fixture(scope="module")
+def signed_world():
+    python = ensure_venv()
+    jobs = Path(tempfile.mkdtemp(prefix="smallfry-factory-signed-"))
+    for owner in ("alice", "bob"):
+        (jobs / owner).mkdir()
+    files = {
+        "alice/good.json": json.dumps(_signed("good"), indent=2, ensure_ascii=False),
+        "alice/unsigned.json": json.dumps(_spec("unsigned")),
+        "alice/tampered.json": json.dumps(
+            {
+                **_signed("tampered"),
+                "run_as": {"role_arn": "arn:aws:iam::123456789012:role/admin"},
+            }
+        ),
+        # alice's genuine, signed spec dropped into bob's folder: it must not run as bob.
+        "bob/stolen.json": json.dumps(_signed("stolen")),
+        # A user who can write bob's folder writes a spec claiming bob: not signed.
+        "bob/claims-bob.json": json.dumps(_spec("claims-bob", owner="bob")),
+        "bob/huge.json": " " * MAX_SPEC_BYTES + json.dumps(_signed("huge", owner="bob")),
+        "bob/nan.json": json.dumps(_spec("nan", owner="bob")).replace('"days": 1', '"days": NaN'),
+    }
+    for name, text in files.items():
+        (jobs / name).write_text(text)
+    key_file = jobs / ".home" / "spec.key"
+    key_file.parent.mkdir()
+    key_file.write_text(KEY + "\n")
+    os.chmod(key_file, 0o600)
+    return _inspector(python, jobs), key_file
+
+
+def test_with_a_key_only_signed_specs_become_jobs_with_the_signed_owner(signed_world):
+    run, key_file = signed_world
+    for setting in ({"SMALLFRY_SPEC_KEY": KEY}, {"SMALLFRY_SPEC_KEY_FILE": str(key_file)}):
+        dags, logs = run(setting, logs=True)
+        good = dags["smallfry__alice__good"]
+        assert good["task_type"] == "NotebookJobOperator" and good["owner"] == "alice"
+        assert "invalid-spec" not in good["tags"]
+        jobs = {k for k, v in dags.items() if "invalid-spec" not in v["tags"]}
+        assert jobs == {"smallfry__alice__good"}, setting
+        assert not [m for m in logs if "NOT verified" in m]
+
+
+@pytest.mark.parametrize(
+    "dag_id,words",
+    [
+        ("smallfry__alice__unsigned", "signature: unsigned: this spec was not written by the"),
+        ("smallfry__alice__tampered", "signature: tampered: the spec changed after the Small"),
+        ("smallfry__bob__stolen", "owner: 'alice' does not match its folder 'bob'"),
+        ("smallfry__bob__claims-bob", "signature: unsigned"),
+        ("smallfry__bob__huge", f"larger than {MAX_SPEC_BYTES} bytes"),
+        ("smallfry__bob__nan", "NaN is not a JSON number"),
+    ],
+)
+def test_with_a_key_untrusted_specs_are_invalid_spec_dags_saying_why(signed_world, dag_id, words):
+    run, _key_file = signed_world
+    dag = run({"SMALLFRY_SPEC_KEY": KEY})[dag_id]
+    assert "invalid-spec" in dag["tags"]
+    assert dag["task_type"] == "InvalidSpecOperator"
+    assert words in dag["description"]
+
+
+def test_a_key_file_others_can_read_stops_every_job(signed_world, tmp_path):
+    run, _key_file = signed_world
+    loose = tmp_path / "loose.key"
+    loose.write_text(KEY)
+    os.chmod(loose, 0o644)
+    dags = run({"SMALLFRY_SPEC_KEY_FILE": str(loose)})
+    assert dags and all("invalid-spec" in d["tags"] for d in dags.values())
+    assert "can be read or written by other users" in dags["smallfry__alice__good"]["description"]
+    assert KEY not in json.dumps(dags)
+
+
+def test_access_control_gives_each_owner_their_own_dags(signed_world):
+    run, _key_file = signed_world
+    dags = run({"SMALLFRY_SPEC_KEY": KEY, "SMALLFRY_AIRFLOW_ACCESS_CONTROL": "owner"})
+    perms = {"DAG Runs": ["can_create", "can_read"], "DAGs": ["can_edit", "can_read"]}
+    assert dags["smallfry__alice__good"]["access_control"] == {"smallfry-user-alice": perms}
+    # Placeholders too: bob sees (only) what is wrong in his own folder.
+    assert dags["smallfry__bob__stolen"]["access_control"] == {"smallfry-user-bob": perms}
+    assert "owner:bob" in dags["smallfry__bob__stolen"]["tags"]
+    assert dags["smallfry__bob__stolen"]["owner"] == "bob"
+
+
+# The task itself checks again: a spec that reaches the worker changed is refused there.
+EXECUTE = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import botocore.client
+def no_aws(*a, **k):
+    raise AssertionError("the task called AWS")
+botocore.client.BaseClient._make_api_call = no_aws
+from airflow.sdk.exceptions import AirflowFailException
+from jupyterlab_smallfry.airflow.operators import NotebookJobOperator
+op = NotebookJobOperator(task_id="run_notebook", spec=json.loads(sys.argv[1]))
+try:
+    op.execute({"run_id": "manual__1"})
+except AirflowFailException as err:
+    print(json.dumps({"refused": str(err)}))
+"""
+
+
+def test_the_task_refuses_a_spec_that_changed_after_signing(tmp_path):
+    python = ensure_venv()
+    runs = tmp_path / "runs"
+    spec = _signed("swap", output={"uri_template": f"{runs}/{{owner}}/{{job_id}}/{{run_id}}/"})
+    spec["run_as"] = {"role_arn": "arn:aws:iam::123456789012:role/admin"}
+    proc = subprocess.run(
+        [str(python), "-c", EXECUTE, json.dumps(spec)],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(SERVER_EXT),
+            "AIRFLOW_HOME": str(tmp_path / "home"),
+            "SMALLFRY_SPEC_KEY": KEY,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "tampered" in json.loads(proc.stdout.strip().splitlines()[-1])["refused"]
+    run = json.loads((runs / "alice" / "swap" / "manual__1" / "run.json").read_text())
+    assert run["status"] == "failed" and run["error"]["type"] == "UntrustedSpec"
+    assert "tampered" in run["error"]["message"]
+
+
+# --- the same checks without Airflow (also what ``validate`` prints) ------------------------
+
+
+def test_check_spec_file_wants_the_owners_exact_folder(tmp_path):
+    """``%61lice`` decodes to alice but is not her folder: no second folder may name her."""
+    from jupyterlab_smallfry.airflow.factory import check_spec_file
+
+    odd = tmp_path / "%61lice"
+    odd.mkdir()
+    (odd / "good.json").write_text(json.dumps(_signed("good")))
+    spec, errors = check_spec_file(odd / "good.json", KEY.encode())
+    assert spec is None and errors == ["owner: 'alice' does not match its folder '%61lice'"]
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "good.json").write_text(json.dumps(_signed("good")))
+    spec, errors = check_spec_file(tmp_path / "alice" / "good.json", KEY.encode())
+    assert errors == [] and spec["owner"] == "alice"
+
+
+def test_validate_command_checks_signatures_when_a_key_is_set(tmp_path, monkeypatch, capsys):
+    from jupyterlab_smallfry.airflow.__main__ import main
+
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "good.json").write_text(json.dumps(_signed("good")))
+    (tmp_path / "alice" / "forged.json").write_text(json.dumps(_spec("forged")))
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY_FILE", raising=False)
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY", raising=False)
+    assert main(["validate", str(tmp_path)]) == 0
+    assert "not checked" in capsys.readouterr().err
+    monkeypatch.setenv("SMALLFRY_SPEC_KEY", KEY)
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    forged = tmp_path / "alice" / "forged.json"
+    assert out == [f"{forged}: signature: {UNSIGNED}"]

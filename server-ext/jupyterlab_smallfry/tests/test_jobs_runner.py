@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyterlab_smallfry.jobs.runner import run_spec
+from jupyterlab_smallfry.jobs.signing import sign_spec
 from jupyterlab_smallfry.jobs.snapshot import take_snapshot
 
 from .jobs_support import (
@@ -139,7 +140,7 @@ def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(
     assert kernel_env["AWS_ACCESS_KEY_ID"] != AWS_TEST_ENV["AWS_ACCESS_KEY_ID"]
     assert run_spec(spec, "r1", storage, kernel_env=kernel_env)["status"] == "success"
     text = cell_text(read_json(direct_s3, bucket, "runs/alice/as-role/r1/output.ipynb"))
-    assert "ARN=arn:aws:sts::123456789012:assumed-role/reports/smallfry-alice" in text
+    assert "ARN=arn:aws:sts::123456789012:assumed-role/reports/alice" in text
     assert "KEY=" + kernel_env["AWS_ACCESS_KEY_ID"] in text
     import os
 
@@ -173,6 +174,7 @@ def test_runner_program_as_a_container_runs_it(moto_url, direct_s3, bucket):
     }
     proc = subprocess.run(
         [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        check=False,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -213,6 +215,7 @@ def test_runner_program_stops_a_run_at_its_timeout_and_says_so(moto_url, direct_
     }
     proc = subprocess.run(
         [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        check=False,
         env=env,
         input=json.dumps(request),
         capture_output=True,
@@ -225,3 +228,178 @@ def test_runner_program_stops_a_run_at_its_timeout_and_says_so(moto_url, direct_
     assert run["error"]["type"] == runner.RunTimeout.__name__
     assert "timeout of 60 s" in run["error"]["message"]
     assert 50 <= run["duration_seconds"] < 100  # stopped at the limit, not at the sleep's end
+
+
+# --- trust: only what the Small Fry service signed runs, as whom it says --------------------
+
+KEY = "runner-test-key-0123456789abcdef0123"
+ROLE = "arn:aws:iam::123456789012:role/reports"
+
+
+def _recording_session(calls: list):
+    """A real boto3 session (to moto) that records the parameters of every AssumeRole."""
+    import boto3
+
+    session = boto3.session.Session()
+    session.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: calls.append(dict(params))
+    )
+    return session
+
+
+@pytest.fixture
+def aws_env(moto_url, monkeypatch):
+    from .processes import AWS_TEST_ENV
+
+    for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_url}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY_FILE", raising=False)
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY", raising=False)
+    return monkeypatch
+
+
+def _role_spec(owner="alice", **extra):
+    nb = "s3://b/snapshots/" + "0" * 64 + ".ipynb"
+    return {
+        **spec_for("as-role", nb, "0" * 64, "s3://b/runs/", run_as={"role_arn": ROLE}, **extra),
+        "owner": owner,
+    }
+
+
+def test_session_names_and_tags_keep_different_users_apart(aws_env):
+    """o'neil and o-neil must never share a session (their names would, in IAM policies)."""
+    from jupyterlab_smallfry.jobs.runner import assume_run_as
+    from jupyterlab_smallfry.safe_names import role_session_name, tag_value
+
+    calls: list = []
+    for owner in ("o'neil", "o-neil"):
+        assume_run_as(
+            _role_spec(owner), "manual__2026-11-24T06:00:00+00:00", _recording_session(calls)
+        )
+    names = [c["RoleSessionName"] for c in calls]
+    assert names == [role_session_name("o'neil"), role_session_name("o-neil")]
+    assert names[0] != names[1]
+    assert [c["SourceIdentity"] for c in calls] == names
+    tags = [{t["Key"]: t["Value"] for t in c["Tags"]} for c in calls]
+    assert tags[0]["smallfry:owner"] == tag_value("o'neil") != tags[1]["smallfry:owner"]
+    assert tags[0]["smallfry:job"] == "as-role"
+    assert tags[0]["smallfry:run"] == tag_value("manual__2026-11-24T06:00:00+00:00")
+    assert " " not in tags[0]["smallfry:run"] and "/" not in tags[0]["smallfry:run"]
+
+
+def test_with_a_key_a_signed_spec_assumes_its_role(aws_env):
+    from jupyterlab_smallfry.jobs.runner import assume_run_as
+
+    aws_env.setenv("SMALLFRY_SPEC_KEY", KEY)
+    calls: list = []
+    storage, env = assume_run_as(
+        sign_spec(_role_spec(), KEY.encode()), "r1", _recording_session(calls)
+    )
+    assert storage is not None and env["AWS_SESSION_TOKEN"]
+    assert [c["RoleArn"] for c in calls] == [ROLE]
+
+
+@pytest.mark.parametrize(
+    "forge,words",
+    [
+        (lambda s, key: s, "unsigned: this spec was not written by the Small Fry service"),
+        # Signed for alice with her role, then given to bob: owner and role are bound together.
+        (lambda s, key: {**sign_spec(s, key), "owner": "bob"}, "tampered"),
+        (
+            lambda s, key: {
+                **sign_spec(s, key),
+                "run_as": {"role_arn": "arn:aws:iam::123456789012:role/admin"},
+            },
+            "tampered",
+        ),
+        (lambda s, key: sign_spec(s, b"another-key-another-key-another-key"), "tampered"),
+    ],
+    ids=["unsigned", "owner-changed", "role-changed", "other-key"],
+)
+def test_with_a_key_an_untrusted_spec_never_assumes_a_role(aws_env, forge, words):
+    from jupyterlab_smallfry.jobs.runner import assume_run_as
+    from jupyterlab_smallfry.jobs.validation import SpecError
+
+    aws_env.setenv("SMALLFRY_SPEC_KEY", KEY)
+    calls: list = []
+    with pytest.raises(SpecError, match=words):
+        assume_run_as(forge(_role_spec(), KEY.encode()), "r1", _recording_session(calls))
+    assert calls == []  # refused before any AssumeRole
+
+
+def test_a_broken_key_setting_refuses_rather_than_skipping_the_check(aws_env):
+    from jupyterlab_smallfry.jobs.runner import assume_run_as
+    from jupyterlab_smallfry.jobs.validation import SpecError
+
+    aws_env.setenv("SMALLFRY_SPEC_KEY", "too-short")
+    calls: list = []
+    with pytest.raises(SpecError, match="signing key cannot be used"):
+        assume_run_as(_role_spec(), "r1", _recording_session(calls))
+    assert calls == []
+
+
+def _run_program(moto_url, request_text: str, **env_extra):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .processes import AWS_TEST_ENV
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMALLFRY_SPEC_KEY")},
+        **AWS_TEST_ENV,
+        "AWS_ENDPOINT_URL": moto_url,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        **env_extra,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        check=False,
+        env=env,
+        input=request_text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_runner_program_refuses_an_unsigned_spec_and_records_why(moto_url, direct_s3, bucket):
+    import json
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    request = {"spec": spec_for("forged", uri, sha, f"s3://{bucket}/runs/"), "run_id": "r1"}
+    proc = _run_program(moto_url, json.dumps(request), SMALLFRY_SPEC_KEY=KEY)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    run = read_json(direct_s3, bucket, "runs/alice/forged/r1/run.json")
+    assert run["status"] == "failed"
+    assert run["error"]["type"] == "UntrustedSpec"
+    assert "unsigned: this spec was not written by the Small Fry service" in run["error"]["message"]
+    listed = direct_s3.list_objects_v2(Bucket=bucket, Prefix="runs/alice/forged/r1/")
+    assert [o["Key"] for o in listed["Contents"]] == ["runs/alice/forged/r1/run.json"]  # no run
+
+
+def test_runner_program_runs_a_signed_spec(moto_url, direct_s3, bucket):
+    import json
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    spec = sign_spec(spec_for("signed", uri, sha, f"s3://{bucket}/runs/"), KEY.encode())
+    proc = _run_program(moto_url, json.dumps({"spec": spec, "run_id": "r1"}), SMALLFRY_SPEC_KEY=KEY)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_json(direct_s3, bucket, "runs/alice/signed/r1/run.json")["status"] == "success"
+
+
+def test_runner_program_parses_its_request_strictly(moto_url, bucket, direct_s3):
+    import json
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    text = json.dumps(
+        {"spec": spec_for("nan", uri, sha, f"s3://{bucket}/runs/"), "run_id": "r1"}
+    ).replace('"days": 21', '"days": NaN')
+    proc = _run_program(moto_url, text)
+    assert proc.returncode == 1
+    assert (
+        "NaN is not a JSON number"
+        in json.loads(proc.stdout.strip().splitlines()[-1])["error"]["message"]
+    )
+    assert direct_s3.list_objects_v2(Bucket=bucket, Prefix="runs/").get("KeyCount") == 0
