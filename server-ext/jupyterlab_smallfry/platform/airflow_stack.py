@@ -197,11 +197,21 @@ class AirflowStack:
             raise
         return self
 
-    def stop(self) -> None:
-        """End every process group, last started first; SIGKILL what ignores SIGTERM."""
-        for name in reversed(list(self.procs)):
-            proc = self.procs.pop(name)
-            _stop_group(proc)
+    def stop(self, grace: float = 20) -> None:
+        """End every process group (SIGTERM to all, last started first); SIGKILL what is
+        still there after ``grace`` seconds."""
+        procs = [self.procs.pop(name) for name in reversed(list(self.procs))]
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            # Children (task runners, uvicorn workers) may outlive the leader: end the group.
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
 
     def __enter__(self):
         return self.start()
@@ -387,20 +397,8 @@ class AirflowStack:
         )
 
 
-def _stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    # Children (task runners, uvicorn workers) may outlive the leader: end the whole group.
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
-    if proc.poll() is None:
-        proc.wait()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -154,6 +155,8 @@ def team():
             if stack is not None:
                 stack.stop()
             pg.stop()
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(pg.folder, ignore_errors=True)
             print(f"\nAirflow team platform timings (s): {timings}")
 
 
