@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import sys
-from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -22,28 +21,11 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.web import HTTPError
 
-from .snapshot import NotebookError, notebook_kernel, snapshots_uri_for, take_snapshot
-from .store import (
-    JobStore,
-    Storage,
-    default_output_template,
-    dumps,
-    is_s3,
-    join,
-    list_runs,
-    output_folder,
-)
-from .validation import API_VERSION, is_job_id, validate_spec
+from .service import JobError, JobService, Locations, blocking, check_id, dag_id_for
+from .snapshot import snapshots_uri_for
+from .store import Storage, dumps, is_s3, join, output_folder
 
-#: Fields the server owns; a client may not set them.
-_SERVER_FIELDS = ("owner", "apiVersion", "kind")
 _DEMO_RUNS_URI = "s3://smallfry-demo/runs/"
-
-
-def dag_id_for(owner: str, job_id: str) -> str:
-    from ..airflow.naming import dag_id_for as _dag_id
-
-    return _dag_id(owner, job_id)
 
 
 class JobsContext:
@@ -65,6 +47,17 @@ class JobsContext:
         if not is_s3(self.runs_uri):
             self.runs_uri = os.path.abspath(os.path.expanduser(self.runs_uri)) + "/"
         self.snapshots_uri = snapshots_uri_for(self.runs_uri)
+        self.remote = bool(cfg.jobs_service_url)
+        if self.remote:
+            from .remote import RemoteJobs
+
+            token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+            self.backend = RemoteJobs(cfg.jobs_service_url, token, services.http)
+        else:
+            from .signing import load_key
+
+            locations = Locations(self.jobs_uri, self.runs_uri, self.snapshots_uri)
+            self.backend = JobService(locations, self.storage, signing_key=load_key())
 
     async def s3_request(self) -> dict:
         """Endpoint, region and the broker's current keys, for boto3 here or in a runner process."""
@@ -112,6 +105,11 @@ class _JobsBase(APIHandler):
         return ctx
 
     @property
+    def backend(self):
+        """Where jobs are kept: this server's own folder, or the team's Hub service."""
+        return self.jobs.backend
+
+    @property
     def owner(self) -> str:
         """The authenticated user. A single-user server's token login has no user name (each
         request gets a random anonymous one), so there the server's own account owns the jobs."""
@@ -122,117 +120,73 @@ class _JobsBase(APIHandler):
         return self.current_user.username
 
     async def blocking(self, fn, *args, **kwargs):
-        """Run blocking I/O (files, boto3) off the event loop; S3 failures become a 502 that
-        says what S3 said (never the request, which is signed)."""
-        import botocore.exceptions
-
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                None, partial(fn, *args, **kwargs)
-            )
-        except botocore.exceptions.ClientError as err:
-            error = err.response.get("Error", {})
-            raise HTTPError(
-                502, f"S3 refused: {error.get('Code', 'error')}: {error.get('Message', '')}"
-            ) from None
-        except botocore.exceptions.BotoCoreError as err:
-            raise HTTPError(502, f"S3 is unreachable: {type(err).__name__}") from None
+        return await blocking(fn, *args, **kwargs)
 
     def body(self) -> dict:
-        body = self.get_json_body()  # answers 400 itself when the body is not JSON
+        """The request's JSON object: strict JSON (no NaN), at most one spec's size."""
+        from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
+
+        raw = self.request.body or b""
+        if len(raw) > MAX_SPEC_BYTES:
+            raise JobError(
+                413, f"The job spec is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES} bytes"
+            )
+        try:
+            body = parse_spec(raw)
+        except SpecError as err:
+            raise JobError(400, f"The request body is not a job spec: {err}") from None
         if not isinstance(body, dict):
-            raise HTTPError(400, "The request body must be a JSON object (a job spec)")
+            raise JobError(400, "The request body must be a JSON object (a job spec)")
+        if isinstance(body.get("notebook"), dict):
+            body["notebook"].pop("content", None)  # only a forwarding server sends bytes
         return body
 
-    def check_id(self, job_id: str) -> str:
-        if not is_job_id(job_id):
-            raise HTTPError(
-                400,
-                f"{job_id!r} is not a job id: use 1-63 lower-case letters, digits, '-' and '_'",
-            )
-        return job_id
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, JobError):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps(exc.to_json()))
+            return
+        super().write_error(status_code, **kwargs)
 
-    async def store(self) -> JobStore:
-        return JobStore(self.jobs.jobs_uri, await self.jobs.storage())
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, JobError):
+            self.log.info("Small Fry jobs: %s %s", value.status, value)
+            return
+        super().log_exception(typ, value, tb)
 
-    async def with_runs(self, spec: dict, storage: Storage, limit: int = 10) -> dict:
-        template = spec.get("output", {}).get("uri_template")
-        runs = []
-        if template:
-            try:
-                runs = await self.blocking(
-                    list_runs, storage, template, spec["owner"], spec["id"], limit
-                )
-            except Exception as err:  # a broken runs location must not hide the job itself
-                self.log.warning(
-                    "Small Fry: listing runs of %s failed: %s", spec["id"], type(err).__name__
-                )
-        return {"spec": spec, "runs": runs, "dag_id": dag_id_for(spec["owner"], spec["id"])}
+    def send_error(self, status_code=500, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, JobError):
+            status_code = exc.status
+        super().send_error(status_code, **kwargs)
 
-    async def prepare_spec(self, body: dict, *, job_id: str | None, existing: dict | None) -> dict:
-        """Turn a request body into a complete, validated spec owned by the current user."""
-        owner = self.owner
-        claimed = body.get("owner")
-        if claimed is not None and claimed != owner:
-            raise HTTPError(403, f"owner: jobs are always owned by the signed-in user ({owner})")
-        if job_id is not None and body.get("id", job_id) != job_id:
-            raise HTTPError(400, "id: the body's id does not match the URL")
-        spec = {k: v for k, v in body.items() if k not in _SERVER_FIELDS}
-        spec = {"apiVersion": API_VERSION, "kind": "NotebookJob", **spec, "owner": owner}
-        if job_id is not None:
-            spec["id"] = job_id
-        if not isinstance(spec.get("id"), str) or not is_job_id(spec["id"]):
-            errors = validate_spec(spec)
-            raise HTTPError(400, str(errors[0]) if errors else "id: is required")
-        spec.setdefault("output", {})
-        if isinstance(spec["output"], dict):
-            spec["output"].setdefault("uri_template", default_output_template(self.jobs.runs_uri))
-        notebook = spec.get("notebook")
-        if isinstance(notebook, dict) and "source" in notebook:
-            spec["notebook"] = await self.snapshot(notebook)
-        elif notebook is None and existing is not None:
-            spec["notebook"] = existing["notebook"]
-        elif isinstance(notebook, dict) and isinstance(notebook.get("uri"), str):
-            # Airflow reads the notebook with its own rights: only snapshots this server took.
-            if not notebook["uri"].startswith(self.jobs.snapshots_uri):
-                raise HTTPError(
-                    400,
-                    "notebook.uri: must be a snapshot taken by this server; "
-                    "send notebook.source (the notebook's path) to take one",
-                )
-        errors = validate_spec(spec)
-        if errors:
-            raise HTTPError(400, "; ".join(str(e) for e in errors[:5]))
-        return spec
+    def if_match(self) -> str | None:
+        return self.request.headers.get("If-Match") or None
 
-    async def snapshot(self, notebook: dict) -> dict:
-        """Freeze the notebook named by ``source`` (an ``s3://`` URI or a path under the
-        server's root) into a content-addressed snapshot."""
+    def answer(self, job: dict, status: int = 200) -> None:
+        self.set_status(status)
+        if job.get("etag"):
+            self.set_header("ETag", job["etag"])
+        self.finish(json.dumps(job))
+
+    async def notebook_bytes(self, body: dict) -> bytes | None:
+        """The notebook named by ``notebook.source`` (an ``s3://`` URI, read with the user's
+        keys, or a path under the server's root), or None when the body names none."""
+        notebook = body.get("notebook")
+        if not isinstance(notebook, dict) or "source" not in notebook:
+            return None
         source = notebook["source"]
         if not isinstance(source, str) or not source.endswith(".ipynb"):
-            raise HTTPError(400, "notebook.source: must be the path or s3:// URI of an .ipynb file")
-        storage = await self.jobs.storage()
+            raise JobError(400, "notebook.source: must be the path or s3:// URI of an .ipynb file")
         if is_s3(source):
+            storage = await self.jobs.storage()
             data = await self.blocking(storage.read, source)
         else:
             data = await self.read_local(source)
         if data is None:
-            raise HTTPError(400, f"notebook.source: {source} does not exist")
-        try:
-            kernel = notebook.get("kernel") or notebook_kernel(data)
-        except NotebookError as err:
-            raise HTTPError(400, f"notebook.source: {err}") from None
-        if not kernel:
-            raise HTTPError(400, "notebook.kernel: the notebook has no kernel saved; pick one")
-        uri, digest = await self.blocking(take_snapshot, storage, data, self.jobs.snapshots_uri)
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return {
-            "uri": uri,
-            "sha256": digest,
-            "kernel": kernel,
-            "source_path": source,
-            "snapshot_time": now,
-        }
+            raise JobError(400, f"notebook.source: {source} does not exist")
+        return data
 
     async def read_local(self, path: str) -> bytes | None:
         """Read a notebook through the contents manager, so the server's root confines it."""
@@ -259,80 +213,56 @@ class JobsHandler(_JobsBase):
 
     @tornado.web.authenticated
     async def get(self):
-        store = await self.store()
-        specs = await self.blocking(store.list, self.owner)
-        jobs = await asyncio.gather(*(self.with_runs(s, store.storage, 5) for s in specs))
+        jobs = await self.backend.list(self.owner)
         self.finish(
             json.dumps(
-                {"jobs": list(jobs), "jobs_uri": self.jobs.jobs_uri, "runs_uri": self.jobs.runs_uri}
+                {"jobs": jobs, "jobs_uri": self.jobs.jobs_uri, "runs_uri": self.jobs.runs_uri}
             )
         )
 
     @tornado.web.authenticated
     async def post(self):
         body = self.body()
-        if isinstance(body.get("id"), str):
-            self.check_id(body["id"])
-        spec = await self.prepare_spec(body, job_id=None, existing=None)
-        store = await self.store()
-        created = await self.blocking(store.put, spec, create=True)
-        if not created:
-            raise HTTPError(
-                409, f"id: a job {spec['id']!r} already exists; edit it or pick another id"
-            )
-        self.set_status(201)
-        self.finish(json.dumps(await self.with_runs(spec, store.storage)))
+        job = await self.backend.create(self.owner, body, await self.notebook_bytes(body))
+        self.answer(job, 201)
 
 
 class JobHandler(_JobsBase):
-    """``GET/PUT/DELETE /smallfry/jobs/<id>``."""
-
-    async def _existing(self, job_id: str) -> tuple[JobStore, dict]:
-        self.check_id(job_id)
-        store = await self.store()
-        spec = await self.blocking(store.get, self.owner, job_id)
-        if spec is None:
-            raise HTTPError(404, f"No job {job_id!r}")
-        return store, spec
+    """``GET/PUT/DELETE /smallfry/jobs/<id>``; ``PUT`` with ``If-Match`` changes only the
+    version the client saw (409 if someone else changed it meanwhile)."""
 
     @tornado.web.authenticated
     async def get(self, job_id):
-        store, spec = await self._existing(job_id)
-        self.finish(json.dumps(await self.with_runs(spec, store.storage, 20)))
+        self.answer(await self.backend.get(self.owner, check_id(job_id)))
 
     @tornado.web.authenticated
     async def put(self, job_id):
-        self.check_id(job_id)
+        check_id(job_id)
         body = self.body()
-        store = await self.store()
-        existing = await self.blocking(store.get, self.owner, job_id)
-        spec = await self.prepare_spec(body, job_id=job_id, existing=existing)
-        await self.blocking(store.put, spec)
-        self.set_status(200 if existing else 201)
-        self.finish(json.dumps(await self.with_runs(spec, store.storage)))
+        job, created = await self.backend.update(
+            self.owner, job_id, body, await self.notebook_bytes(body), if_match=self.if_match()
+        )
+        self.answer(job, 201 if created else 200)
 
     @tornado.web.authenticated
     async def delete(self, job_id):
-        self.check_id(job_id)
-        store = await self.store()
-        if not await self.blocking(store.delete, self.owner, job_id):
-            raise HTTPError(404, f"No job {job_id!r}")
+        await self.backend.delete(self.owner, check_id(job_id))
         self.set_status(204)
         self.finish()
 
 
-class JobPauseHandler(JobHandler):
-    """``POST /smallfry/jobs/<id>/pause`` and ``…/resume``."""
+class JobPauseHandler(_JobsBase):
+    """``POST /smallfry/jobs/<id>/pause`` and ``…/resume`` (``If-Match`` as for ``PUT``)."""
 
     @tornado.web.authenticated
     async def post(self, job_id, action):
-        store, spec = await self._existing(job_id)
-        spec["paused"] = action == "pause"
-        await self.blocking(store.put, spec)
-        self.finish(json.dumps(await self.with_runs(spec, store.storage)))
+        job = await self.backend.set_paused(
+            self.owner, check_id(job_id), action == "pause", if_match=self.if_match()
+        )
+        self.answer(job)
 
 
-class JobRunHandler(JobHandler):
+class JobRunHandler(_JobsBase):
     """``POST /smallfry/jobs/<id>/run``: run the spec once now, with papermill on this server.
 
     The run happens in a child process (the same runner the Airflow task uses); the answer
@@ -341,7 +271,12 @@ class JobRunHandler(JobHandler):
 
     @tornado.web.authenticated
     async def post(self, job_id):
-        _store, spec = await self._existing(job_id)
+        check_id(job_id)
+        if self.jobs.remote:
+            self.set_status(202)
+            self.finish(json.dumps(await self.backend.run_now(self.owner, job_id)))
+            return
+        spec = await self.backend.stored(self.owner, job_id)
         if self.jobs.services.config.airflow_api_url:
             return await self.trigger_airflow(spec)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
@@ -396,7 +331,7 @@ class JobRunHandler(JobHandler):
         parts = urlsplit(self.jobs.services.config.airflow_api_url)
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        base = base[: -len("/api/v2")] if base.endswith("/api/v2") else base  # either form
+        base = base.removesuffix("/api/v2")  # either form
         http = self.jobs.services.http
         headers = {"Content-Type": "application/json"}
         dag_id = dag_id_for(spec["owner"], spec["id"])

@@ -379,6 +379,60 @@ def test_a_spec_can_only_point_at_this_servers_snapshots(alice):
     assert r.status_code == 200 and r.json()["spec"]["notebook"] == made["notebook"]
 
 
+def test_a_snapshot_uri_from_the_request_is_never_trusted(alice, direct_s3):
+    """Someone can put an object under the snapshots prefix (a forged "snapshot") and name it
+    with its real sha256: only the snapshot the job already has may be named."""
+    forged = notebook('print("forged")')
+    digest = hashlib.sha256(forged).hexdigest()
+    direct_s3.put_object(Bucket=BUCKET, Key=f"snapshots/{digest}.ipynb", Body=forged)
+    asked = {"uri": f"s3://{BUCKET}/snapshots/{digest}.ipynb", "sha256": digest, "kernel": "python3"}
+    r = create(alice, daily("forged", notebook=asked))
+    assert r.status_code == 400 and r.json()["message"].startswith("notebook.uri"), r.text
+    assert create(alice, daily("swap")).status_code == 201
+    r = alice.put(alice.base + "/swap", json=daily("swap", notebook=asked))
+    assert r.status_code == 400 and r.json()["message"].startswith("notebook.uri"), r.text
+    assert alice.get(alice.base + "/swap").json()["spec"]["notebook"]["sha256"] != digest
+
+
+def test_nan_infinity_and_oversized_specs_are_refused(alice, jobs_dir):
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps(daily("nan")).replace('"days": 3', f'"days": {constant}')
+        r = alice.post(alice.base, data=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, (constant, r.text)
+        assert constant.lstrip("-") in r.json()["message"]
+    assert not (jobs_dir / "alice" / "nan.json").exists()
+    listing = alice.get(alice.base)
+    assert listing.status_code == 200 and isinstance(listing.json()["jobs"], list)
+    big = daily("big", parameters={f"p{i}": "x" * 1000 for i in range(300)})
+    r = create(alice, big)
+    assert r.status_code == 413, r.text
+    assert "limit" in r.json()["message"]
+    assert not (jobs_dir / "alice" / "big.json").exists()
+
+
+def test_an_edit_of_a_version_someone_else_changed_is_a_conflict(alice, jobs_dir):
+    created = create(alice, daily("shared"))
+    assert created.status_code == 201
+    seen = alice.get(alice.base + "/shared")
+    etag = seen.headers["ETag"]
+    assert seen.json()["etag"] == etag == created.json()["etag"]
+    first = alice.put(
+        alice.base + "/shared", json=daily("shared", title="First"), headers={"If-Match": etag}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["etag"] != etag
+    late = alice.put(
+        alice.base + "/shared", json=daily("shared", title="Second"), headers={"If-Match": etag}
+    )
+    assert late.status_code == 409 and "changed by someone else" in late.json()["message"]
+    paused = alice.post(alice.base + "/shared/pause", headers={"If-Match": etag})
+    assert paused.status_code == 409
+    on_disk = json.loads((jobs_dir / "alice" / "shared.json").read_text())
+    assert on_disk["title"] == "First" and not on_disk.get("paused")
+    current = first.json()["etag"]
+    assert alice.post(alice.base + "/shared/pause", headers={"If-Match": current}).ok
+
+
 def test_a_missing_jobs_bucket_is_a_clear_error_not_a_crash(moto_url):
     with jupyter_server(
         f"--SmallFry.endpoint_url={moto_url}",

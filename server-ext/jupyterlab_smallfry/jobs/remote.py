@@ -1,0 +1,97 @@
+"""A user's server in a team deployment: jobs go to the Small Fry Hub service, not to storage.
+
+The server holds no right to write the jobs, snapshots or runs locations and no Airflow
+credentials. It sends what the user asked, plus the notebook's bytes (read with the user's
+own keys, so a user can only schedule what they can read), with its Hub API token; the
+service asks the Hub who that is. The methods mirror :class:`.service.JobService`, so the
+handlers do not care which one they talk to.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+import aiohttp
+
+from .service import JobError, check_id
+
+
+class RemoteJobs:
+    """The Hub service's ``/jobs`` API, called with this server's Hub token."""
+
+    def __init__(self, url: str, token: str, http: aiohttp.ClientSession):
+        self._base = url.rstrip("/") + "/jobs"
+        self._token = token
+        self._http = http
+
+    async def list(self, owner: str) -> list[dict]:
+        return (await self._call("GET", ""))["jobs"]
+
+    async def get(self, owner: str, job_id: str) -> dict:
+        return await self._call("GET", _path(job_id))
+
+    async def create(self, owner: str, body: dict, notebook: bytes | None) -> dict:
+        return await self._call("POST", "", _with_content(body, notebook))
+
+    async def update(
+        self, owner: str, job_id: str, body: dict, notebook: bytes | None, if_match=None
+    ) -> tuple[dict, bool]:
+        job = await self._call("PUT", _path(job_id), _with_content(body, notebook), if_match)
+        return job, bool(job.pop("created", False))
+
+    async def set_paused(self, owner: str, job_id: str, paused: bool, if_match=None) -> dict:
+        action = "pause" if paused else "resume"
+        return await self._call("POST", _path(job_id) + "/" + action, None, if_match)
+
+    async def delete(self, owner: str, job_id: str) -> None:
+        await self._call("DELETE", _path(job_id))
+
+    async def run_now(self, owner: str, job_id: str) -> dict:
+        return await self._call("POST", _path(job_id) + "/run")
+
+    async def _call(self, method: str, path: str, body=None, if_match=None) -> dict:
+        if not self._token:
+            raise JobError(
+                503, "This server has no Hub API token, so it cannot reach the jobs service"
+            )
+        headers = {"Authorization": f"token {self._token}"}
+        if if_match:
+            headers["If-Match"] = if_match
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body, allow_nan=False)
+        try:
+            async with self._http.request(
+                method, self._base + path, headers=headers, data=data, allow_redirects=False
+            ) as answer:
+                text = await answer.text()
+                status = answer.status
+        except (aiohttp.ClientError, OSError) as err:
+            raise JobError(
+                502,
+                f"The Small Fry jobs service is unreachable ({type(err).__name__}); "
+                "check SmallFry.jobs_service_url or ask your admin",
+            ) from None
+        try:
+            reply = json.loads(text) if text else {}
+        except ValueError:
+            reply = {"message": text[:300]}
+        if status >= 400:
+            message = reply.get("message") or f"the jobs service answered HTTP {status}"
+            raise JobError(status, message, reply.get("errors"))
+        return reply
+
+
+def _path(job_id: str) -> str:
+    return "/" + quote(check_id(job_id), safe="")
+
+
+def _with_content(body: dict, notebook: bytes | None) -> dict:
+    if notebook is None:
+        return body
+    asked = body.get("notebook") if isinstance(body.get("notebook"), dict) else {}
+    content = base64.b64encode(notebook).decode("ascii")
+    return {**body, "notebook": {**asked, "content": content}}

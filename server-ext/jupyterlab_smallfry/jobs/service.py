@@ -1,0 +1,347 @@
+"""The rules of scheduling, written once: who owns a job, what a spec may say, where it goes.
+
+Two writers use this class. In a single-user install the user's Jupyter server writes specs
+into its own jobs folder. In a team deployment the Small Fry Hub service is the only writer:
+users' servers forward their requests with their Hub token, and the service calls the same
+methods with the owner the Hub named and the roles the owner's Hub groups allow. Either way:
+
+- the owner is the caller's identity, never a name in the request;
+- a spec's notebook is a snapshot this writer took from bytes it was given (content
+  addressed), or the one the job already had, never a URI the request names;
+- ``run_as.role_arn`` must be one of the owner's roles (when the writer knows them; the
+  service always does, and then every job gets a role, so no job runs as Airflow's own);
+- with a signing key, every spec written is signed, so Airflow can tell it from a file
+  someone else dropped into the jobs location;
+- edits, pause and resume may name the version they change (``If-Match``), so two people
+  editing one job get a conflict instead of a silent overwrite.
+
+Nothing here imports Jupyter or tornado; blocking I/O runs in the default executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+
+from .signing import sign_spec
+from .snapshot import NotebookError, notebook_kernel, take_snapshot
+from .store import JobStore, Storage, StoreConflict, default_output_template, list_runs
+from .validation import API_VERSION, MAX_SPEC_BYTES, is_job_id, validate_spec
+
+#: Fields the writer owns; a request may not set them.
+SERVER_FIELDS = ("owner", "apiVersion", "kind", "signature")
+
+
+class JobError(Exception):
+    """A request the writer refuses: an HTTP status and what to tell the user.
+
+    ``errors`` lists ``{"field", "message"}`` so the form can show each next to its field.
+    """
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.errors = errors or []
+
+    def to_json(self) -> dict:
+        return {"message": str(self), "errors": self.errors}
+
+
+@dataclass(frozen=True)
+class Locations:
+    jobs_uri: str
+    runs_uri: str
+    snapshots_uri: str
+
+
+def dag_id_for(owner: str, job_id: str) -> str:
+    from ..airflow.naming import dag_id_for as _dag_id
+
+    return _dag_id(owner, job_id)
+
+
+def decode_notebook(notebook: dict) -> bytes | None:
+    """The notebook bytes a forwarding server sent as base64 ``content``, if any."""
+    content = notebook.get("content")
+    if content is None:
+        return None
+    if not isinstance(content, str):
+        raise JobError(400, "notebook.content: must be the notebook's bytes in base64")
+    try:
+        return base64.b64decode(content, validate=True)
+    except ValueError:
+        raise JobError(400, "notebook.content: is not valid base64") from None
+
+
+class JobService:
+    """Create, change, list and delete one owner's jobs in one jobs location."""
+
+    def __init__(
+        self,
+        locations: Locations,
+        storage: Callable[[], Awaitable[Storage]],
+        *,
+        signing_key: bytes | None = None,
+    ):
+        self.locations = locations
+        self._storage = storage
+        self._signing_key = signing_key
+
+    async def blocking(self, fn, *args, **kwargs):
+        return await blocking(fn, *args, **kwargs)
+
+    async def store(self) -> JobStore:
+        return JobStore(self.locations.jobs_uri, await self._storage())
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def list(self, owner: str, runs: int = 5) -> list[dict]:
+        store = await self.store()
+        specs = await self.blocking(store.list, owner)
+        return list(await asyncio.gather(*(self.describe(s, store, runs) for s in specs)))
+
+    async def get(self, owner: str, job_id: str, runs: int = 20) -> dict:
+        store, spec, etag = await self._existing(owner, job_id)
+        return await self.describe(spec, store, runs, etag)
+
+    async def describe(self, spec: dict, store: JobStore, limit: int, etag: str = "") -> dict:
+        """The job as the Jobs panel shows it: spec, recent runs, dag_id and version."""
+        from .store import spec_etag
+
+        template = spec.get("output", {}).get("uri_template")
+        runs: list = []
+        if template:
+            try:
+                runs = await self.blocking(
+                    list_runs, store.storage, template, spec["owner"], spec["id"], limit
+                )
+            except Exception:  # noqa: BLE001 - a broken runs location must not hide the job
+                runs = []
+        public = {k: v for k, v in spec.items() if k != "signature"}
+        return {
+            "spec": public,
+            "runs": runs,
+            "dag_id": dag_id_for(spec["owner"], spec["id"]),
+            "etag": etag or spec_etag(_stored_bytes(spec)),
+        }
+
+    async def stored(self, owner: str, job_id: str) -> dict:
+        """The spec exactly as stored (signature included), for a run."""
+        return (await self._existing(owner, job_id))[1]
+
+    async def _existing(self, owner: str, job_id: str) -> tuple[JobStore, dict, str]:
+        check_id(job_id)
+        store = await self.store()
+        found = await self.blocking(store.get_with_etag, owner, job_id)
+        if found is None:
+            raise JobError(404, f"No job {job_id!r}")
+        spec, etag = found
+        return store, spec, etag
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def create(
+        self, owner: str, body: dict, notebook: bytes | None, roles: list[str] | None = None
+    ) -> dict:
+        if isinstance(body.get("id"), str):
+            check_id(body["id"])
+        spec = await self.prepare(owner, body, None, None, notebook, roles)
+        store = await self.store()
+        if not await self.blocking(store.put, spec, create=True):
+            raise JobError(
+                409, f"id: a job {spec['id']!r} already exists; edit it or pick another id"
+            )
+        return await self.describe(spec, store, 10)
+
+    async def update(
+        self,
+        owner: str,
+        job_id: str,
+        body: dict,
+        notebook: bytes | None,
+        roles: list[str] | None = None,
+        if_match: str | None = None,
+    ) -> tuple[dict, bool]:
+        """Replace (or create) a job; ``(job, created)``."""
+        check_id(job_id)
+        store = await self.store()
+        found = await self.blocking(store.get_with_etag, owner, job_id)
+        existing = found[0] if found else None
+        if if_match and existing is None:
+            raise JobError(409, f"The job {job_id!r} was deleted meanwhile; schedule it again")
+        spec = await self.prepare(owner, body, job_id, existing, notebook, roles)
+        await self._put(store, spec, if_match, create=existing is None and not if_match)
+        return await self.describe(spec, store, 10), existing is None
+
+    async def set_paused(
+        self, owner: str, job_id: str, paused: bool, if_match: str | None = None
+    ) -> dict:
+        store, spec, _etag = await self._existing(owner, job_id)
+        spec = {k: v for k, v in spec.items() if k != "signature"}
+        spec["paused"] = paused
+        spec = self._sign(spec)
+        await self._put(store, spec, if_match)
+        return await self.describe(spec, store, 10)
+
+    async def delete(self, owner: str, job_id: str) -> None:
+        check_id(job_id)
+        store = await self.store()
+        if not await self.blocking(store.delete, owner, job_id):
+            raise JobError(404, f"No job {job_id!r}")
+
+    async def _put(self, store: JobStore, spec: dict, if_match: str | None, create=False):
+        try:
+            written = await self.blocking(store.put, spec, create=create, if_match=if_match)
+        except StoreConflict:
+            raise JobError(
+                409,
+                f"The job {spec['id']!r} was changed by someone else since you opened it; "
+                "reload it and make your change again",
+            ) from None
+        if written is False:
+            raise JobError(409, f"id: a job {spec['id']!r} already exists")
+
+    def _sign(self, spec: dict) -> dict:
+        return sign_spec(spec, self._signing_key) if self._signing_key else spec
+
+    async def prepare(
+        self,
+        owner: str,
+        body: dict,
+        job_id: str | None,
+        existing: dict | None,
+        notebook: bytes | None,
+        roles: list[str] | None,
+    ) -> dict:
+        """Turn a request body into a complete, valid (and signed) spec owned by ``owner``.
+
+        ``roles``: the roles the owner may run as; ``None`` means this writer does not know
+        them (a single-user server, whose user is the only one it runs for).
+        """
+        claimed = body.get("owner")
+        if claimed is not None and claimed != owner:
+            raise JobError(403, f"owner: jobs are always owned by the signed-in user ({owner})")
+        if job_id is not None and body.get("id", job_id) != job_id:
+            raise JobError(400, "id: the body's id does not match the URL")
+        spec = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+        spec = {"apiVersion": API_VERSION, "kind": "NotebookJob", **spec, "owner": owner}
+        if job_id is not None:
+            spec["id"] = job_id
+        if not isinstance(spec.get("id"), str) or not is_job_id(spec["id"]):
+            raise _invalid(validate_spec(spec) or ["id: is required"])
+        spec.setdefault("output", {})
+        if isinstance(spec["output"], dict):
+            spec["output"].setdefault(
+                "uri_template", default_output_template(self.locations.runs_uri)
+            )
+        spec["notebook"] = await self._notebook(spec.get("notebook"), notebook, existing)
+        if roles is not None:
+            spec["run_as"] = _checked_run_as(spec.get("run_as"), roles)
+        errors = validate_spec(spec)
+        if errors:
+            raise _invalid(errors)
+        spec = self._sign(spec)
+        size = len(_stored_bytes(spec))
+        if size > MAX_SPEC_BYTES:
+            # Airflow parses every spec in one file: one huge spec would slow it for everyone.
+            raise JobError(413, f"The job spec is {size} bytes; the limit is {MAX_SPEC_BYTES}")
+        return spec
+
+    async def _notebook(self, asked, content: bytes | None, existing: dict | None) -> dict:
+        if content is not None:
+            return await self.snapshot(asked if isinstance(asked, dict) else {}, content)
+        if asked is None and existing is not None:
+            return existing["notebook"]
+        if isinstance(asked, dict) and "uri" in asked:
+            # Only the snapshot the job already has: any other URI could name an object that
+            # someone else put under the snapshots prefix.
+            kept = existing["notebook"] if existing is not None else {}
+            if kept and all(asked.get(k) == kept.get(k) for k in ("uri", "sha256")):
+                return {**kept, "kernel": asked.get("kernel") or kept["kernel"]}
+            raise JobError(
+                400,
+                "notebook.uri: must be a snapshot taken by this server; "
+                "send notebook.source (the notebook's path) to take one",
+            )
+        raise JobError(400, "notebook.source: is required (the path or s3:// URI of the notebook)")
+
+    async def snapshot(self, asked: dict, content: bytes) -> dict:
+        """Freeze ``content`` into a content-addressed snapshot this writer stores itself."""
+        source = asked.get("source", "")
+        try:
+            kernel = asked.get("kernel") or notebook_kernel(content)
+        except NotebookError as err:
+            raise JobError(400, f"notebook.source: {err}") from None
+        if not kernel:
+            raise JobError(400, "notebook.kernel: the notebook has no kernel saved; pick one")
+        storage = await self._storage()
+        uri, digest = await self.blocking(
+            take_snapshot, storage, content, self.locations.snapshots_uri
+        )
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        notebook = {"uri": uri, "sha256": digest, "kernel": kernel, "snapshot_time": now}
+        if isinstance(source, str) and source:
+            notebook["source_path"] = source
+        return notebook
+
+
+async def blocking(fn, *args, **kwargs):
+    """Run blocking I/O (files, boto3) off the event loop; S3 failures become a 502 that says
+    what S3 said (never the request, which is signed)."""
+    import botocore.exceptions
+
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
+    except botocore.exceptions.ClientError as err:
+        error = err.response.get("Error", {})
+        raise JobError(
+            502, f"S3 refused: {error.get('Code', 'error')}: {error.get('Message', '')}"
+        ) from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise JobError(502, f"S3 is unreachable: {type(err).__name__}") from None
+
+
+def check_id(job_id: str) -> str:
+    if not is_job_id(job_id):
+        raise JobError(
+            400, f"{job_id!r} is not a job id: use 1-63 lower-case letters, digits, '-' and '_'"
+        )
+    return job_id
+
+
+def _checked_run_as(asked, roles: list[str]) -> dict:
+    """The run-as role: the one asked for if the owner may use it, else the owner's first."""
+    if not roles:
+        raise JobError(
+            403,
+            "run_as.role_arn: you have no AWS role for scheduled jobs; ask an admin to map one "
+            "of your groups to a role",
+        )
+    role = (asked or {}).get("role_arn") if isinstance(asked, dict) else None
+    if not role:
+        return {"role_arn": roles[0]}
+    if role not in roles:
+        raise JobError(
+            403,
+            f"run_as.role_arn: {role} is not one of your roles ({', '.join(roles)})",
+            [{"field": "run_as.role_arn", "message": "is not one of your roles"}],
+        )
+    return {**asked, "role_arn": role}
+
+
+def _invalid(errors) -> JobError:
+    structured = [
+        {"field": getattr(e, "field", ""), "message": getattr(e, "message", str(e))}
+        for e in errors[:20]
+    ]
+    return JobError(400, "; ".join(str(e) for e in errors[:5]), structured)
+
+
+def _stored_bytes(spec: dict) -> bytes:
+    from .store import dumps
+
+    return dumps(spec)
