@@ -1,0 +1,252 @@
+"""The Small Fry Hub service: per-user AWS keys, and the one writer of job specs.
+
+It runs as a JupyterHub-managed service with its own AWS identity (instance role, IRSA or
+keys in its environment) and, in a team deployment, is the only holder of:
+
+- write access to the jobs, snapshots and runs locations (users' roles get none);
+- the spec-signing key, shared with Airflow, which refuses specs it did not sign;
+- the Airflow service account used for *Run now* and for each owner's Airflow role.
+
+A user's server sends ``/jobs`` requests with its Hub API token. The service asks the Hub
+whose token it is, reads that user's Hub groups, and lets :class:`..jobs.service.JobService`
+stamp the owner, check ``run_as.role_arn`` against the roles those groups map to, snapshot
+the notebook bytes it was sent, sign and write the spec. Nothing in the request decides who
+the owner is or which roles they have.
+
+    python -m jupyterlab_smallfry.hub.service --SmallFryService.jobs_uri=/srv/smallfry/jobs \
+        --SmallFryService.runs_uri=s3://team-bucket/smallfry/runs/ ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote
+
+from traitlets import Unicode
+
+from ..airflow.naming import dag_id_for, owner_role
+from ..jobs.service import JobError, JobService, Locations, decode_notebook
+from ..jobs.snapshot import snapshots_uri_for
+from ..jobs.store import Storage, dumps, join, output_folder
+from ..jobs.validation import SpecError, parse_spec
+from .broker import ServiceHandler, SmallFryBroker
+
+#: Largest request: one spec plus the notebook's bytes in base64.
+MAX_REQUEST_BYTES = 128 * 1024 * 1024
+
+
+class JobsApiHandler(ServiceHandler):
+    """``/jobs``, ``/jobs/<id>`` and ``/jobs/<id>/(pause|resume|run)`` for the token's user."""
+
+    async def prepare(self):
+        user = await self.broker.identify(self)
+        if user is None:
+            return
+        self.owner = user["name"]
+        self.roles = self.broker.roles_for(await self.broker.groups_of(self.owner, user))
+
+    @property
+    def jobs(self) -> JobService:
+        return self.broker.jobs
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        body = exc.to_json() if isinstance(exc, JobError) else {"message": self._reason}
+        self.finish(json.dumps(body))
+
+    def send_error(self, status_code=500, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, JobError):
+            status_code = exc.status
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, JobError):
+            self.broker.log.info(
+                "jobs of %s: %s %s", getattr(self, "owner", "?"), value.status, value
+            )
+            return
+        super().log_exception(typ, value, tb)
+
+    def body(self) -> tuple[dict, bytes | None]:
+        """The request's spec (strict JSON) and the notebook bytes the server sent with it."""
+        raw = self.request.body or b""
+        try:
+            body = parse_spec(raw, max_bytes=MAX_REQUEST_BYTES)
+        except SpecError as err:
+            raise JobError(400, f"The request body is not a job spec: {err}") from None
+        if not isinstance(body, dict):
+            raise JobError(400, "The request body must be a JSON object (a job spec)")
+        notebook = body.get("notebook")
+        content = decode_notebook(notebook) if isinstance(notebook, dict) else None
+        if isinstance(notebook, dict):
+            body["notebook"] = {k: v for k, v in notebook.items() if k != "content"}
+        return body, content
+
+    def answer(self, job: dict, status: int = 200) -> None:
+        self.set_status(status)
+        if job.get("etag"):
+            self.set_header("ETag", job["etag"])
+        self.finish(json.dumps(job))
+
+    async def get(self, job_id=None, action=None):
+        if job_id is None:
+            self.finish(json.dumps({"jobs": await self.jobs.list(self.owner)}))
+        elif action is None:
+            self.answer(await self.jobs.get(self.owner, unquote(job_id)))
+        else:
+            raise JobError(405, "Use POST for pause, resume and run")
+
+    async def post(self, job_id=None, action=None):
+        if job_id is None:
+            body, notebook = self.body()
+            await self.broker.prepare_airflow(self.owner)
+            self.answer(await self.jobs.create(self.owner, body, notebook, self.roles), 201)
+        elif action in ("pause", "resume"):
+            job = await self.jobs.set_paused(
+                self.owner, unquote(job_id), action == "pause", self.if_match()
+            )
+            self.answer(job)
+        elif action == "run":
+            self.set_status(202)
+            self.finish(json.dumps(await self.broker.run_now(self.owner, unquote(job_id))))
+        else:
+            raise JobError(404, "Unknown job action")
+
+    async def put(self, job_id=None, action=None):
+        if job_id is None or action is not None:
+            raise JobError(405, "PUT takes /jobs/<id>")
+        body, notebook = self.body()
+        await self.broker.prepare_airflow(self.owner)
+        job, created = await self.jobs.update(
+            self.owner, unquote(job_id), body, notebook, self.roles, self.if_match()
+        )
+        self.answer({**job, "created": created}, 201 if created else 200)
+
+    async def delete(self, job_id=None, action=None):
+        if job_id is None or action is not None:
+            raise JobError(405, "DELETE takes /jobs/<id>")
+        await self.jobs.delete(self.owner, unquote(job_id))
+        self.set_status(204)
+        self.finish()
+
+    def if_match(self) -> str | None:
+        return self.request.headers.get("If-Match") or None
+
+
+class SmallFryService(SmallFryBroker):
+    """Settings of the Hub service (``--SmallFryService.x=y``); the credential settings are
+    the broker's (``--SmallFryBroker.*`` also works through the class hierarchy)."""
+
+    name = "smallfry"
+    description = "Per-user AWS keys and the one writer of job specs for a Small Fry Hub."
+
+    jobs_uri = Unicode(
+        "", config=True, help="Where specs go: a folder Airflow reads (or syncs), or s3://."
+    )
+    runs_uri = Unicode("", config=True, help="Where runs write: s3://bucket/prefix/runs/.")
+    endpoint_url = Unicode("", config=True, help="S3 endpoint; empty: AWS.")
+    spec_key_file = Unicode(
+        "",
+        config=True,
+        help="File holding the key that signs specs (shared with Airflow, readable only by "
+        "the service and Airflow). Empty: $SMALLFRY_SPEC_KEY_FILE.",
+    )
+    airflow_url = Unicode("", config=True, help="Airflow base URL, e.g. http://127.0.0.1:8080.")
+    airflow_username = Unicode("", config=True, help="The service's Airflow account.")
+    airflow_password_file = Unicode(
+        "", config=True, help="File holding that account's password (never on the command line)."
+    )
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        if not self.jobs_uri or not self.runs_uri:
+            raise SystemExit("smallfry service: set SmallFryService.jobs_uri and runs_uri")
+        from ..jobs.signing import load_key
+
+        environ = dict(os.environ)
+        if self.spec_key_file:
+            environ["SMALLFRY_SPEC_KEY_FILE"] = self.spec_key_file
+        key = load_key(environ)
+        if key is None:
+            raise SystemExit(
+                "smallfry service: no spec-signing key; set SmallFryService.spec_key_file"
+            )
+        locations = Locations(self.jobs_uri, self.runs_uri, snapshots_uri_for(self.runs_uri))
+        self.jobs = JobService(locations, self._storage, signing_key=key)
+        self.airflow = None
+        if self.airflow_url:
+            from ..platform.airflow_api import AirflowClient
+
+            password = Path(self.airflow_password_file).read_text().strip()
+            self.airflow = AirflowClient(self.airflow_url, self.airflow_username, password)
+
+    async def _storage(self) -> Storage:
+        def client():
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(
+                "s3",
+                endpoint_url=self.endpoint_url or None,
+                region_name=self.region or None,
+                config=Config(
+                    s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+                    retries={"max_attempts": 3, "mode": "standard"},
+                ),
+            )
+
+        return Storage(client)
+
+    async def prepare_airflow(self, owner: str) -> None:
+        """Make the owner's Airflow role exist before Airflow parses a DAG that names it."""
+        if self.airflow is not None:
+            await self.airflow.ensure_role(owner_role(owner))
+
+    async def run_now(self, owner: str, job_id: str) -> dict:
+        """Trigger the job's DAG with the service's Airflow account; the run shows at once."""
+        if self.airflow is None:
+            raise JobError(409, "Run now needs Airflow; the admin sets SmallFryService.airflow_url")
+        spec = await self.jobs.stored(owner, job_id)
+        dag_id = dag_id_for(owner, job_id)
+        run_id = await self.airflow.trigger(dag_id, note=f"Run now from Jupyter by {owner}")
+        folder = output_folder(spec["output"]["uri_template"], owner, job_id, run_id)
+        from ..jobs.runner import start_manifest
+
+        manifest = {**start_manifest(spec, run_id, "airflow"), "status": "queued", "start": None}
+        storage = await self._storage()
+        await self.jobs.blocking(storage.write, join(folder, "run.json"), dumps(manifest))
+        return {
+            "run_id": run_id,
+            "dag_id": dag_id,
+            "airflow": True,
+            "run_uri": join(folder, "run.json"),
+            "output_uri": join(folder, "output.ipynb"),
+        }
+
+    def routes(self, prefix: str) -> list:
+        jobs = r"/jobs(?:/([^/]+)(?:/(pause|resume|run))?)?/?"
+        return [
+            *super().routes(prefix),
+            (prefix + jobs, JobsApiHandler, {"broker": self}),
+            (jobs, JobsApiHandler, {"broker": self}),
+        ]
+
+
+def new_spec_key(path: str | os.PathLike) -> Path:
+    """Write a fresh random signing key to ``path`` (0600), for the platform's first start."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return target
+
+
+main = SmallFryService.launch_instance
+
+if __name__ == "__main__":
+    main()
