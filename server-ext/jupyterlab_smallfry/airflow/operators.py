@@ -29,16 +29,18 @@ class NotebookJobOperator(BaseOperator):
             run_id = f"{run_id}-try{try_number}"  # every attempt keeps its own run log
         try:
             # Checks the service's signature again (with a key) before any AWS call.
-            role_storage, kernel_env = assume_run_as(self.spec, run_id)
+            _role_storage, kernel_env = assume_run_as(self.spec, run_id)
         except SpecError as err:
             refuse_run(
                 self.spec, run_id, Storage(), str(err), trigger="airflow", try_number=try_number
             )
             _fail_now(f"Refused to run this Small Fry job spec: {err}")
+        # Snapshot and run folder with the worker's own identity (users' roles may not write
+        # runs/ or read snapshots/); only the notebook's kernel gets the run-as keys.
         manifest = run_spec(
             self.spec,
             run_id,
-            role_storage or Storage(),
+            Storage(),
             trigger="airflow",
             try_number=try_number,
             kernel_env=kernel_env,

@@ -58,6 +58,10 @@ def _iso(t: dt.datetime) -> str:
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: The kernel's variable naming the assumed-role ARN a run uses (also recorded in run.json).
+RUN_AS_ARN = "SMALLFRY_RUN_AS_ARN"
+
+
 def run_folder(spec: dict, run_id: str) -> str:
     """Where this run writes, from the spec's output template."""
     return output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
@@ -105,6 +109,11 @@ def run_spec(
 
     folder = run_folder(spec, run_id)
     manifest = start_manifest(spec, run_id, trigger, try_number)
+    if (kernel_env or {}).get(RUN_AS_ARN):
+        manifest["aws_identity"] = {
+            "arn": kernel_env[RUN_AS_ARN],
+            "role_arn": (spec.get("run_as") or {}).get("role_arn", ""),
+        }
     started = _now()
     storage.write(join(folder, "run.json"), dumps(manifest))
     out_uri = join(folder, "output.ipynb")
@@ -289,7 +298,7 @@ def assume_run_as(spec: dict, run_id: str, base_session=None):
         or os.environ.get("AWS_ENDPOINT_URL")
         or None,
     )
-    answer = sts.assume_role(
+    reply = sts.assume_role(
         RoleArn=role,
         RoleSessionName=role_session_name(spec["owner"]),
         SourceIdentity=role_session_name(spec["owner"]),
@@ -299,11 +308,14 @@ def assume_run_as(spec: dict, run_id: str, base_session=None):
             {"Key": "smallfry:run", "Value": tag_value(run_id)},
         ],
         DurationSeconds=max(900, min(43200, int(spec.get("timeout_seconds", 3600)) + 900)),
-    )["Credentials"]
+    )
+    answer = reply["Credentials"]
     env = {
         "AWS_ACCESS_KEY_ID": answer["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": answer["SecretAccessKey"],
         "AWS_SESSION_TOKEN": answer["SessionToken"],
+        # Not secret: who the notebook is on AWS, for run.json and for the notebook itself.
+        RUN_AS_ARN: reply.get("AssumedRoleUser", {}).get("Arn", ""),
     }
 
     def client():
@@ -386,10 +398,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
         return 1
     _limit_run_time(int(spec.get("timeout_seconds", 3600)))
+    # The run's own folder and the snapshot are read and written with this process's
+    # identity (the worker's or the server's); only the notebook's kernel gets the run-as keys.
+    del role_storage
     manifest = run_spec(
         spec,
         request["run_id"],
-        role_storage or storage,
+        storage,
         trigger=request.get("trigger", "server"),
         kernel_env=kernel_env,
     )

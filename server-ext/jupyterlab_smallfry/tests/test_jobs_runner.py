@@ -142,6 +142,11 @@ def test_run_as_role_is_assumed_for_the_run_and_given_to_the_kernel(
     text = cell_text(read_json(direct_s3, bucket, "runs/alice/as-role/r1/output.ipynb"))
     assert "ARN=arn:aws:sts::123456789012:assumed-role/reports/alice" in text
     assert "KEY=" + kernel_env["AWS_ACCESS_KEY_ID"] in text
+    manifest = read_json(direct_s3, bucket, "runs/alice/as-role/r1/run.json")
+    assert manifest["aws_identity"] == {
+        "arn": "arn:aws:sts::123456789012:assumed-role/reports/alice",
+        "role_arn": "arn:aws:iam::123456789012:role/reports",
+    }
     import os
 
     assert (
