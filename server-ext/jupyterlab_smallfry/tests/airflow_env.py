@@ -1,78 +1,23 @@
-"""A real Airflow 3 in its own virtual environment, built once per requirements lock.
-
-The venv lives at ``~/.cache/smallfry/airflow-venv-<hash>`` (``SMALLFRY_CACHE`` moves it),
-keyed by the lock file and the Python version, so a rerun reuses it and a changed lock builds
-a new one. It is built with uv (installed from PyPI into the venv first), which resolves and
-installs the ~300 pinned packages in well under a minute on a fresh machine.
-"""
+"""A real Airflow 3 for the tests, in the venv the team platform builds (see
+``platform/airflow_env.py``), and a runner for its CLI."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from ..platform.airflow_env import REQUIREMENTS, ensure_airflow_venv, venv_path  # noqa: F401
+
 HERE = Path(__file__).resolve().parent
-REQUIREMENTS = HERE / "airflow-requirements.txt"
 SERVER_EXT = HERE.parents[1]
-UV_VERSION = "0.13.9"
-
-
-def venv_path() -> Path:
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.split()[0].encode()).hexdigest()[
-        :12
-    ]
-    cache = Path(os.environ.get("SMALLFRY_CACHE") or Path.home() / ".cache" / "smallfry")
-    return cache / f"airflow-venv-{key}"
 
 
 def ensure_venv(log=print) -> Path:
-    """The venv's python, building the venv first if this lock has none yet."""
-    venv = venv_path()
-    python = venv / "bin" / "python"
-    done = venv / ".smallfry-complete"
-    if done.exists():
-        return python
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs at once build it once
-        if done.exists():
-            return python
-        started = time.monotonic()
-        shutil.rmtree(venv, ignore_errors=True)  # a half-built one from an interrupted run
-        log(f"building the Airflow venv at {venv} (first run only)")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-        env.pop("PIP_CONSTRAINT", None)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--isolated",
-             "--disable-pip-version-check", f"uv=={UV_VERSION}"],
-            check=True,
-            env=env,
-        )
-        subprocess.run(
-            [
-                str(venv / "bin" / "uv"),
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(python),
-                "-r",
-                str(REQUIREMENTS),
-            ],
-            check=True,
-            env=env,
-        )
-        done.write_text(f"built in {time.monotonic() - started:.0f}s\n")
-        log(f"Airflow venv built in {time.monotonic() - started:.0f}s")
-    return python
+    """The Airflow venv's python (the platform's own builder, cached in ~/.cache/smallfry)."""
+    return ensure_airflow_venv(log=log)
 
 
 class Airflow:
