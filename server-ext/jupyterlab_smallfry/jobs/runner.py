@@ -18,6 +18,11 @@ stdin (or from ``$SMALLFRY_RUN_REQUEST`` in a container, without keys): ``{"spec
 environment the notebook's kernel inherits. The request is parsed as strictly as a stored
 spec (:func:`~.validation.parse_spec`).
 
+Kernels as their owner (``SMALLFRY_KERNEL_AS_OWNER=1``, team platform): the kernel runs as the
+owner's Unix account with an environment built from scratch (see :mod:`.kernel_as_owner`), so
+a notebook cannot read the worker's secrets (the signing key, Airflow's database); without the
+setting the kernel is this process's child and inherits its environment plus ``kernel_env``.
+
 Trust: when a spec-signing key is configured (:func:`~.signing.load_key`), a spec runs only if
 the Small Fry service signed exactly it: :func:`assume_run_as` checks the signature again
 before any AWS call, so the owner and the ``run_as`` role that reach the task are the ones the
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -38,6 +44,7 @@ import traceback
 from pathlib import Path
 
 from ..safe_names import role_session_name, tag_value
+from . import kernel_as_owner
 from .signing import SigningKeyError, load_key, verify_spec
 from .store import Storage, default_s3_client, dumps, join, output_folder
 from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
@@ -125,6 +132,11 @@ def run_spec(
         local_in, local_out = work / "input.ipynb", work / "output.ipynb"
         pending: BaseException | None = None
         try:
+            # With SMALLFRY_KERNEL_AS_OWNER the owner's account is checked before anything
+            # runs; a refusal ends here with a failed run.json that says why.
+            as_owner = kernel_as_owner.prepare(
+                spec["owner"], spec["notebook"]["kernel"], kernel_env
+            )
             data = storage.read(spec["notebook"]["uri"])
             if data is None:
                 raise FileNotFoundError(
@@ -137,18 +149,31 @@ def run_spec(
                     f"{spec['notebook']['sha256'][:12]}…); schedule the notebook again"
                 )
             local_in.write_bytes(data)
-            with _environ(kernel_env or {}):
-                pm.execute_notebook(
-                    str(local_in),
-                    str(local_out),
-                    parameters=dict(spec.get("parameters", {})),
-                    kernel_name=spec["notebook"]["kernel"],
-                    report_mode=bool(output.get("hide_code", False)),
-                    progress_bar=False,
-                    log_output=True,
-                    cwd=str(work),
-                    execution_timeout=spec.get("timeout_seconds"),
-                )
+            execute = functools.partial(
+                pm.execute_notebook,
+                str(local_in),
+                str(local_out),
+                parameters=dict(spec.get("parameters", {})),
+                kernel_name=spec["notebook"]["kernel"],
+                report_mode=bool(output.get("hide_code", False)),
+                progress_bar=False,
+                log_output=True,
+                execution_timeout=spec.get("timeout_seconds"),
+            )
+            if as_owner is None:
+                with _environ(kernel_env or {}):
+                    execute(cwd=str(work))
+            else:
+                # The kernel runs as the owner with its own environment (nothing of this
+                # process's); papermill's files stay in the root-only folder above. The
+                # kernel's folder goes to nbclient as ``resources`` (its kernel cwd), not as
+                # papermill's ``cwd``, which would chdir this root process into a folder the
+                # owner controls.
+                with kernel_as_owner.launch_folder(as_owner) as (manager_class, kernel_cwd):
+                    execute(
+                        kernel_manager_class=manager_class,
+                        resources={"metadata": {"path": str(kernel_cwd)}},
+                    )
             manifest["status"] = "success"
         except PapermillExecutionError as err:
             manifest["status"] = "failed"
