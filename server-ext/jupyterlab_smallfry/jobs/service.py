@@ -298,9 +298,10 @@ async def blocking(fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
     except botocore.exceptions.ClientError as err:
         error = err.response.get("Error", {})
-        raise JobError(
-            502, f"S3 refused: {error.get('Code', 'error')}: {error.get('Message', '')}"
-        ) from None
+        code = error.get("Code", "error")
+        # Your keys may not do this (403) is not the same as S3 failing (502).
+        status = 403 if code in ("AccessDenied", "AllAccessDisabled") else 502
+        raise JobError(status, f"S3 refused: {code}: {error.get('Message', '')}") from None
     except botocore.exceptions.BotoCoreError as err:
         raise JobError(502, f"S3 is unreachable: {type(err).__name__}") from None
 

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -26,6 +25,7 @@ from ..platform.airflow_api import AirflowClient, AirflowForbidden, AirflowNotFo
 from ..platform.airflow_stack import AirflowSettings, AirflowStack
 from ..platform.postgres import PostgresCluster
 from .airflow_env import ensure_venv
+from .airflow_sso import bearer, sso_login
 from .oidc_provider import oidc_provider
 from .processes import free_port
 
@@ -66,24 +66,6 @@ def spec_for(owner: str) -> str:
         output={"uri_template": "s3://smallfry-team/runs/{owner}/{job_id}/{run_id}/"},
     )
     return json.dumps(spec)
-
-
-def sso_login(stack: AirflowStack, idp, sub: str, groups=()) -> requests.Session:
-    """Log ``sub`` in as a browser would: Airflow → IdP form → back to Airflow."""
-    idp.set_user(sub, preferred_username=sub, email=f"{sub}@example.com", groups=list(groups))
-    browser = requests.Session()
-    start = browser.get(stack.login_url(), allow_redirects=False, timeout=30)
-    assert start.status_code in (302, 303, 307), start.text[:500]
-    form = browser.post(start.headers["Location"], data={"sub": sub}, allow_redirects=False)
-    assert form.status_code in (302, 303), form.text[:500]
-    back = browser.get(urljoin(stack.url, form.headers["Location"]), allow_redirects=False)
-    assert back.status_code in (302, 303), back.text[:500]
-    return browser
-
-
-def bearer(browser: requests.Session) -> dict:
-    """The Airflow API JWT that the login left in the ``_token`` cookie."""
-    return {"Authorization": f"Bearer {browser.cookies['_token']}"}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,329 @@
+"""The whole team platform, end to end, as ``smallfry-platform up`` starts it.
+
+Real processes only: moto enforcing IAM (users' roles, the Hub service's and Airflow workers'
+identities, see ``platform_aws.py``), a real OIDC provider, and :class:`Platform` (the code
+behind the command) starting PostgreSQL, Airflow 3 (API server, real scheduler, DAG processor,
+triggerer) with OIDC login, the users' venv, JupyterHub with configurable-http-proxy, Unix
+accounts per user, and the Small Fry Hub service.
+
+alice schedules ``sales-report.ipynb`` from her S3 home through her server's API; the service
+writes and signs the spec; the real scheduler runs it with alice's role; ``run.json`` names
+alice's assumed role; her Jobs list shows the run. Then bob tries every way in that the issue
+lists, and each is refused with a clear message.
+
+Needs root (Unix accounts, servers started as them) and PostgreSQL's binaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ..airflow.naming import dag_id_for
+from ..platform.launcher import Platform
+from .airflow_env import ensure_venv
+from .airflow_sso import bearer, sso_login
+from .hub_stack import Hub, find_proxy, xsrf_of
+from .oidc_provider import oidc_provider
+from .platform_aws import ACCOUNT, BUCKET, role_arn, team_aws
+from .processes import free_port
+
+pytestmark = [
+    pytest.mark.timeout(1500),
+    pytest.mark.skipif(os.geteuid() != 0, reason="creates Unix accounts: needs root"),
+]
+
+ALICE, BOB, ADMIN = "tp-alice", "tp-bob", "tp-admin"
+GROUPS = {ALICE: ["team-alice"], BOB: ["team-bob"], ADMIN: ["platform-admins"]}
+ROLE_MAP = {"team-alice": role_arn(f"nb-{ALICE}"), "team-bob": role_arn(f"nb-{BOB}")}
+USER_ENV_BASE = os.environ.get("SMALLFRY_USER_ENV_BASE", "/var/cache/smallfry/test-user-envs")
+RUNS = f"s3://{BUCKET}/smallfry/runs/"
+ALICE_DAG = dag_id_for(ALICE, "sales")
+
+
+def _remove_accounts(names) -> None:
+    for name in names:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
+
+
+def _keep_logs(state: Path, keep: Path) -> None:
+    shutil.rmtree(keep, ignore_errors=True)
+    keep.mkdir(parents=True)
+    for log in [state / "hub" / "jupyterhub.log", *state.glob("airflow/process-logs/*")]:
+        with contextlib.suppress(OSError):
+            shutil.copy(log, keep / log.name)
+
+
+@pytest.fixture(scope="module")
+def platform():
+    _remove_accounts((ALICE, BOB, ADMIN))  # left over by an interrupted run
+    root = Path(tempfile.mkdtemp(prefix="smallfry-e2e-", dir="/var/tmp"))
+    root.chmod(0o755)  # users reach their homes, PostgreSQL its folder, through it
+    (root / "home").mkdir(mode=0o755)
+    python = ensure_venv()
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, root, True)
+        stack.callback(_remove_accounts, (ALICE, BOB, ADMIN))
+        aws = stack.enter_context(team_aws((ALICE, BOB)))
+        idp = stack.enter_context(oidc_provider())
+        for name, groups in GROUPS.items():
+            idp.set_user(name, preferred_username=name, email=f"{name}@example.com", groups=groups)
+        public, airflow = free_port(), free_port()
+        settings = {
+            "state_dir": str(root / "state"),
+            "public_url": f"http://127.0.0.1:{public}",
+            "postgres_port": free_port(),
+            "postgres_durable": False,
+            "idp": {
+                "well_known_url": f"{idp.issuer}/.well-known/openid-configuration",
+                "client_id": "smallfry-platform",
+                "client_secret": "platform-secret",
+                "admin_groups": ["platform-admins"],
+            },
+            "aws": {
+                "region": "us-east-1",
+                "s3_endpoint_url": aws.url,
+                "sts_endpoint_url": aws.url,
+                "runs_uri": RUNS,
+                "roots": [BUCKET],
+                "role_map": ROLE_MAP,
+                "service_env": aws.env(aws.service),
+                "worker_env": aws.env(aws.worker),
+            },
+            "airflow": {
+                "public_url": f"http://127.0.0.1:{airflow}",
+                "python": str(python),
+                "parse_interval": 5,
+            },
+            "hub": {
+                "bind_url": f"http://127.0.0.1:{free_port()}",
+                "proxy_api_url": f"http://127.0.0.1:{free_port()}",
+                "proxy_command": [find_proxy()],
+                "service_port": free_port(),
+                "users": {"home_base": str(root / "home")},
+            },
+            "python": {"user_env_base": USER_ENV_BASE},
+        }
+        started = time.monotonic()
+        # Kept for whoever debugs a failure: the Hub's log holds the users' servers' output.
+        keep = Path(tempfile.gettempdir()) / "smallfry-e2e-last"
+        stack.callback(_keep_logs, root / "state", keep)
+        platform = stack.enter_context(Platform(settings))
+        platform.started_in = time.monotonic() - started
+        platform.aws, platform.idp = aws, idp
+        platform.hub = Hub(platform.public_url, "", platform.hub_proc, platform.hub_log, root)
+        yield platform
+
+
+@pytest.fixture(scope="module")
+def alice(platform):
+    return platform.hub.login(ALICE)
+
+
+@pytest.fixture(scope="module")
+def bob(platform):
+    return platform.hub.login(BOB)
+
+
+def call(platform, browser, user, method, path, **kwargs) -> requests.Response:
+    """What JupyterLab does in ``user``'s browser: cookie plus the XSRF header on writes."""
+    url = f"{platform.public_url}/user/{user}/{path}"
+    headers = dict(kwargs.pop("headers", {}))
+    if method != "GET":
+        headers["X-XSRFToken"] = xsrf_of(browser, f"/user/{user}/")
+    return browser.request(method, url, headers=headers, timeout=120, **kwargs)
+
+
+def sales_job(owner: str = ALICE, **changes) -> dict:
+    body = {
+        "id": "sales",
+        "title": "Sales report",
+        "notebook": {"source": f"s3://{BUCKET}/home/{owner}/sales-report.ipynb"},
+        "parameters": {"bucket": BUCKET, "region": "EMEA", "min_amount": 50.0},
+        "schedule": {"type": "manual"},
+        "timeout_seconds": 600,
+    }
+    body.update(changes)
+    return body
+
+
+def airflow_admin(platform) -> dict:
+    """Bearer headers of the Hub service's Airflow account (sees every DAG)."""
+    account = platform.airflow.service_account
+    reply = requests.post(
+        f"{platform.airflow.url}/auth/token",
+        json={"username": account.username, "password": account.password},
+        timeout=30,
+    )
+    reply.raise_for_status()
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def wait_for_dag(platform, dag_id: str, timeout: float = 120) -> dict:
+    headers = airflow_admin(platform)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = requests.get(f"{platform.airflow.url}/api/v2/dags/{dag_id}", headers=headers)
+        if reply.status_code == 200:
+            return reply.json()
+        time.sleep(1)
+    raise AssertionError(f"Airflow never showed {dag_id}:\n{platform.airflow.log('dag-processor')}")
+
+
+@pytest.fixture(scope="module")
+def scheduled(platform, alice):
+    """alice schedules the report and runs it now; the real scheduler runs it in Airflow."""
+    created = call(platform, alice, ALICE, "POST", "smallfry/jobs", json=sales_job())
+    assert created.status_code == 201, created.text
+    job = created.json()
+    scheduled_at = time.monotonic()
+    wait_for_dag(platform, ALICE_DAG)
+    visible_after = time.monotonic() - scheduled_at
+    started = call(platform, alice, ALICE, "POST", "smallfry/jobs/sales/run")
+    assert started.status_code == 202, started.text
+    triggered_at = time.monotonic()
+    run_id = started.json()["run_id"]
+    deadline = time.monotonic() + 300
+    runs = []
+    while time.monotonic() < deadline:
+        listed = call(platform, alice, ALICE, "GET", "smallfry/jobs")
+        assert listed.status_code == 200, listed.text
+        runs = listed.json()["jobs"][0]["runs"]
+        if runs and runs[0]["status"] in ("success", "failed"):
+            break
+        time.sleep(2)
+    return {
+        "job": job,
+        "run_id": run_id,
+        "runs": runs,
+        "dag_visible_s": visible_after,
+        "run_s": time.monotonic() - triggered_at,
+    }
+
+
+def test_alices_job_is_written_and_signed_by_the_service(platform, scheduled):
+    spec = scheduled["job"]["spec"]
+    assert spec["owner"] == ALICE
+    assert spec["run_as"] == {"role_arn": role_arn(f"nb-{ALICE}")}  # her group's role
+    assert spec["notebook"]["uri"].startswith(f"s3://{BUCKET}/smallfry/snapshots/")
+    on_disk = json.loads((platform.jobs_dir / ALICE / "sales.json").read_text())
+    assert on_disk["signature"]["alg"] == "hmac-sha256"
+    assert "signature" not in spec  # the signature stays between the service and Airflow
+    mode = (platform.jobs_dir / ALICE).stat().st_mode & 0o777
+    assert mode & 0o022 == 0  # no user can write into the jobs folder
+
+
+def test_airflow_runs_it_as_alice_and_her_jobs_list_shows_the_run(platform, scheduled, alice):
+    runs = scheduled["runs"]
+    assert runs and runs[0]["status"] == "success", (runs, platform.airflow.log("scheduler"))
+    run = runs[0]
+    assert run["trigger"] == "airflow"
+    assert run["aws_identity"]["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/nb-{ALICE}/{ALICE}"
+    s3 = platform.aws.client("s3")
+    prefix = run["output_uri"].split(f"s3://{BUCKET}/", 1)[1].rsplit("/", 1)[0]
+    assert prefix.startswith(f"smallfry/runs/{ALICE}/sales/")
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/run.json")["Body"].read())
+    assert manifest["status"] == "success" and manifest["aws_identity"] == run["aws_identity"]
+    output = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/output.ipynb")["Body"].read())
+    text = "".join(
+        "".join(o.get("text", "")) for c in output["cells"] for o in c.get("outputs", [])
+    )
+    assert "EMEA" in text and "orders in the file" in text
+    # alice can open her run log with her own keys (the Jobs panel's output link).
+    opened = call(platform, alice, ALICE, "GET", f"smallfry/aws/s3/{BUCKET}/{prefix}/output.ipynb")
+    assert opened.status_code == 200, opened.text[:300]
+
+
+def test_bob_cannot_write_a_spec_into_alices_folder(platform, scheduled, bob):
+    claimed = sales_job(BOB)
+    claimed["owner"] = ALICE
+    claimed = call(platform, bob, BOB, "POST", "smallfry/jobs", json=claimed)
+    assert claimed.status_code == 403, claimed.text
+    assert "owned by the signed-in user" in claimed.json()["message"]
+    as_bob = subprocess.run(
+        ["runuser", "-u", BOB, "--", "sh", "-c", f"echo {{}} > {platform.jobs_dir / ALICE}/x.json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert as_bob.returncode != 0 and "Permission denied" in as_bob.stderr
+    assert not (platform.jobs_dir / ALICE / "x.json").exists()
+
+
+def test_bob_cannot_ask_for_a_role_outside_his_groups(platform, bob):
+    body = sales_job(BOB, id="steal", run_as={"role_arn": role_arn(f"nb-{ALICE}")})
+    refused = call(platform, bob, BOB, "POST", "smallfry/jobs", json=body)
+    assert refused.status_code == 403, refused.text
+    assert "is not one of your roles" in refused.json()["message"]
+    assert not (platform.jobs_dir / BOB / "steal.json").exists()
+
+
+def test_bob_cannot_plant_or_name_a_forged_snapshot(platform, scheduled, bob):
+    forged = b'{"cells": [], "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4}'
+    digest = hashlib.sha256(forged).hexdigest()
+    put = call(
+        platform, bob, BOB, "PUT", f"smallfry/aws/s3/{BUCKET}/smallfry/snapshots/{digest}.ipynb",
+        data=forged,
+    )  # fmt: skip
+    assert put.status_code == 403 and "AccessDenied" in put.text
+    alices = scheduled["job"]["spec"]["notebook"]
+    named = call(
+        platform, bob, BOB, "POST", "smallfry/jobs",
+        json=sales_job(
+            BOB, id="copycat", notebook={k: alices[k] for k in ("uri", "sha256", "kernel")}
+        ),
+    )  # fmt: skip
+    assert named.status_code == 400 and named.json()["message"].startswith("notebook.uri")
+
+
+def test_a_spec_the_service_did_not_sign_never_runs(platform, scheduled):
+    signed = json.loads((platform.jobs_dir / ALICE / "sales.json").read_text())
+    unsigned = {k: v for k, v in signed.items() if k != "signature"}
+    (platform.jobs_dir / BOB).mkdir(exist_ok=True)
+    (platform.jobs_dir / BOB / "unsigned.json").write_text(
+        json.dumps({**unsigned, "id": "unsigned", "owner": BOB})
+    )
+    tampered = {**signed, "id": "tampered", "run_as": {"role_arn": role_arn(f"nb-{BOB}")}}
+    (platform.jobs_dir / ALICE / "tampered.json").write_text(json.dumps(tampered))
+    for owner, job, reason in ((BOB, "unsigned", "unsigned"), (ALICE, "tampered", "tampered")):
+        dag = wait_for_dag(platform, dag_id_for(owner, job))
+        tags = [t["name"] for t in dag["tags"]]
+        assert "invalid-spec" in tags, dag
+        assert reason in (dag.get("description") or ""), dag
+
+
+def test_bob_gets_no_keys_from_sts_or_the_kernel_endpoint(platform, bob):
+    sts = call(
+        platform, bob, BOB, "POST", "smallfry/aws/sts/",
+        data="Action=GetSessionToken&Version=2011-06-15",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert sts.status_code == 403 and "sts_actions" in sts.text
+    assert "SecretAccessKey" not in sts.text
+    kernel = call(platform, bob, BOB, "GET", "smallfry/credentials/process")
+    assert kernel.status_code in (403, 404) and "SecretAccessKey" not in kernel.text
+
+
+def test_bob_in_airflow_neither_sees_nor_triggers_alices_dag(platform, scheduled):
+    browser = sso_login(platform.airflow, platform.idp, BOB, GROUPS[BOB])
+    base = platform.airflow.url
+    seen = requests.get(f"{base}/api/v2/dags/{ALICE_DAG}", headers=bearer(browser), timeout=30)
+    assert seen.status_code in (403, 404), seen.text
+    run = requests.post(
+        f"{base}/api/v2/dags/{ALICE_DAG}/dagRuns", json={"logical_date": None},
+        headers=bearer(browser), timeout=30,
+    )  # fmt: skip
+    assert run.status_code in (403, 404), run.text
+    admin = sso_login(platform.airflow, platform.idp, ADMIN, GROUPS[ADMIN])
+    assert requests.get(f"{base}/api/v2/dags/{ALICE_DAG}", headers=bearer(admin)).ok
