@@ -153,6 +153,7 @@ class BrokerClientSource(Source):
             raise CredentialError("no-broker")
         if not self._api_token:
             raise CredentialError("not-under-hub")
+        asked = self.role  # a role switch during this call must not be undone by its answer
         request = HTTPRequest(
             self._url,
             method="POST",
@@ -160,7 +161,7 @@ class BrokerClientSource(Source):
                 "Authorization": f"token {self._api_token}",
                 "Content-Type": "application/json",
             },
-            body=json.dumps({"role": self.role or None}),
+            body=json.dumps({"role": asked or None}),
             request_timeout=30,
         )
         try:
@@ -185,7 +186,8 @@ class BrokerClientSource(Source):
             raise CredentialError("broker-unreachable") from None
         reply = json.loads(response.body)
         self.roles = list(reply.get("roles", []))
-        self.role = reply.get("role", "")
+        if self.role == asked:
+            self.role = reply.get("role", "")
         expiry = dt.datetime.fromisoformat(reply["Expiration"].replace("Z", "+00:00"))
         identity = Identity.from_arn(reply.get("arn", ""), reply.get("source_identity", ""))
         return AwsCredentials(

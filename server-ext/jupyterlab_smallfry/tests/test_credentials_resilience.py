@@ -259,3 +259,55 @@ def test_refresh_now_failing_says_the_current_keys_keep_working_until_they_expir
         assert TEST_SECRET_KEY not in json.dumps(status)
         # Requests are still signed with the keys that work.
         assert "Buckets" in gateway_client(srv, "s3").list_buckets()
+
+
+async def test_a_broker_answer_for_the_old_role_does_not_undo_a_role_switch():
+    """broker mode: the Hub service answers a lookup that asked for the old role after the
+    user switched; the source must keep the new role for the next lookup."""
+    from tornado import web
+
+    from ..credentials.modes import BrokerClientSource
+
+    release = asyncio.Event()
+    asked: list = []
+
+    class FakeBroker(web.RequestHandler):
+        # A real HTTP server in this test's loop standing in for the Hub service's answer
+        # format; what matters is when it answers, which a real broker cannot be told.
+        async def post(self):
+            role = json.loads(self.request.body)["role"] or ANALYST
+            asked.append(role)
+            if len(asked) == 2:
+                await release.wait()
+            expiry = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            self.finish(
+                {
+                    "AccessKeyId": f"ASIA{len(asked):016d}",
+                    "SecretAccessKey": "s",
+                    "SessionToken": "t",
+                    "Expiration": expiry,
+                    "arn": f"arn:aws:sts::123456789012:assumed-role/{role.rsplit('/', 1)[1]}/u",
+                    "role": role,
+                    "roles": [ANALYST, ADMIN],
+                }
+            )
+
+    port = free_port()
+    server = web.Application([(r"/credentials", FakeBroker)]).listen(port, "127.0.0.1")
+    try:
+        source = BrokerClientSource(f"http://127.0.0.1:{port}/", "hub-token")
+        await source.fetch()
+        assert source.role == ANALYST and source.roles == [ANALYST, ADMIN]
+        stale = asyncio.ensure_future(source.fetch())  # asks for ANALYST, held by the broker
+        while len(asked) < 2:
+            await asyncio.sleep(0.01)
+        source.choose_role(ADMIN)
+        release.set()
+        await stale
+        assert source.role == ADMIN
+        await source.fetch()
+        assert asked[-1] == ADMIN
+    finally:
+        server.stop()
