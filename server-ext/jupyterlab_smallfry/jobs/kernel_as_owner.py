@@ -33,6 +33,11 @@ hands it to nbclient as ``kernel_manager_class``) with
   a folder it could write. Papermill's own input and output notebooks stay in the runner's
   root-only folder for the same reason. All of it is removed after the run.
 
+Before any of that, :func:`prepare` checks the account (exists, uid 1000-59999, not root's
+group) and starts the interpreter once as the owner, the way the kernel will start, to see
+that it runs and has ipykernel; a refusal is a :class:`KernelAccountError` that the runner
+writes into run.json, and nothing of the notebook runs.
+
 Nothing here imports Airflow or Jupyter server code; the runner uses it in every process.
 """
 
@@ -44,6 +49,7 @@ import pwd
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -141,7 +147,7 @@ def prepare(
             f"the worker runs as uid {os.geteuid()}, not root, so it cannot start the kernel "
             f"as {owner!r}; run Airflow as root or turn {ENABLE_ENV} off"
         )
-    return OwnerKernel(
+    kernel = OwnerKernel(
         owner=owner,
         uid=account.pw_uid,
         gid=account.pw_gid,
@@ -150,6 +156,46 @@ def prepare(
         setpriv=setpriv,
         env=kernel_environment(account, python, kernel_env, environ),
     )
+    _probe(kernel)
+    return kernel
+
+
+#: Run as the owner before the kernel: finds ipykernel without importing it (a few ms).
+_PROBE = (
+    "import importlib.util, sys; "
+    "sys.exit(0 if importlib.util.find_spec('ipykernel_launcher') else 3)"
+)
+
+
+def _probe(kernel: OwnerKernel) -> None:
+    """Start the interpreter the way the kernel will start, so a wrong setting fails with
+    words (not jupyter_client's "Kernel died before replying to kernel_info")."""
+    command = kernel.command()
+    prefix = command[: command.index("--") + 1]
+    try:
+        proc = subprocess.run(
+            [*prefix, kernel.python, "-c", _PROBE],
+            env=kernel.env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise KernelAccountError(
+            f"{kernel.python} did not start within 60 s as {kernel.owner!r}"
+        ) from None
+    if proc.returncode == 3:
+        raise KernelAccountError(
+            f"{kernel.python} has no ipykernel; {PYTHON_ENV} must name the users' environment's "
+            "bin/python"
+        )
+    if proc.returncode != 0:
+        said = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise KernelAccountError(
+            f"{kernel.python} cannot start as the account {kernel.owner!r}: {said[:500]}"
+        )
 
 
 def check_account(owner: str) -> pwd.struct_passwd:

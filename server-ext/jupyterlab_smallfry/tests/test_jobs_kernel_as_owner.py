@@ -308,3 +308,21 @@ def test_a_cell_past_its_timeout_stops_the_owners_kernel(
     assert "started" in text
     left = [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"].real == account.pw_uid]
     assert left == []  # the kernel was stopped as the owner's process it is
+
+
+def test_an_interpreter_without_ipykernel_is_refused_with_words(
+    account, worker, moto_url, direct_s3, bucket, monkeypatch
+):
+    bare = "/usr/bin/python3.11"  # Debian's, without ipykernel unless python3-ipykernel is in
+    probe = subprocess.run([bare, "-c", "import ipykernel"], check=False, capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip(f"{bare} has ipykernel on this machine")
+    monkeypatch.setenv(PYTHON_ENV, bare)
+    spec = _owner_spec(moto_url, bucket, "no-ipykernel", MARKER, parameters={"marker": "/dev/null"})
+    manifest = run_spec(spec, "r1", s3_storage(moto_url))
+    assert manifest["status"] == "failed"
+    assert manifest["error"]["type"] == "KernelAccountError"
+    assert manifest["error"]["message"] == (
+        f"/usr/bin/python3.11 has no ipykernel; {PYTHON_ENV} must name the users' "
+        "environment's bin/python"
+    )
