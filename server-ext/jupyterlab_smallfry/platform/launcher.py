@@ -137,13 +137,20 @@ class Platform:
 
     def _build_user_env(self) -> None:
         """The Python every user's server and every job's kernel runs (all accounts can)."""
-        from .user_env import ensure_user_env
+        from .user_env import default_source, ensure_user_env
 
         python = self.settings.get("python", {})
+        source = python.get("smallfry_source") or default_source()
+        if source is None:
+            # Until jupyterlab-smallfry is on PyPI, users' servers install the wheel you built.
+            raise PlatformError(
+                "python.smallfry_source is required: the path of the jupyterlab-smallfry wheel "
+                "you installed (users' servers install the same one)"
+            )
         self.user_env_bin = ensure_user_env(
             python.get("user_env_base") or self.state / "user-envs",
             python=python.get("users", "/usr/bin/python3.11"),
-            source=python.get("smallfry_source", "default") or None,
+            source=source,
             log=self.log,
         )
 
