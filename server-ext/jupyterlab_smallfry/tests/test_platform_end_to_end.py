@@ -35,6 +35,7 @@ from ..platform.launcher import Platform
 from .airflow_env import ensure_venv
 from .airflow_sso import bearer, sso_login
 from .hub_stack import Hub, find_proxy, xsrf_of
+from .jobs_support import notebook
 from .oidc_provider import oidc_provider
 from .platform_aws import ACCOUNT, BUCKET, role_arn, team_aws
 from .processes import free_port
@@ -327,3 +328,46 @@ def test_bob_in_airflow_neither_sees_nor_triggers_alices_dag(platform, scheduled
     assert run.status_code in (403, 404), run.text
     admin = sso_login(platform.airflow, platform.idp, ADMIN, GROUPS[ADMIN])
     assert requests.get(f"{base}/api/v2/dags/{ALICE_DAG}", headers=bearer(admin)).ok
+
+
+def test_a_scheduled_kernel_runs_as_its_owner_and_cannot_read_the_signing_key(
+    platform, scheduled, alice
+):
+    """The notebook job's kernel is alice's Unix account with a clean environment: Airflow's
+    secrets and the spec-signing key (root's 0600 file) are out of its reach."""
+    key = str(platform.spec_key_file)
+    probe = notebook(
+        "import os, pwd\n"
+        'print("user=" + pwd.getpwuid(os.getuid()).pw_name)\n'
+        'print("secrets=" + ",".join(sorted(k for k in os.environ '
+        'if k.startswith(("AIRFLOW", "SMALLFRY_SPEC")))))\n'
+        "try:\n"
+        f"    open({key!r}).read()\n"
+        '    print("key=READ")\n'
+        "except PermissionError:\n"
+        '    print("key=PermissionError")',
+        parameters=None,
+    )
+    platform.aws.client("s3").put_object(
+        Bucket=BUCKET, Key=f"home/{ALICE}/whoami.ipynb", Body=probe
+    )
+    body = sales_job(id="whoami", parameters={})
+    body["notebook"] = {"source": f"s3://{BUCKET}/home/{ALICE}/whoami.ipynb"}
+    assert call(platform, alice, ALICE, "POST", "smallfry/jobs", json=body).status_code == 201
+    wait_for_dag(platform, dag_id_for(ALICE, "whoami"))
+    assert call(platform, alice, ALICE, "POST", "smallfry/jobs/whoami/run").status_code == 202
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        runs = call(platform, alice, ALICE, "GET", "smallfry/jobs/whoami").json()["runs"]
+        if runs and runs[0]["status"] in ("success", "failed"):
+            break
+        time.sleep(2)
+    assert runs and runs[0]["status"] == "success", runs
+    prefix = runs[0]["output_uri"].split(f"s3://{BUCKET}/", 1)[1]
+    output = json.loads(
+        platform.aws.client("s3").get_object(Bucket=BUCKET, Key=prefix)["Body"].read()
+    )
+    text = "".join(
+        "".join(o.get("text", "")) for c in output["cells"] for o in c.get("outputs", [])
+    )
+    assert f"user={ALICE}" in text and "secrets=\n" in text and "key=PermissionError" in text, text
