@@ -169,6 +169,12 @@ def run_spec(
                 # kernel's folder goes to nbclient as ``resources`` (its kernel cwd), not as
                 # papermill's ``cwd``, which would chdir this root process into a folder the
                 # owner controls.
+                log.info(
+                    "Small Fry run %s: the kernel runs as %s (uid %d) with its own environment",
+                    run_id,
+                    as_owner.owner,
+                    as_owner.uid,
+                )
                 with kernel_as_owner.launch_folder(as_owner) as (manager_class, kernel_cwd):
                     execute(
                         kernel_manager_class=manager_class,
