@@ -21,6 +21,19 @@ const fileArgs = process.argv
 const wantsCredentialServers =
   fileArgs.length === 0 || fileArgs.some(arg => arg.includes('credentials'));
 
+/**
+ * The team platform (PostgreSQL, Airflow, JupyterHub, the Hub service, moto, an
+ * OIDC provider; see platform_server.py) likewise starts only for runs that
+ * include tests/platform.spec.ts. It needs root (Unix accounts): as another
+ * user it is not started and the spec skips, saying why. With
+ * SMALLFRY_PLATFORM_HUB set, the spec uses that running platform instead.
+ */
+const wantsPlatform =
+  (fileArgs.length === 0 || fileArgs.some(arg => arg.includes('platform'))) &&
+  typeof process.getuid === 'function' &&
+  process.getuid() === 0 &&
+  !process.env.SMALLFRY_PLATFORM_HUB;
+
 const credentialServers = {
   // One real server per state of the AWS credentials widget (8890-8893), with moto
   // and a JupyterHub (8894): see credential_servers.py. It answers on its last port
@@ -31,6 +44,23 @@ const credentialServers = {
   timeout: 240 * 1000,
   reuseExistingServer: !process.env.CI,
   gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
+  stdout: 'pipe',
+  stderr: 'pipe'
+};
+
+const platformServer = {
+  // Ready when it prints its Hub URL, which goes to the spec as
+  // process.env.SMALLFRY_PLATFORM_HUB (the named group). Its ports are free
+  // ones, so there is no URL to poll and no existing server to reuse.
+  name: 'Platform',
+  command: 'python platform_server.py',
+  wait: {
+    stdout: /Small Fry platform ready: hub=(?<smallfry_platform_hub>\S+)/
+  },
+  // About a minute; the first run on a machine also builds Airflow's venv.
+  timeout: 900 * 1000,
+  // The Hub stops the users' servers, then Airflow and PostgreSQL stop.
+  gracefulShutdown: { signal: 'SIGTERM', timeout: 120 * 1000 },
   stdout: 'pipe',
   stderr: 'pipe'
 };
@@ -71,6 +101,7 @@ module.exports = {
       stdout: 'pipe',
       stderr: 'pipe'
     },
-    ...(wantsCredentialServers ? [credentialServers] : [])
+    ...(wantsCredentialServers ? [credentialServers] : []),
+    ...(wantsPlatform ? [platformServer] : [])
   ]
 };
