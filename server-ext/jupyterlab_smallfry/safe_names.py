@@ -37,6 +37,10 @@ def fit(encoded: str, original: str, limit: int) -> str:
     return f"{encoded[: limit - len(digest) - 1]}-{digest}"
 
 
+#: The session tag that carries the Hub user on every session Small Fry makes for them (the
+#: Hub service's for their server, the runner's for their jobs); IAM policies use it.
+USER_TAG_KEY = "jupyterhub_user"
+
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 #: STS RoleSessionName / SourceIdentity: 2-64 of ``[A-Za-z0-9_+=,.@-]``; ``=`` escapes.

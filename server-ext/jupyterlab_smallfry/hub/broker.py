@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import os
+from typing import ClassVar
 from urllib.parse import quote, urlparse
 
 import botocore.session
@@ -32,13 +33,13 @@ from traitlets.config import Application
 
 from ..credentials.errors import code_for_sts_error, problem
 from ..credentials.sts import session_name
-from ..safe_names import tag_value
+from ..safe_names import USER_TAG_KEY, tag_value
 
 
 class ServiceHandler(web.RequestHandler):
     """Base of the service's API: JSON, never cached, Hub API tokens only (no cookies)."""
 
-    def initialize(self, broker: "SmallFryBroker"):
+    def initialize(self, broker: SmallFryBroker):
         self.broker = broker
 
     def set_default_headers(self):
@@ -125,7 +126,7 @@ class SmallFryBroker(Application):
     sts_endpoint_url = Unicode("", config=True, help="STS endpoint; empty: the regional AWS one.")
     region = Unicode("", config=True, help="AWS region for STS; empty: botocore's configured one.")
     tag_key = Unicode(
-        "jupyterhub_user", config=True, help="Session tag that carries the Hub user name."
+        USER_TAG_KEY, config=True, help="Session tag that carries the Hub user name."
     )
     transitive = List(
         Unicode(),
@@ -136,7 +137,7 @@ class SmallFryBroker(Application):
     extra_tags = Dict(config=True, help="More fixed session tags, e.g. {'team': 'data'}.")
     port = Integer(0, config=True, help="Port; 0: from JUPYTERHUB_SERVICE_URL.")
 
-    aliases = {
+    aliases: ClassVar[dict] = {
         "role-arn": "SmallFryBroker.role_arn",
         "sts-endpoint-url": "SmallFryBroker.sts_endpoint_url",
         "region": "SmallFryBroker.region",
@@ -153,7 +154,7 @@ class SmallFryBroker(Application):
             return None
         try:
             user = await self.hub_auth.user_for_token(token, use_cache=False, sync=False)
-        except Exception as err:  # the Hub is down or answered oddly
+        except Exception as err:  # noqa: BLE001 - the Hub is down or answered oddly
             self.log.warning("Hub check failed: %s", type(err).__name__)
             handler.fail(503, "hub-unreachable")
             return None
@@ -185,20 +186,20 @@ class SmallFryBroker(Application):
         request = HTTPRequest(url, headers={"Authorization": f"token {self.hub_auth.api_token}"})
         try:
             response = await AsyncHTTPClient().fetch(request)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - no groups is the safe answer
             self.log.warning("Could not read the groups of %s: %s", name, type(err).__name__)
             return []
         return list(json.loads(response.body).get("groups", []))
 
     async def assume(self, name: str, role_arn: str) -> dict:
-        kwargs = dict(
-            RoleArn=role_arn,
-            RoleSessionName=session_name(name),
-            SourceIdentity=session_name(name),
-            DurationSeconds=self.session_duration,
-            Tags=[{"Key": k, "Value": v} for k, v in self.tags_for(name)],
-            TransitiveTagKeys=list(self.transitive),
-        )
+        kwargs = {
+            "RoleArn": role_arn,
+            "RoleSessionName": session_name(name),
+            "SourceIdentity": session_name(name),
+            "DurationSeconds": self.session_duration,
+            "Tags": [{"Key": k, "Value": v} for k, v in self.tags_for(name)],
+            "TransitiveTagKeys": list(self.transitive),
+        }
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, lambda: self._sts.assume_role(**kwargs))
 

@@ -43,7 +43,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from ..safe_names import role_session_name, tag_value
+from ..safe_names import USER_TAG_KEY, role_session_name, tag_value
 from . import kernel_as_owner
 from .signing import SigningKeyError, load_key, verify_spec
 from .store import Storage, default_s3_client, dumps, join, output_folder
@@ -334,6 +334,9 @@ def assume_run_as(spec: dict, run_id: str, base_session=None):
         RoleSessionName=role_session_name(spec["owner"]),
         SourceIdentity=role_session_name(spec["owner"]),
         Tags=[
+            # The tag the Hub service gives users' own sessions, so a role whose policy uses
+            # ${aws:PrincipalTag/jupyterhub_user} grants a job what it grants its owner.
+            {"Key": USER_TAG_KEY, "Value": tag_value(spec["owner"])},
             {"Key": "smallfry:owner", "Value": tag_value(spec["owner"])},
             {"Key": "smallfry:job", "Value": tag_value(spec["id"])},
             {"Key": "smallfry:run", "Value": tag_value(run_id)},

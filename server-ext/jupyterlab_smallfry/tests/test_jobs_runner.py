@@ -287,6 +287,8 @@ def test_session_names_and_tags_keep_different_users_apart(aws_env):
     assert [c["SourceIdentity"] for c in calls] == names
     tags = [{t["Key"]: t["Value"] for t in c["Tags"]} for c in calls]
     assert tags[0]["smallfry:owner"] == tag_value("o'neil") != tags[1]["smallfry:owner"]
+    # The same user tag the Hub service puts on the owner's own sessions (IAM home prefix).
+    assert tags[0]["jupyterhub_user"] == tag_value("o'neil") != tags[1]["jupyterhub_user"]
     assert tags[0]["smallfry:job"] == "as-role"
     assert tags[0]["smallfry:run"] == tag_value("manual__2026-11-24T06:00:00+00:00")
     assert " " not in tags[0]["smallfry:run"] and "/" not in tags[0]["smallfry:run"]
