@@ -18,10 +18,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +29,7 @@ import boto3
 import jwt
 import requests
 
-from .processes import _stop, free_port, wait_for_url
+from .processes import moto_server
 
 ACCOUNT = "123456789012"
 BUCKET = "corp-notebooks"
@@ -63,20 +60,8 @@ class Aws:
 @contextlib.contextmanager
 def enforcing_moto():
     """moto enforcing IAM, seeded: roles nb-alice/nb-bob (own home prefix), bucket, objects."""
-    port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_url(f"{url}/moto-api/data.json", proc)
+    with moto_server(enforce_iam_after=3) as url:
         yield _seed(url)
-    finally:
-        _stop(proc)
 
 
 def _seed(url: str) -> Aws:

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 
-from .processes import _stop, free_port, wait_for_url
+from .processes import moto_server
 
 ACCOUNT = "123456789012"
 BUCKET = "team-lake"
@@ -73,20 +70,8 @@ class TeamAws:
 @contextlib.contextmanager
 def team_aws(users: tuple[str, ...]):
     """moto on a free port, enforcing IAM after the first three (seeding) calls."""
-    port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_url(f"{url}/moto-api/data.json", proc)
+    with moto_server(enforce_iam_after=3) as url:
         yield _seed(url, users)
-    finally:
-        _stop(proc)
 
 
 def _seed(url: str, users: tuple[str, ...]) -> TeamAws:

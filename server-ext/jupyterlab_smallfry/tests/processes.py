@@ -71,11 +71,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def moto_server():
-    """moto's S3/STS/IAM server; yields its URL."""
+def moto_server(enforce_iam_after: int | None = None):
+    """moto's S3/STS/IAM server; yields its URL. With ``enforce_iam_after=N`` it enforces IAM
+    policies after the first N calls (the ones that create an admin to seed it with)."""
     port = free_port()
+    env = dict(os.environ)
+    if enforce_iam_after is not None:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(enforce_iam_after)
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
