@@ -169,15 +169,24 @@ export async function runNowUntilStarted(
   const deadline = Date.now() + timeout;
   for (let refusals = 0; ; refusals++) {
     await expect(button).toBeEnabled();
-    await button.click();
-    await expect(started.or(refused).first()).toBeVisible();
-    if (await started.isVisible()) {
+    const [answer] = await Promise.all([
+      page.waitForResponse(
+        r =>
+          r.request().method() === 'POST' &&
+          new URL(r.url()).pathname.endsWith(`/smallfry/jobs/${id}/run`)
+      ),
+      button.click()
+    ]);
+    if (answer.ok()) {
+      await expect(started).toBeVisible();
       return refusals;
     }
+    // What the user is told: the panel's alert (and a toast).
+    await expect(refused).toBeVisible();
     const message = (await refused.textContent()) ?? '';
     test.info().annotations.push({
       type: 'run-now-refused',
-      description: `Run now answered "${message}" (the DAG was not parsed yet?)`
+      description: `Run now answered ${answer.status()} "${message}"`
     });
     if (Date.now() > deadline) {
       throw new Error(

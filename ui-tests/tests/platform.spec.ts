@@ -58,7 +58,7 @@ test.use({
   // Galata's helpers behind the Hub's prefix: `page.goto()` opens /user/ui-alice/lab.
   baseURL: `${PLATFORM_HUB}/user/${USER}`,
   autoGoto: false,
-  // The Hub's pages and the IdP's form are not JupyterLab: no Galata mocks there.
+  // JupyterLab shows the identity the Hub gave alice, not Galata's made-up user.
   mockUser: false
 });
 
@@ -159,6 +159,7 @@ test.describe('The team platform', () => {
       { timeout: RUN_TIMEOUT }
     );
     await expect(run.locator(sel.runError)).toHaveCount(0);
+    await expect(job.locator(sel.run), 'one press, one run').toHaveCount(1);
     await expect(run.locator('.jp-smallfry-RunStatus')).toHaveText('success');
     await widenLeftSidebar(page, 160);
     await saveRegionScreenshot(
