@@ -116,11 +116,14 @@ class Platform:
     # -- parts --------------------------------------------------------------------------------
 
     def _prepare_folders(self) -> None:
-        # The state folder is traversable (PostgreSQL runs as its own account); jobs are
-        # readable by Airflow and written only by the service (root); secrets are root's.
+        # The state folder is traversable (PostgreSQL runs as its own account, users run the
+        # users' venv inside it). Jobs (everyone's parameters), Airflow's home (task logs hold
+        # every run's output), the Hub's database and the secrets are root's alone: the
+        # service and Airflow run as root, users' servers and job kernels as the users.
         for folder, mode in (
             (self.state, 0o755),
-            (self.jobs_dir, 0o755),
+            (self.jobs_dir, 0o700),
+            (self.state / "airflow", 0o700),
             (self.secrets_dir, 0o700),
             (self.state / "hub", 0o700),
         ):

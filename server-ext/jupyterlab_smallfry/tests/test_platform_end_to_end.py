@@ -223,8 +223,9 @@ def test_alices_job_is_written_and_signed_by_the_service(platform, scheduled):
     on_disk = json.loads((platform.jobs_dir / ALICE / "sales.json").read_text())
     assert on_disk["signature"]["alg"] == "hmac-sha256"
     assert "signature" not in spec  # the signature stays between the service and Airflow
-    mode = (platform.jobs_dir / ALICE).stat().st_mode & 0o777
-    assert mode & 0o022 == 0  # no user can write into the jobs folder
+    # No user can read or write the jobs folder, nor read Airflow's task logs.
+    for folder in (platform.jobs_dir, platform.state / "airflow"):
+        assert folder.stat().st_mode & 0o077 == 0, folder
 
 
 def test_airflow_runs_it_as_alice_and_her_jobs_list_shows_the_run(platform, scheduled, alice):
