@@ -16,29 +16,21 @@ Needs root (Unix accounts, servers started as them) and PostgreSQL's binaries.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import pwd
-import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from ..airflow.naming import dag_id_for
-from ..platform.launcher import Platform
-from .airflow_env import ensure_venv
 from .airflow_sso import bearer, sso_login
-from .hub_stack import Hub, find_proxy, xsrf_of
+from .hub_stack import xsrf_of
 from .jobs_support import notebook
-from .oidc_provider import oidc_provider
-from .platform_aws import ACCOUNT, BUCKET, role_arn, team_aws
-from .processes import free_port
+from .platform_aws import ACCOUNT, BUCKET, role_arn
+from .platform_stack import ADMIN_GROUP, team_platform
 
 pytestmark = [
     pytest.mark.timeout(1500),
@@ -46,86 +38,13 @@ pytestmark = [
 ]
 
 ALICE, BOB, ADMIN = "tp-alice", "tp-bob", "tp-admin"
-GROUPS = {ALICE: ["team-alice"], BOB: ["team-bob"], ADMIN: ["platform-admins"]}
-ROLE_MAP = {"team-alice": role_arn(f"nb-{ALICE}"), "team-bob": role_arn(f"nb-{BOB}")}
-USER_ENV_BASE = os.environ.get("SMALLFRY_USER_ENV_BASE", "/var/cache/smallfry/test-user-envs")
-RUNS = f"s3://{BUCKET}/smallfry/runs/"
+GROUPS = {ALICE: [f"team-{ALICE}"], BOB: [f"team-{BOB}"], ADMIN: [ADMIN_GROUP]}
 ALICE_DAG = dag_id_for(ALICE, "sales")
-
-
-def _remove_accounts(names) -> None:
-    for name in names:
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(name)
-            subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
-
-
-def _keep_logs(state: Path, keep: Path) -> None:
-    shutil.rmtree(keep, ignore_errors=True)
-    keep.mkdir(parents=True)
-    for log in [state / "hub" / "jupyterhub.log", *state.glob("airflow/process-logs/*")]:
-        with contextlib.suppress(OSError):
-            shutil.copy(log, keep / log.name)
 
 
 @pytest.fixture(scope="module")
 def platform():
-    _remove_accounts((ALICE, BOB, ADMIN))  # left over by an interrupted run
-    root = Path(tempfile.mkdtemp(prefix="smallfry-e2e-", dir="/var/tmp"))
-    root.chmod(0o755)  # users reach their homes, PostgreSQL its folder, through it
-    (root / "home").mkdir(mode=0o755)
-    python = ensure_venv()
-    with contextlib.ExitStack() as stack:
-        stack.callback(shutil.rmtree, root, True)
-        stack.callback(_remove_accounts, (ALICE, BOB, ADMIN))
-        aws = stack.enter_context(team_aws((ALICE, BOB)))
-        idp = stack.enter_context(oidc_provider())
-        for name, groups in GROUPS.items():
-            idp.set_user(name, preferred_username=name, email=f"{name}@example.com", groups=groups)
-        public, airflow = free_port(), free_port()
-        settings = {
-            "state_dir": str(root / "state"),
-            "public_url": f"http://127.0.0.1:{public}",
-            "postgres_port": free_port(),
-            "postgres_durable": False,
-            "idp": {
-                "well_known_url": f"{idp.issuer}/.well-known/openid-configuration",
-                "client_id": "smallfry-platform",
-                "client_secret": "platform-secret",
-                "admin_groups": ["platform-admins"],
-            },
-            "aws": {
-                "region": "us-east-1",
-                "s3_endpoint_url": aws.url,
-                "sts_endpoint_url": aws.url,
-                "runs_uri": RUNS,
-                "roots": [BUCKET],
-                "role_map": ROLE_MAP,
-                "service_env": aws.env(aws.service),
-                "worker_env": aws.env(aws.worker),
-            },
-            "airflow": {
-                "public_url": f"http://127.0.0.1:{airflow}",
-                "python": str(python),
-                "parse_interval": 5,
-            },
-            "hub": {
-                "bind_url": f"http://127.0.0.1:{free_port()}",
-                "proxy_api_url": f"http://127.0.0.1:{free_port()}",
-                "proxy_command": [find_proxy()],
-                "service_port": free_port(),
-                "users": {"home_base": str(root / "home")},
-            },
-            "python": {"user_env_base": USER_ENV_BASE},
-        }
-        started = time.monotonic()
-        # Kept for whoever debugs a failure: the Hub's log holds the users' servers' output.
-        keep = Path(tempfile.gettempdir()) / "smallfry-e2e-last"
-        stack.callback(_keep_logs, root / "state", keep)
-        platform = stack.enter_context(Platform(settings))
-        platform.started_in = time.monotonic() - started
-        platform.aws, platform.idp = aws, idp
-        platform.hub = Hub(platform.public_url, "", platform.hub_proc, platform.hub_log, root)
+    with team_platform(GROUPS) as platform:
         yield platform
 
 
@@ -372,3 +291,4 @@ def test_a_scheduled_kernel_runs_as_its_owner_and_cannot_read_the_signing_key(
         "".join(o.get("text", "")) for c in output["cells"] for o in c.get("outputs", [])
     )
     assert f"user={ALICE}" in text and "secrets=\n" in text and "key=PermissionError" in text, text
+
