@@ -33,6 +33,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import pwd
 import re
 import shutil
 import statistics
@@ -53,13 +54,7 @@ from jupyterlab_smallfry.tests.hub_stack import Hub, find_proxy
 from jupyterlab_smallfry.tests.oidc_provider import oidc_provider
 from jupyterlab_smallfry.tests.platform_aws import BUCKET, role_arn, team_aws
 from jupyterlab_smallfry.tests.processes import free_port
-from jupyterlab_smallfry.tests.test_platform_end_to_end import (
-    USER_ENV_BASE,
-    _remove_accounts,
-    airflow_admin,
-    call,
-    sales_job,
-)
+from jupyterlab_smallfry.tests.test_platform_end_to_end import airflow_admin, call, sales_job
 
 #: Not the end-to-end test's user names, so the two can run on one machine at once.
 USER = "bp-alice"
@@ -68,6 +63,8 @@ RUNS = f"s3://{BUCKET}/smallfry/runs/"
 PARSE_INTERVAL = 5  # as the end-to-end test starts it
 REFRESH_INTERVAL = 5  # AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL, fixed in airflow_stack.py
 POLL = 0.2
+#: The users' venv the tests build and keep (built once, shared with the test suite).
+USER_ENV_BASE = os.environ.get("SMALLFRY_USER_ENV_BASE", "/var/cache/smallfry/test-user-envs")
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) \[\w+\s*\] (.*)$")
 
 
@@ -76,6 +73,14 @@ def _ts(text: str | None) -> float | None:
     if not text:
         return None
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _remove_accounts(names) -> None:
+    """Delete the Unix accounts the Hub created for ``names`` (and their homes)."""
+    for name in names:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
 
 
 @contextlib.contextmanager
