@@ -19,13 +19,14 @@ the owner is or which roles they have.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import unquote
 
-from traitlets import Unicode
+from traitlets import Float, Unicode
 
 from ..airflow.naming import dag_id_for, owner_role
 from ..jobs.service import JobError, JobService, Locations, decode_notebook
@@ -157,6 +158,11 @@ class SmallFryService(SmallFryBroker):
     )
     airflow_url = Unicode("", config=True, help="Airflow base URL, e.g. http://127.0.0.1:8080.")
     airflow_username = Unicode("", config=True, help="The service's Airflow account.")
+    trigger_wait = Float(
+        15.0,
+        config=True,
+        help="Seconds Run now waits for Airflow to load a job it has not parsed yet.",
+    )
     airflow_password_file = Unicode(
         "", config=True, help="File holding that account's password (never on the command line)."
     )
@@ -204,7 +210,12 @@ class SmallFryService(SmallFryBroker):
     async def prepare_airflow(self, owner: str) -> None:
         """Make the owner's Airflow role exist before Airflow parses a DAG that names it."""
         if self.airflow is not None:
-            await self.airflow.ensure_role(owner_role(owner))
+            from ..platform.airflow_api import AirflowError
+
+            try:
+                await self.airflow.ensure_role(owner_role(owner))
+            except AirflowError as err:
+                raise JobError(502, f"Airflow refused to prepare your jobs: {err}") from None
 
     async def run_now(self, owner: str, job_id: str) -> dict:
         """Trigger the job's DAG with the service's Airflow account; the run shows at once."""
@@ -212,7 +223,7 @@ class SmallFryService(SmallFryBroker):
             raise JobError(409, "Run now needs Airflow; the admin sets SmallFryService.airflow_url")
         spec = await self.jobs.stored(owner, job_id)
         dag_id = dag_id_for(owner, job_id)
-        run_id = await self.airflow.trigger(dag_id, note=f"Run now from Jupyter by {owner}")
+        run_id = await self._trigger(dag_id, f"Run now from Jupyter by {owner}")
         folder = output_folder(spec["output"]["uri_template"], owner, job_id, run_id)
         from ..jobs.runner import start_manifest
 
@@ -226,6 +237,26 @@ class SmallFryService(SmallFryBroker):
             "run_uri": join(folder, "run.json"),
             "output_uri": join(folder, "output.ipynb"),
         }
+
+    async def _trigger(self, dag_id: str, note: str) -> str:
+        """Start a run; a job scheduled moments ago may not be parsed yet, so wait a little
+        for Airflow to load it before saying so."""
+        from ..platform.airflow_api import AirflowError, AirflowNotFound
+
+        deadline = asyncio.get_running_loop().time() + self.trigger_wait
+        while True:
+            try:
+                return await self.airflow.trigger(dag_id, note=note)
+            except AirflowNotFound:
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise JobError(
+                        409,
+                        "Airflow has not loaded this job yet (it reads new jobs every few "
+                        "seconds); try Run now again in a moment",
+                    ) from None
+                await asyncio.sleep(1)
+            except AirflowError as err:
+                raise JobError(502, f"Airflow refused to start the run: {err}") from None
 
     def routes(self, prefix: str) -> list:
         jobs = r"/jobs(?:/([^/]+)(?:/(pause|resume|run))?)?/?"

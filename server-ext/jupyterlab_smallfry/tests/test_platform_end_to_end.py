@@ -292,3 +292,11 @@ def test_a_scheduled_kernel_runs_as_its_owner_and_cannot_read_the_signing_key(
     )
     assert f"user={ALICE}" in text and "secrets=\n" in text and "key=PermissionError" in text, text
 
+
+def test_run_now_right_after_scheduling_waits_for_airflow_to_load_the_job(platform, alice):
+    """Airflow reads new specs every few seconds: Run now pressed at once must not fail."""
+    body = sales_job(id="at-once")
+    assert call(platform, alice, ALICE, "POST", "smallfry/jobs", json=body).status_code == 201
+    started = call(platform, alice, ALICE, "POST", "smallfry/jobs/at-once/run")
+    assert started.status_code == 202, started.text
+    assert started.json()["dag_id"] == dag_id_for(ALICE, "at-once")
