@@ -10,7 +10,7 @@ It starts the platform exactly as ``smallfry-platform up`` does (``Platform`` fr
 provider whose login form takes a ``sub`` field, PostgreSQL, Airflow 3 with its real
 scheduler, the users' venv, JupyterHub with configurable-http-proxy and the Small Fry Hub
 service. The one user is ``ui-alice`` (not the end-to-end test's ``tp-alice``), group
-``ui-team-alice``, whose role may read and write ``s3://team-lake/home/ui-alice/``, where
+``team-ui-alice``, whose role may read and write ``s3://team-lake/home/ui-alice/``, where
 ``sales-report.ipynb`` waits.
 
 Users' servers also load Galata's in-page helper extension and expose the app in the browser
@@ -31,11 +31,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pwd
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,9 +47,7 @@ sys.path.insert(0, str(SERVER_EXT))
 
 #: The user the spec logs in as, and her IdP group (mapped to her role).
 USER = "ui-alice"
-GROUP = "ui-team-alice"
-#: Shared with the end-to-end test: built once per machine, reused by both.
-USER_ENV_BASE = os.environ.get("SMALLFRY_USER_ENV_BASE", "/var/cache/smallfry/test-user-envs")
+GROUP = "team-ui-alice"
 #: Where the facts for the spec go (also printed on the ready line).
 INFO_FILE = Path(
     os.environ.get(
@@ -79,95 +75,24 @@ def log(message: str) -> None:
     print(f"[platform server] {message}", flush=True)
 
 
-def remove_account(name: str) -> None:
-    with contextlib.suppress(KeyError):
-        pwd.getpwnam(name)
-        subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
-        log(f"removed the Unix account {name}")
-
-
-def keep_logs(state: Path, keep: Path) -> None:
-    """Copy the Hub's and Airflow's logs where whoever debugs a failure finds them."""
-    shutil.rmtree(keep, ignore_errors=True)
-    keep.mkdir(parents=True)
-    for path in [state / "hub" / "jupyterhub.log", *state.glob("airflow/process-logs/*")]:
-        with contextlib.suppress(OSError):
-            shutil.copy(path, keep / path.name)
-
-
-def settings_for(root: Path, idp, aws, python: Path) -> dict:
-    """The platform's settings, as the end-to-end test's fixture writes them."""
-    from jupyterlab_smallfry.tests.hub_stack import find_proxy
-    from jupyterlab_smallfry.tests.platform_aws import BUCKET, role_arn
-    from jupyterlab_smallfry.tests.processes import free_port
-
-    extra = root / "galata_hub_config.py"
-    extra.write_text(GALATA_HUB_CONFIG)
-    return {
-        "state_dir": str(root / "state"),
-        "public_url": f"http://127.0.0.1:{free_port()}",
-        "postgres_port": free_port(),
-        "postgres_durable": False,
-        "idp": {
-            "well_known_url": f"{idp.issuer}/.well-known/openid-configuration",
-            "client_id": "smallfry-platform",
-            "client_secret": "platform-secret",
-            "admin_groups": ["platform-admins"],
-        },
-        "aws": {
-            "region": "us-east-1",
-            "s3_endpoint_url": aws.url,
-            "sts_endpoint_url": aws.url,
-            "runs_uri": f"s3://{BUCKET}/smallfry/runs/",
-            "roots": [BUCKET],
-            "role_map": {GROUP: role_arn(f"nb-{USER}")},
-            "service_env": aws.env(aws.service),
-            "worker_env": aws.env(aws.worker),
-        },
-        "airflow": {
-            "public_url": f"http://127.0.0.1:{free_port()}",
-            "python": str(python),
-            "parse_interval": 5,
-        },
-        "hub": {
-            "bind_url": f"http://127.0.0.1:{free_port()}",
-            "proxy_api_url": f"http://127.0.0.1:{free_port()}",
-            "proxy_command": [find_proxy()],
-            "service_port": free_port(),
-            "users": {"home_base": str(root / "home")},
-            "extra_config": str(extra),
-        },
-        "python": {"user_env_base": USER_ENV_BASE},
-    }
-
-
 def main() -> None:
-    from jupyterlab_smallfry.platform.launcher import Platform
-    from jupyterlab_smallfry.tests.airflow_env import ensure_venv
-    from jupyterlab_smallfry.tests.oidc_provider import oidc_provider
-    from jupyterlab_smallfry.tests.platform_aws import BUCKET, team_aws
+    from jupyterlab_smallfry.tests.platform_aws import BUCKET
+    from jupyterlab_smallfry.tests.platform_stack import team_platform
 
     if os.geteuid() != 0:
         log("needs root: JupyterHub creates a Unix account per user and runs servers as it")
         sys.exit(2)
-    remove_account(USER)  # left over by an interrupted run
     started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="smallfry-ui-platform-", dir="/var/tmp"))
-    root.chmod(0o755)  # users reach their homes, PostgreSQL its folder, through it
-    (root / "home").mkdir(mode=0o755)
     with contextlib.ExitStack() as stack:
         stack.callback(log, "stopped")
-        stack.callback(shutil.rmtree, root, True)
-        stack.callback(remove_account, USER)
         stack.callback(INFO_FILE.unlink, missing_ok=True)
-        python = ensure_venv(log=log)
-        aws = stack.enter_context(team_aws((USER,)))
-        idp = stack.enter_context(oidc_provider())
-        idp.set_user(USER, preferred_username=USER, email=f"{USER}@example.com", groups=[GROUP])
-        settings = settings_for(root, idp, aws, python)
+        extra = Path(tempfile.mkdtemp(prefix="smallfry-ui-galata-")) / "galata_hub_config.py"
+        stack.callback(shutil.rmtree, extra.parent, True)
+        extra.write_text(GALATA_HUB_CONFIG)
+        platform = stack.enter_context(
+            team_platform({USER: [GROUP]}, "ui-platform", extra_hub_config=extra, log=log)
+        )
         keep = Path(tempfile.gettempdir()) / "smallfry-ui-platform-last"
-        stack.callback(keep_logs, root / "state", keep)
-        platform = stack.enter_context(Platform(settings, log=log))
         info = {
             "hub_url": platform.public_url,
             "user": USER,

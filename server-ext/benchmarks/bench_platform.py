@@ -33,13 +33,10 @@ import datetime as dt
 import itertools
 import json
 import os
-import pwd
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,23 +45,16 @@ from common import report
 from jupyterlab_smallfry.airflow.naming import dag_id_for
 from jupyterlab_smallfry.jobs.runner import run_folder
 from jupyterlab_smallfry.jobs.store import join, owner_key
-from jupyterlab_smallfry.platform.launcher import Platform
-from jupyterlab_smallfry.tests.airflow_env import ensure_venv
-from jupyterlab_smallfry.tests.hub_stack import Hub, find_proxy
-from jupyterlab_smallfry.tests.oidc_provider import oidc_provider
-from jupyterlab_smallfry.tests.platform_aws import BUCKET, role_arn, team_aws
-from jupyterlab_smallfry.tests.processes import free_port
+from jupyterlab_smallfry.tests.platform_aws import BUCKET
+from jupyterlab_smallfry.tests.platform_stack import team_platform
 from jupyterlab_smallfry.tests.test_platform_end_to_end import airflow_admin, call, sales_job
 
 #: Not the end-to-end test's user names, so the two can run on one machine at once.
 USER = "bp-alice"
 GROUP = "team-bp-alice"
-RUNS = f"s3://{BUCKET}/smallfry/runs/"
 PARSE_INTERVAL = 5  # as the end-to-end test starts it
 REFRESH_INTERVAL = 5  # AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL, fixed in airflow_stack.py
 POLL = 0.2
-#: The users' venv the tests build and keep (built once, shared with the test suite).
-USER_ENV_BASE = os.environ.get("SMALLFRY_USER_ENV_BASE", "/var/cache/smallfry/test-user-envs")
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) \[\w+\s*\] (.*)$")
 
 
@@ -75,93 +65,30 @@ def _ts(text: str | None) -> float | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _remove_accounts(names) -> None:
-    """Delete the Unix accounts the Hub created for ``names`` (and their homes)."""
-    for name in names:
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(name)
-            subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
-
-
 @contextlib.contextmanager
-def team_platform(root: Path, parse_interval: int):
-    """The platform as the end-to-end test's ``platform`` fixture starts it; yields it with
-    ``aws`` and ``hub`` set, and the seconds the parts took in ``bring_up``."""
-    _remove_accounts((USER,))  # left over by an interrupted run
-    root.chmod(0o755)
-    (root / "home").mkdir(mode=0o755)
-    bring_up = {}
-    started = time.monotonic()
-    python = ensure_venv(log=lambda msg: print(msg, file=sys.stderr))
-    with contextlib.ExitStack() as stack:
-        stack.callback(_remove_accounts, (USER,))
-        aws = stack.enter_context(team_aws((USER,)))
-        idp = stack.enter_context(oidc_provider())
-        idp.set_user(USER, preferred_username=USER, email=f"{USER}@example.com", groups=[GROUP])
-        bring_up["moto (IAM seeded) + OIDC provider"] = time.monotonic() - started
-        settings = {
-            "state_dir": str(root / "state"),
-            "public_url": f"http://127.0.0.1:{free_port()}",
-            "postgres_port": free_port(),
-            "postgres_durable": False,
-            "idp": {
-                "well_known_url": f"{idp.issuer}/.well-known/openid-configuration",
-                "client_id": "smallfry-platform",
-                "client_secret": "platform-secret",
-                "admin_groups": ["platform-admins"],
-            },
-            "aws": {
-                "region": "us-east-1",
-                "s3_endpoint_url": aws.url,
-                "sts_endpoint_url": aws.url,
-                "runs_uri": RUNS,
-                "roots": [BUCKET],
-                "role_map": {GROUP: role_arn(f"nb-{USER}")},
-                "service_env": aws.env(aws.service),
-                "worker_env": aws.env(aws.worker),
-            },
-            "airflow": {
-                "public_url": f"http://127.0.0.1:{free_port()}",
-                "python": str(python),
-                "parse_interval": parse_interval,
-            },
-            "hub": {
-                "bind_url": f"http://127.0.0.1:{free_port()}",
-                "proxy_api_url": f"http://127.0.0.1:{free_port()}",
-                "proxy_command": [find_proxy()],
-                "service_port": free_port(),
-                "users": {"home_base": str(root / "home")},
-            },
-            "python": {"user_env_base": USER_ENV_BASE},
-        }
-        steps: list[tuple[str, float]] = []
-        rebuilt: list[str] = []
+def platform_with_timings(parse_interval: int):
+    """The platform as the end-to-end test starts it (``team_platform``); yields it with the
+    seconds each part of ``Platform.start()`` took."""
+    bring_up: dict[str, float] = {}
+    steps: list[tuple[str, float]] = []
+    rebuilt: list[str] = []
 
-        def log(message: str) -> None:  # Platform says when each part starts
-            rebuilt.extend(["rebuilt: package source changed"] * ("environment ready" in message))
-            if ": starting" in message:
-                steps.append((message.split(":", 1)[0], time.monotonic()))
-            print(message, file=sys.stderr)
+    def log(message: str) -> None:  # Platform says when each part starts
+        rebuilt.extend(["rebuilt: package source changed"] * ("environment ready" in message))
+        if ": starting" in message:
+            steps.append((message.split(":", 1)[0], time.monotonic()))
+        print(message, file=sys.stderr)
 
-        begun = time.monotonic()
-        platform = stack.enter_context(Platform(settings, log=log))
+    users = {USER: [GROUP]}
+    with team_platform(users, "bench-platform", parse_interval=parse_interval, log=log) as platform:
         ended = time.monotonic()
+        start = ended - platform.started_in
         venv = f"users' venv ({(rebuilt or ['up to date'])[0]})"
-        marks = [(venv, begun)] + steps + [("", ended)]
+        marks = [(venv, start), *steps, ("", ended)]
         for (name, at), (_, until) in itertools.pairwise(marks):
             bring_up[f"  {name}"] = until - at
-        bring_up["Platform.start() in all"] = ended - begun
-        platform.aws = aws
-        platform.hub = Hub(platform.public_url, "", platform.hub_proc, platform.hub_log, root)
-        try:
-            yield platform, bring_up
-        except BaseException:
-            keep = Path(tempfile.gettempdir()) / "smallfry-bench-platform-last"
-            shutil.rmtree(keep, ignore_errors=True)
-            shutil.copytree(root / "state" / "airflow" / "process-logs", keep)
-            shutil.copy(platform.hub_log, keep)
-            print(f"logs kept in {keep}", file=sys.stderr)
-            raise
+        bring_up["Platform.start() in all"] = platform.started_in
+        yield platform, bring_up
 
 
 class DagProcessorLog:
@@ -332,30 +259,26 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench_platform.py needs root (Unix accounts per user)", file=sys.stderr)
         return 2
-    root = Path(tempfile.mkdtemp(prefix="smallfry-bench-platform-", dir="/var/tmp"))
     schedules, triggers, baselines, cold = [], [], [], {}
-    try:
-        with team_platform(root, args.parse_interval) as (platform, bring_up):
-            began = time.monotonic()
-            browser = platform.hub.login(USER)
-            bring_up["first login (OIDC + user's server spawned)"] = time.monotonic() - began
-            bench = Bench(platform, browser)
-            for i in range(args.jobs + 1):
-                job_id = f"bench-{i}"
-                print(f"job {job_id} ...", file=sys.stderr)
-                scheduled = bench.schedule(job_id)
-                triggered = bench.trigger(job_id)
-                plain = bench.baseline(job_id, f"plain-{i}")
-                if i == 0:
-                    cold = {"schedule": scheduled, "trigger": triggered, "baseline": plain}
-                    continue
-                schedules.append(scheduled)
-                triggers.append(triggered)
-                baselines.append(plain)
-            parse_at = bench.dag_log.parses()
-            parse_durations = bench.dag_log.durations()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with platform_with_timings(args.parse_interval) as (platform, bring_up):
+        began = time.monotonic()
+        browser = platform.hub.login(USER)
+        bring_up["first login (OIDC + user's server spawned)"] = time.monotonic() - began
+        bench = Bench(platform, browser)
+        for i in range(args.jobs + 1):
+            job_id = f"bench-{i}"
+            print(f"job {job_id} ...", file=sys.stderr)
+            scheduled = bench.schedule(job_id)
+            triggered = bench.trigger(job_id)
+            plain = bench.baseline(job_id, f"plain-{i}")
+            if i == 0:
+                cold = {"schedule": scheduled, "trigger": triggered, "baseline": plain}
+                continue
+            schedules.append(scheduled)
+            triggers.append(triggered)
+            baselines.append(plain)
+        parse_at = bench.dag_log.parses()
+        parse_durations = bench.dag_log.durations()
 
     gaps = [b - a for a, b in itertools.pairwise(parse_at)]
     report("Platform bring-up (moto, OIDC provider, then Platform.start())",

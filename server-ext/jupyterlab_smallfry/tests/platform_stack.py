@@ -46,11 +46,20 @@ def _keep_logs(state: Path, keep: Path) -> None:
 
 
 @contextlib.contextmanager
-def team_platform(users: dict[str, list[str]], name: str = "e2e"):
+def team_platform(
+    users: dict[str, list[str]],
+    name: str = "e2e",
+    *,
+    parse_interval: int = 5,
+    extra_hub_config: str | os.PathLike | None = None,
+    log=print,
+):
     """The platform with ``users`` (name -> IdP groups). Each non-admin user gets the group
     ``team-<user>`` mapped to their own notebook role ``nb-<user>`` and a copy of the demo's
     sales report in ``s3://team-lake/home/<user>/``. Yields the :class:`Platform` with
     ``aws``, ``idp``, ``hub`` (for scripted logins) and ``started_in`` (seconds) added.
+    ``extra_hub_config``: a JupyterHub config file loaded after the platform's; ``log`` gets
+    the platform's progress lines.
 
     The Hub's and Airflow's logs of the last run are copied to ``$TMPDIR/smallfry-<name>-last``.
     """
@@ -59,7 +68,7 @@ def team_platform(users: dict[str, list[str]], name: str = "e2e"):
     root = Path(tempfile.mkdtemp(prefix=f"smallfry-{name}-", dir="/var/tmp"))
     root.chmod(0o755)  # users reach their homes, PostgreSQL its folder, through it
     (root / "home").mkdir(mode=0o755)
-    python = ensure_venv()
+    python = ensure_venv(log=log)
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, root, True)
         stack.callback(remove_accounts, users)
@@ -91,7 +100,7 @@ def team_platform(users: dict[str, list[str]], name: str = "e2e"):
             "airflow": {
                 "public_url": f"http://127.0.0.1:{free_port()}",
                 "python": str(python),
-                "parse_interval": 5,
+                "parse_interval": parse_interval,
             },
             "hub": {
                 "bind_url": f"http://127.0.0.1:{free_port()}",
@@ -102,12 +111,15 @@ def team_platform(users: dict[str, list[str]], name: str = "e2e"):
             },
             "python": {"user_env_base": USER_ENV_BASE},
         }
+        if extra_hub_config:
+            settings["hub"]["extra_config"] = str(extra_hub_config)
         stack.callback(
             _keep_logs, root / "state", Path(tempfile.gettempdir()) / f"smallfry-{name}-last"
         )
         started = time.monotonic()
-        platform = stack.enter_context(Platform(settings))
+        platform = stack.enter_context(Platform(settings, log=log))
         platform.started_in = time.monotonic() - started
         platform.aws, platform.idp = aws, idp
         platform.hub = Hub(platform.public_url, "", platform.hub_proc, platform.hub_log, root)
+        platform.root = root
         yield platform
