@@ -5,7 +5,7 @@
  * browser's and the schedule form's live in `helpers.ts` and
  * `schedule-helpers.ts`.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { APIResponse, Locator, Page } from '@playwright/test';
 
 import { s3Item, s3Panel, selectors } from './helpers';
@@ -142,58 +142,29 @@ export async function listJobs(
 }
 
 /**
- * Press "Run now" on `job` until a run starts, as a user does who is told
- * it failed: wait a moment and press again.
- *
- * Why more than one press: right after scheduling, Airflow has not parsed
- * the new job's DAG yet (it looks every `parse_interval` seconds), and the
- * Hub service answers Run now with a bare 500 "Internal Server Error"
- * (Airflow's 404 escapes `run_now` in hub/service.py). Each refused press is
- * recorded as an annotation on the test, so the report shows it.
- *
- * @returns how many presses were refused before one started a run
+ * Press "Run now" on `job` once and see the run start. Right after scheduling,
+ * Airflow may not have parsed the new job yet; the Hub service waits for it
+ * briefly, so the first press must start the run (no "try again").
  */
-export async function runNowUntilStarted(
+export async function runNow(
   page: IJupyterLabPageFixture,
   job: Locator,
-  id: string,
-  timeout = 90 * 1000
-): Promise<number> {
+  id: string
+): Promise<void> {
   const started = page
     .locator(selectors.toast)
     .filter({ hasText: `Started a run of ${id}` });
-  const refused = page.locator(
-    `${scheduleSelectors.jobsPanel} ${scheduleSelectors.warning}[role="alert"]`
-  );
   const button = job.locator(scheduleSelectors.runNow);
-  const deadline = Date.now() + timeout;
-  for (let refusals = 0; ; refusals++) {
-    await expect(button).toBeEnabled();
-    const [answer] = await Promise.all([
-      page.waitForResponse(
-        r =>
-          r.request().method() === 'POST' &&
-          new URL(r.url()).pathname.endsWith(`/smallfry/jobs/${id}/run`)
-      ),
-      button.click()
-    ]);
-    if (answer.ok()) {
-      await expect(started).toBeVisible();
-      return refusals;
-    }
-    // What the user is told: the panel's alert (and a toast).
-    await expect(refused).toBeVisible();
-    const message = (await refused.textContent()) ?? '';
-    test.info().annotations.push({
-      type: 'run-now-refused',
-      description: `Run now answered ${answer.status()} "${message}"`
-    });
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Run now still refused after ${timeout / 1000} s: ${message}`
-      );
-    }
-    // A user's pause before pressing again; no event says the DAG is there.
-    await page.waitForTimeout(3000);
-  }
+  await expect(button).toBeEnabled();
+  const [answer] = await Promise.all([
+    page.waitForResponse(
+      r =>
+        r.request().method() === 'POST' &&
+        new URL(r.url()).pathname.endsWith(`/smallfry/jobs/${id}/run`),
+      { timeout: 60 * 1000 }
+    ),
+    button.click()
+  ]);
+  expect(answer.status(), await answer.text()).toBe(202);
+  await expect(started).toBeVisible();
 }

@@ -27,7 +27,7 @@ import {
   PLATFORM_HUB,
   PLATFORM_USER,
   platformUnavailable,
-  runNowUntilStarted,
+  runNow,
   TEAM_BUCKET
 } from './platform-helpers';
 import {
@@ -147,7 +147,7 @@ test.describe('The team platform', () => {
     );
 
     // 5. Run now: the service triggers the DAG; Airflow's scheduler runs it as alice.
-    await runNowUntilStarted(page, job, JOB_ID);
+    await runNow(page, job, JOB_ID);
     const run = job.locator(sel.run).first();
     await expect(run).toHaveAttribute(
       'data-status',
