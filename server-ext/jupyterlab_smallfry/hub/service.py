@@ -95,7 +95,8 @@ class JobsApiHandler(ServiceHandler):
 
     async def get(self, job_id=None, action=None):
         if job_id is None:
-            self.finish(json.dumps({"jobs": await self.jobs.list(self.owner)}))
+            jobs = await self.jobs.list(self.owner)
+            self.finish(json.dumps({"jobs": jobs, "runs_uri": self.jobs.where()["runs_uri"]}))
         elif action is None:
             self.answer(await self.jobs.get(self.owner, unquote(job_id)))
         else:

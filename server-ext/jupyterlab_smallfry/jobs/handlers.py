@@ -214,11 +214,7 @@ class JobsHandler(_JobsBase):
     @tornado.web.authenticated
     async def get(self):
         jobs = await self.backend.list(self.owner)
-        self.finish(
-            json.dumps(
-                {"jobs": jobs, "jobs_uri": self.jobs.jobs_uri, "runs_uri": self.jobs.runs_uri}
-            )
-        )
+        self.finish(json.dumps({"jobs": jobs, **self.backend.where()}))
 
     @tornado.web.authenticated
     async def post(self):

@@ -25,9 +25,16 @@ class RemoteJobs:
         self._base = url.rstrip("/") + "/jobs"
         self._token = token
         self._http = http
+        self._runs_uri = ""
 
     async def list(self, owner: str) -> list[dict]:
-        return (await self._call("GET", ""))["jobs"]
+        reply = await self._call("GET", "")
+        self._runs_uri = reply.get("runs_uri", "")
+        return reply["jobs"]
+
+    def where(self) -> dict:
+        """Runs go where the service says; its jobs folder is none of the user's business."""
+        return {"jobs_uri": "", "runs_uri": self._runs_uri}
 
     async def get(self, owner: str, job_id: str) -> dict:
         return await self._call("GET", _path(job_id))

@@ -94,6 +94,10 @@ class JobService:
     async def blocking(self, fn, *args, **kwargs):
         return await blocking(fn, *args, **kwargs)
 
+    def where(self) -> dict:
+        """Where jobs and runs go, for the Jobs panel."""
+        return {"jobs_uri": self.locations.jobs_uri, "runs_uri": self.locations.runs_uri}
+
     async def store(self) -> JobStore:
         return JobStore(self.locations.jobs_uri, await self._storage())
 

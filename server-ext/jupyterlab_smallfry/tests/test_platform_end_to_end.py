@@ -30,7 +30,7 @@ from .airflow_sso import bearer, sso_login
 from .hub_stack import xsrf_of
 from .jobs_support import notebook
 from .platform_aws import ACCOUNT, BUCKET, role_arn
-from .platform_stack import ADMIN_GROUP, team_platform
+from .platform_stack import ADMIN_GROUP, RUNS, team_platform
 
 pytestmark = [
     pytest.mark.timeout(1500),
@@ -121,6 +121,7 @@ def scheduled(platform, alice):
     while time.monotonic() < deadline:
         listed = call(platform, alice, ALICE, "GET", "smallfry/jobs")
         assert listed.status_code == 200, listed.text
+        assert listed.json()["runs_uri"] == RUNS  # the service's, not a local default
         runs = listed.json()["jobs"][0]["runs"]
         if runs and runs[0]["status"] in ("success", "failed"):
             break
