@@ -178,14 +178,16 @@ class _JobsBase(APIHandler):
             return None
         source = notebook["source"]
         if not isinstance(source, str) or not source.endswith(".ipynb"):
-            raise JobError(400, "notebook.source: must be the path or s3:// URI of an .ipynb file")
+            raise JobError(
+                400, "must be the path or s3:// URI of an .ipynb file", field="notebook.source"
+            )
         if is_s3(source):
             storage = await self.jobs.storage()
             data = await self.blocking(storage.read, source)
         else:
             data = await self.read_local(source)
         if data is None:
-            raise JobError(400, f"notebook.source: {source} does not exist")
+            raise JobError(400, f"{source} does not exist", field="notebook.source")
         return data
 
     async def read_local(self, path: str) -> bytes | None:

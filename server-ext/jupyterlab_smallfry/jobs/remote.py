@@ -87,9 +87,25 @@ class RemoteJobs:
         except ValueError:
             reply = {"message": text[:300]}
         if status >= 400:
+            if not isinstance(reply, dict):
+                reply = {}
             message = reply.get("message") or f"the jobs service answered HTTP {status}"
-            raise JobError(status, message, reply.get("errors"))
+            raise JobError(status, str(message), _field_errors(reply.get("errors")))
         return reply
+
+
+def _field_errors(errors) -> list[dict]:
+    """The service's problems by field, relayed as they came (each message whole); anything
+    that is not a ``{"field", "message"}`` pair is dropped rather than passed to the form."""
+    if not isinstance(errors, list):
+        return []
+    return [
+        {"field": e["field"], "message": e["message"]}
+        for e in errors
+        if isinstance(e, dict)
+        and isinstance(e.get("field"), str)
+        and isinstance(e.get("message"), str)
+    ]
 
 
 def _path(job_id: str) -> str:

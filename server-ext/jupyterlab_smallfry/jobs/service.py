@@ -30,7 +30,7 @@ from functools import partial
 from .signing import sign_spec
 from .snapshot import NotebookError, notebook_kernel, take_snapshot
 from .store import JobStore, Storage, StoreConflict, default_output_template, list_runs
-from .validation import API_VERSION, MAX_SPEC_BYTES, is_job_id, validate_spec
+from .validation import API_VERSION, MAX_SPEC_BYTES, SpecError, is_job_id, validate_spec
 
 #: Fields the writer owns; a request may not set them.
 SERVER_FIELDS = ("owner", "apiVersion", "kind", "signature")
@@ -39,13 +39,22 @@ SERVER_FIELDS = ("owner", "apiVersion", "kind", "signature")
 class JobError(Exception):
     """A request the writer refuses: an HTTP status and what to tell the user.
 
-    ``errors`` lists ``{"field", "message"}`` so the form can show each next to its field.
+    ``errors`` lists ``{"field", "message"}`` so the form can show each next to its field
+    (the message whole: it may itself contain "; "). A refusal about one field names it with
+    ``field=``: ``JobError(409, "a job 'x' already exists", field="id")`` lists that one
+    problem, and its ``message`` reads ``"id: a job 'x' already exists"`` for logs and for
+    clients that only read the message.
     """
 
-    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+    def __init__(
+        self, status: int, message: str, errors: list[dict] | None = None, *, field: str = ""
+    ):
+        if field:
+            errors = [{"field": field, "message": message}] if errors is None else errors
+            message = f"{field}: {message}"
         super().__init__(message)
         self.status = status
-        self.errors = errors or []
+        self.errors = list(errors or [])
 
     def to_json(self) -> dict:
         return {"message": str(self), "errors": self.errors}
@@ -70,11 +79,11 @@ def decode_notebook(notebook: dict) -> bytes | None:
     if content is None:
         return None
     if not isinstance(content, str):
-        raise JobError(400, "notebook.content: must be the notebook's bytes in base64")
+        raise JobError(400, "must be the notebook's bytes in base64", field="notebook.content")
     try:
         return base64.b64decode(content, validate=True)
     except ValueError:
-        raise JobError(400, "notebook.content: is not valid base64") from None
+        raise JobError(400, "is not valid base64", field="notebook.content") from None
 
 
 class JobService:
@@ -151,13 +160,15 @@ class JobService:
     async def create(
         self, owner: str, body: dict, notebook: bytes | None, roles: list[str] | None = None
     ) -> dict:
-        if isinstance(body.get("id"), str):
-            check_id(body["id"])
+        # No early check of the body's id: ``prepare`` refuses a bad one before it touches
+        # storage, and lists it with every other problem of the spec.
         spec = await self.prepare(owner, body, None, None, notebook, roles)
         store = await self.store()
         if not await self.blocking(store.put, spec, create=True):
             raise JobError(
-                409, f"id: a job {spec['id']!r} already exists; edit it or pick another id"
+                409,
+                f"a job {spec['id']!r} already exists; edit it or pick another id",
+                field="id",
             )
         return await self.describe(spec, store, 10)
 
@@ -207,7 +218,7 @@ class JobService:
                 "reload it and make your change again",
             ) from None
         if written is False:
-            raise JobError(409, f"id: a job {spec['id']!r} already exists")
+            raise JobError(409, f"a job {spec['id']!r} already exists", field="id")
 
     def _sign(self, spec: dict) -> dict:
         return sign_spec(spec, self._signing_key) if self._signing_key else spec
@@ -228,15 +239,20 @@ class JobService:
         """
         claimed = body.get("owner")
         if claimed is not None and claimed != owner:
-            raise JobError(403, f"owner: jobs are always owned by the signed-in user ({owner})")
+            raise JobError(
+                403, f"jobs are always owned by the signed-in user ({owner})", field="owner"
+            )
         if job_id is not None and body.get("id", job_id) != job_id:
-            raise JobError(400, "id: the body's id does not match the URL")
+            raise JobError(400, "the body's id does not match the URL", field="id")
         spec = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
         spec = {"apiVersion": API_VERSION, "kind": "NotebookJob", **spec, "owner": owner}
         if job_id is not None:
             spec["id"] = job_id
         if not isinstance(spec.get("id"), str) or not is_job_id(spec["id"]):
-            raise _invalid(validate_spec(spec) or ["id: is required"])
+            # Refused before any snapshot is taken, so the request's notebook (a source, not
+            # yet a snapshot) is not judged; every other problem is listed with the id's.
+            errors = [e for e in validate_spec(spec) if e.field.split(".")[0] != "notebook"]
+            raise _invalid(errors or [SpecError("id", "is required")])
         spec.setdefault("output", {})
         if isinstance(spec["output"], dict):
             spec["output"].setdefault(
@@ -268,10 +284,13 @@ class JobService:
                 return {**kept, "kernel": asked.get("kernel") or kept["kernel"]}
             raise JobError(
                 400,
-                "notebook.uri: must be a snapshot taken by this server; "
+                "must be a snapshot taken by this server; "
                 "send notebook.source (the notebook's path) to take one",
+                field="notebook.uri",
             )
-        raise JobError(400, "notebook.source: is required (the path or s3:// URI of the notebook)")
+        raise JobError(
+            400, "is required (the path or s3:// URI of the notebook)", field="notebook.source"
+        )
 
     async def snapshot(self, asked: dict, content: bytes) -> dict:
         """Freeze ``content`` into a content-addressed snapshot this writer stores itself."""
@@ -279,9 +298,11 @@ class JobService:
         try:
             kernel = asked.get("kernel") or notebook_kernel(content)
         except NotebookError as err:
-            raise JobError(400, f"notebook.source: {err}") from None
+            raise JobError(400, str(err), field="notebook.source") from None
         if not kernel:
-            raise JobError(400, "notebook.kernel: the notebook has no kernel saved; pick one")
+            raise JobError(
+                400, "the notebook has no kernel saved; pick one", field="notebook.kernel"
+            )
         storage = await self._storage()
         uri, digest = await self.blocking(
             take_snapshot, storage, content, self.locations.snapshots_uri
@@ -312,9 +333,8 @@ async def blocking(fn, *args, **kwargs):
 
 def check_id(job_id: str) -> str:
     if not is_job_id(job_id):
-        raise JobError(
-            400, f"{job_id!r} is not a job id: use 1-63 lower-case letters, digits, '-' and '_'"
-        )
+        message = f"{job_id!r} is not a job id: use 1-63 lower-case letters, digits, '-' and '_'"
+        raise JobError(400, message, [{"field": "id", "message": message}])
     return job_id
 
 
@@ -323,26 +343,24 @@ def _checked_run_as(asked, roles: list[str]) -> dict:
     if not roles:
         raise JobError(
             403,
-            "run_as.role_arn: you have no AWS role for scheduled jobs; ask an admin to map one "
+            "you have no AWS role for scheduled jobs; ask an admin to map one "
             "of your groups to a role",
+            field="run_as.role_arn",
         )
     role = (asked or {}).get("role_arn") if isinstance(asked, dict) else None
     if not role:
         return {"role_arn": roles[0]}
     if role not in roles:
         raise JobError(
-            403,
-            f"run_as.role_arn: {role} is not one of your roles ({', '.join(roles)})",
-            [{"field": "run_as.role_arn", "message": "is not one of your roles"}],
+            403, f"{role} is not one of your roles ({', '.join(roles)})", field="run_as.role_arn"
         )
     return {**asked, "role_arn": role}
 
 
-def _invalid(errors) -> JobError:
-    structured = [
-        {"field": getattr(e, "field", ""), "message": getattr(e, "message", str(e))}
-        for e in errors[:20]
-    ]
+def _invalid(errors: list[SpecError]) -> JobError:
+    """Every problem of a spec, each on its field; the message lists the first few for logs
+    and for clients that only read the message (never to be split again)."""
+    structured = [{"field": e.field, "message": e.message} for e in errors[:20]]
     return JobError(400, "; ".join(str(e) for e in errors[:5]), structured)
 
 

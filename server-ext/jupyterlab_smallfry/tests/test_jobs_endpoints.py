@@ -295,9 +295,11 @@ def test_concurrent_writers_never_leave_a_partial_file(alice, jobs_dir):
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             codes = list(
                 pool.map(
-                    lambda t: client_like(alice)
-                    .put(alice.base + "/busy", json=daily("busy", title=t, description=padding))
-                    .status_code,
+                    lambda t: (
+                        client_like(alice)
+                        .put(alice.base + "/busy", json=daily("busy", title=t, description=padding))
+                        .status_code
+                    ),
                     sorted(titles),
                 )
             )
@@ -385,7 +387,11 @@ def test_a_snapshot_uri_from_the_request_is_never_trusted(alice, direct_s3):
     forged = notebook('print("forged")')
     digest = hashlib.sha256(forged).hexdigest()
     direct_s3.put_object(Bucket=BUCKET, Key=f"snapshots/{digest}.ipynb", Body=forged)
-    asked = {"uri": f"s3://{BUCKET}/snapshots/{digest}.ipynb", "sha256": digest, "kernel": "python3"}
+    asked = {
+        "uri": f"s3://{BUCKET}/snapshots/{digest}.ipynb",
+        "sha256": digest,
+        "kernel": "python3",
+    }
     r = create(alice, daily("forged", notebook=asked))
     assert r.status_code == 400 and r.json()["message"].startswith("notebook.uri"), r.text
     assert create(alice, daily("swap")).status_code == 201
@@ -441,3 +447,81 @@ def test_a_missing_jobs_bucket_is_a_clear_error_not_a_crash(moto_url):
         r = requests.get(srv.url + "smallfry/jobs", headers={"Authorization": f"token {srv.token}"})
         assert r.status_code == 502
         assert r.json()["message"].startswith("S3 refused: NoSuchBucket")
+
+
+# --- errors as data: each problem on its field, each message whole -------------------------
+
+
+def test_a_spec_with_several_problems_lists_each_on_its_field(alice, jobs_dir):
+    """A bad id does not hide the spec's other problems, and a message containing "; " (the
+    parameter name rule) arrives whole, so the form never has to split a string."""
+    r = create(alice, daily("Bad ID", parameters={"min-amount": 3}, retries={"count": -1}))
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"] == [
+        {
+            "field": "id",
+            "message": "must be 1-63 characters: lower-case letters, digits, '-' and '_', "
+            "starting with a letter or digit",
+        },
+        {
+            "field": "parameters.min-amount",
+            "message": "'min-amount' is not a valid parameter name "
+            "(letters, digits, _; not starting with a digit)",
+        },
+        {"field": "retries.count", "message": "-1 is less than the minimum of 0"},
+    ]
+    # Old clients and logs still read one message naming the fields.
+    assert r.json()["message"].startswith("id: must be 1-63 characters")
+    assert not list(jobs_dir.glob("*/Bad ID.json"))
+
+
+def test_an_id_conflict_is_an_error_on_the_id_with_its_message_whole(alice):
+    assert create(alice, daily("twice")).status_code == 201
+    r = create(alice, daily("twice"))
+    assert r.status_code == 409
+    assert r.json() == {
+        "message": "id: a job 'twice' already exists; edit it or pick another id",
+        "errors": [
+            {"field": "id", "message": "a job 'twice' already exists; edit it or pick another id"}
+        ],
+    }
+
+
+def test_refusals_about_one_field_name_it_as_data(alice):
+    foreign = "s3://someone-elses-bucket/x/" + "a" * 64 + ".ipynb"
+    cases = [
+        (
+            create(
+                alice,
+                daily("alien", notebook={"uri": foreign, "sha256": "a" * 64, "kernel": "python3"}),
+            ),
+            400,
+            "notebook.uri",
+            (
+                "must be a snapshot taken by this server; "
+                "send notebook.source (the notebook's path) to take one"
+            ),
+        ),
+        (
+            create(alice, daily("gone", notebook={"source": f"s3://{BUCKET}/missing.ipynb"})),
+            400,
+            "notebook.source",
+            f"s3://{BUCKET}/missing.ipynb does not exist",
+        ),
+        (
+            create(alice, daily("mine", owner="bob")),
+            403,
+            "owner",
+            "jobs are always owned by the signed-in user (alice)",
+        ),
+        (
+            alice.put(alice.base + "/here", json=daily("there")),
+            400,
+            "id",
+            "the body's id does not match the URL",
+        ),
+    ]
+    for r, status, field, message in cases:
+        assert r.status_code == status, r.text
+        assert r.json()["errors"] == [{"field": field, "message": message}], r.text
+        assert r.json()["message"] == f"{field}: {message}"
