@@ -39,7 +39,7 @@ SERVER_EXT = UI_TESTS.parent / "server-ext"
 # The test helpers are not part of the wheel; use the source tree's (the same code).
 sys.path.insert(0, str(SERVER_EXT))
 
-from jupyter_server.auth.identity import IdentityProvider, User  # noqa: E402
+from jupyter_server.auth.identity import IdentityProvider, User
 
 #: Where each state's server listens; keep in sync with tests/helpers.ts.
 PORTS = {"ok": 8890, "not-configured": 8891, "error": 8892, "needs-login": 8893}
@@ -50,7 +50,7 @@ ROLE = "analyst"
 SESSION = "alice"
 
 #: The credential_process of the ok server: one STS AssumeRole at moto per lookup.
-ASSUME_ROLE_SCRIPT = '''
+ASSUME_ROLE_SCRIPT = """
 import json, sys
 import boto3
 
@@ -67,7 +67,7 @@ print(json.dumps({
     "SessionToken": creds["SessionToken"],
     "Expiration": creds["Expiration"].isoformat(),
 }))
-'''
+"""
 
 
 class HubOwner(IdentityProvider):
@@ -85,9 +85,7 @@ def log(message: str) -> None:
 
 def clean_env(**extra: str) -> dict:
     """This environment without any AWS or JupyterHub setting, plus ``extra``."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JUPYTERHUB_", "JPY_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JUPYTERHUB_", "JPY_"))}
     env["AWS_EC2_METADATA_DISABLED"] = "true"  # never ask an instance role
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     env["PYTHONPATH"] = os.pathsep.join(
@@ -100,7 +98,9 @@ def clean_env(**extra: str) -> dict:
 def start_lab(name: str, port: int, folder: Path, args: list[str], env: dict):
     log_path = folder / f"{name}.log"
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         f"--config={UI_TESTS / 'jupyter_server_test_config.py'}",
         f"--ServerApp.port={port}",
         "--SmallFry.embedded=False",
@@ -108,9 +108,7 @@ def start_lab(name: str, port: int, folder: Path, args: list[str], env: dict):
         *args,
     ]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(
-            command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
     return proc, log_path
 
 
@@ -135,8 +133,11 @@ def main() -> None:
         stack.callback(log, "stopped")
         moto = stack.enter_context(moto_server())
         role_arn = boto3.client(
-            "iam", endpoint_url=moto, region_name="us-east-1",
-            aws_access_key_id="AKIAMOTOCALLER000001", aws_secret_access_key="moto-caller-secret",
+            "iam",
+            endpoint_url=moto,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAMOTOCALLER000001",
+            aws_secret_access_key="moto-caller-secret",
         ).create_role(
             RoleName=ROLE,
             AssumeRolePolicyDocument=(
@@ -162,16 +163,16 @@ def main() -> None:
         endpoints = [f"--SmallFry.endpoint_url={moto}", f"--SmallFry.sts_endpoint_url={moto}"]
         # alice's single-user server under the Hub on HUB_PORT, as the spawner would set it up.
         hub_url = f"http://127.0.0.1:{HUB_PORT}"
-        alice = dict(
-            JUPYTERHUB_USER=SESSION,
-            JUPYTERHUB_API_URL=f"{hub_url}/hub/api",
+        alice = {
+            "JUPYTERHUB_USER": SESSION,
+            "JUPYTERHUB_API_URL": f"{hub_url}/hub/api",
             # A token from before the Hub's database was reset: the Hub does not know it.
-            JUPYTERHUB_API_TOKEN="revoked-0123456789abcdef0123456789abcdef",
+            "JUPYTERHUB_API_TOKEN": "revoked-0123456789abcdef0123456789abcdef",
             # Under the Hub this is a path on the same origin; here the server is not behind
             # the Hub's proxy, so give the whole URL for the login link to reach the Hub.
-            JUPYTERHUB_BASE_URL=f"{hub_url}/",
-            JUPYTERHUB_SERVICE_PREFIX=f"/user/{SESSION}/",
-        )
+            "JUPYTERHUB_BASE_URL": f"{hub_url}/",
+            "JUPYTERHUB_SERVICE_PREFIX": f"/user/{SESSION}/",
+        }
         owner = ["--ServerApp.identity_provider_class=credential_servers.HubOwner"]
         # Nothing listens there: the broker service is down.
         broker_url = f"http://127.0.0.1:{free_port()}/services/smallfry-broker/"
@@ -190,14 +191,18 @@ def main() -> None:
             ),
             "error": (
                 [
-                    *endpoints, *owner, "--SmallFry.credentials_mode=broker",
+                    *endpoints,
+                    *owner,
+                    "--SmallFry.credentials_mode=broker",
                     f"--SmallFry.broker_url={broker_url}",
                 ],
                 clean_env(**alice),
             ),
             "needs-login": (
                 [
-                    *endpoints, *owner, "--SmallFry.credentials_mode=web-identity",
+                    *endpoints,
+                    *owner,
+                    "--SmallFry.credentials_mode=web-identity",
                     f"--SmallFry.role_arn={role_arn}",
                 ],
                 clean_env(**alice),

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import requests
 from botocore.exceptions import ClientError
+
 from common import direct_client, gateway_client, jupyter_server, moto_server, report
 
 BUCKET = "bench-credentials"
@@ -46,7 +47,7 @@ NO_ENV_KEYS = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSIO
 
 #: The profile's credential_process: one AssumeRole at moto per call, new keys every time.
 #: Standard library only (it runs once per rotation); it appends the new key id to a log.
-ASSUME_ROLE = r'''
+ASSUME_ROLE = r"""
 import json, re, sys, time, urllib.parse, urllib.request
 moto, issued, duration = sys.argv[1:4]
 form = urllib.parse.urlencode({
@@ -66,7 +67,7 @@ print(json.dumps({
     "Version": 1, "AccessKeyId": field("AccessKeyId"), "SecretAccessKey": field("SecretAccessKey"),
     "SessionToken": field("SessionToken"), "Expiration": field("Expiration"),
 }))
-'''
+"""
 
 
 class Issued:
@@ -132,7 +133,7 @@ class Load:
                 except ClientError as err:  # any answer but 2xx
                     status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                     failures.append(f"{time.time():.3f} {name} {key}: HTTP {status} {err}")
-                except Exception as err:  # connection errors, timeouts: failures too
+                except Exception as err:  # noqa: BLE001 - connection errors, timeouts: failures too
                     failures.append(f"{time.time():.3f} {name} {key}: {type(err).__name__}: {err}")
                 i += 1
 
@@ -172,7 +173,7 @@ class Every:
             start = time.perf_counter()
             try:
                 result = self.fn()
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 - any error is a result to report, not a crash
                 result = err
             self.seconds.append(time.perf_counter() - start)
             self.results.append(result)
@@ -337,9 +338,11 @@ def main() -> int:
                 steady.stalls += probe.seconds
                 steady_lookups += len(issued.keys()) - before
                 before = len(issued.keys())
-                with Every(prober(server, probes), PROBE_PAUSE) as probe:
-                    with Every(refresher(server, http), args.every) as rotator:
-                        rotating.add(load.run(args.seconds))
+                with (
+                    Every(prober(server, probes), PROBE_PAUSE) as probe,
+                    Every(refresher(server, http), args.every) as rotator,
+                ):
+                    rotating.add(load.run(args.seconds))
                 rotating.stalls += probe.seconds
                 answers += rotator.results
                 refresh_seconds += rotator.seconds
@@ -370,20 +373,26 @@ def main() -> int:
             ("rotating / steady", f"{rotating.rps / steady.rps:.2f}x"),
             (
                 "longest /api/status meanwhile",
-                f"{max(steady.stalls) * 1000:.0f} ms steady, {max(rotating.stalls) * 1000:.0f} ms "
-                f"rotating  (server stalls; probed every {PROBE_PAUSE * 1000:.0f} ms)",
+                (
+                    f"{max(steady.stalls) * 1000:.0f} ms steady, {max(rotating.stalls) * 1000:.0f} ms "
+                    f"rotating  (server stalls; probed every {PROBE_PAUSE * 1000:.0f} ms)"
+                ),
             ),
             ("gateway steady / direct", f"{steady.rps / direct.rps:.2f}x"),
             (
                 "forced refreshes",
-                f"{len(answers)}, {refresh_ok} answered 200 'ok' (median "
-                f"{statistics.median(refresh_seconds) * 1000:.0f} ms), "
-                f"each {args.every * 1000:.0f} ms after the last",
+                (
+                    f"{len(answers)}, {refresh_ok} answered 200 'ok' (median "
+                    f"{statistics.median(refresh_seconds) * 1000:.0f} ms), "
+                    f"each {args.every * 1000:.0f} ms after the last"
+                ),
             ),
             (
                 "rotations completed",
-                f"{rotations}  ({len(set(rotating_keys))} new STS sessions of {expires_in} s; "
-                f"{steady_lookups} lookups while steady)",
+                (
+                    f"{rotations}  ({len(set(rotating_keys))} new STS sessions of {expires_in} s; "
+                    f"{steady_lookups} lookups while steady)"
+                ),
             ),
             ("failed requests", f"{len(failures)} of {requests_sent}  (target 0)"),
         ],
@@ -399,8 +408,10 @@ def main() -> int:
             ("added over /api/status, median", f"{t['added']:+.0f} us"),
             (
                 "round trip, median",
-                f"{t['trip']:.0f} us vs {t['baseline trip']:.0f} us  "
-                f"({t['trip'] / t['baseline trip']:.2f}x)",
+                (
+                    f"{t['trip']:.0f} us vs {t['baseline trip']:.0f} us  "
+                    f"({t['trip'] / t['baseline trip']:.2f}x)"
+                ),
             ),
             (
                 "describe() in process, median",

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import argparse
 
-from common import direct_client, fill_prefix, gateway_client, jupyter_server, moto_server, report, timed_pair
+from common import (
+    direct_client,
+    fill_prefix,
+    gateway_client,
+    jupyter_server,
+    moto_server,
+    report,
+    timed_pair,
+)
 
 BUCKET = "bench-listing"
 
@@ -31,8 +39,12 @@ def main() -> None:
         gateway = gateway_client(server)
         assert len(first_page(gateway, "huge/")()["Contents"]) == 1000
 
-        direct_huge, gateway_huge = timed_pair(first_page(direct, "huge/"), first_page(gateway, "huge/"))
-        direct_small, gateway_small = timed_pair(first_page(direct, "small/"), first_page(gateway, "small/"))
+        direct_huge, gateway_huge = timed_pair(
+            first_page(direct, "huge/"), first_page(gateway, "huge/")
+        )
+        direct_small, gateway_small = timed_pair(
+            first_page(direct, "small/"), first_page(gateway, "small/")
+        )
     report(
         "First page (1,000 entries) of a prefix, median of 15",
         [
@@ -41,7 +53,10 @@ def main() -> None:
             ("gateway / direct", f"{gateway_huge / direct_huge:.2f}x  (target <= 1.5x)"),
             ("boto3 direct, 1,000 keys", f"{direct_small * 1000:.1f} ms"),
             ("gateway, 1,000 keys", f"{gateway_small * 1000:.1f} ms"),
-            (f"gateway {args.keys:,} / 1,000 keys", f"{gateway_huge / gateway_small:.2f}x  (flat = 1x)"),
+            (
+                f"gateway {args.keys:,} / 1,000 keys",
+                f"{gateway_huge / gateway_small:.2f}x  (flat = 1x)",
+            ),
         ],
     )
 

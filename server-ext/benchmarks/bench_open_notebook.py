@@ -13,6 +13,7 @@ import argparse
 import json
 
 import nbformat
+
 from common import direct_client, gateway_client, jupyter_server, moto_server, report, timed_pair
 
 BUCKET = "bench-notebook"

@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import requests
+
 from common import report
 from jupyterlab_smallfry.airflow.naming import dag_id_for
 from jupyterlab_smallfry.jobs.runner import run_folder

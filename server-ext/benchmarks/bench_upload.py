@@ -14,13 +14,15 @@ import tempfile
 import time
 
 from boto3.s3.transfer import TransferConfig
-from common import direct_client, gateway_client, jupyter_server, moto_server, report
 
+from common import direct_client, gateway_client, jupyter_server, moto_server, report
 from jupyterlab_smallfry.tests.streams import MiB, PeakMemory
 
 BUCKET = "bench-upload"
 #: What the browser drive uses too: 8 MiB parts, a few in flight.
-TRANSFER = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, max_concurrency=4)
+TRANSFER = TransferConfig(
+    multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, max_concurrency=4
+)
 
 
 def upload(s3, path: str, key: str) -> float:
@@ -39,7 +41,10 @@ def main() -> None:
         for _ in range(args.mib):
             data.write(block)
         data.flush()
-        with moto_server() as moto_url, jupyter_server(f"--SmallFry.endpoint_url={moto_url}") as server:
+        with (
+            moto_server() as moto_url,
+            jupyter_server(f"--SmallFry.endpoint_url={moto_url}") as server,
+        ):
             direct = direct_client(moto_url)
             direct.create_bucket(Bucket=BUCKET)
             gateway = gateway_client(server)

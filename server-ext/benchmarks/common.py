@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jupyterlab_smallfry.tests.processes import (  # noqa: E402
+from jupyterlab_smallfry.tests.processes import (
     TEST_ACCESS_KEY,
     TEST_SECRET_KEY,
     gateway_client,
@@ -18,7 +18,16 @@ from jupyterlab_smallfry.tests.processes import (  # noqa: E402
     moto_server,
 )
 
-__all__ = ["direct_client", "gateway_client", "jupyter_server", "moto_server", "timed", "timed_pair", "fill_prefix", "report"]
+__all__ = [
+    "direct_client",
+    "fill_prefix",
+    "gateway_client",
+    "jupyter_server",
+    "moto_server",
+    "report",
+    "timed",
+    "timed_pair",
+]
 
 
 def direct_client(moto_url: str, service: str = "s3"):

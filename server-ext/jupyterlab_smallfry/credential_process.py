@@ -60,7 +60,9 @@ def main(argv=None) -> int:
         print(f"Small Fry: no AWS credentials ({reason})", file=sys.stderr)
         return 1
     except (OSError, ValueError, KeyError) as err:
-        print(f"Small Fry: the Jupyter server did not answer ({type(err).__name__})", file=sys.stderr)
+        print(
+            f"Small Fry: the Jupyter server did not answer ({type(err).__name__})", file=sys.stderr
+        )
         return 1
     json.dump(reply, sys.stdout)
     return 0

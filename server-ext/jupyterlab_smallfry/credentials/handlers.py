@@ -78,7 +78,7 @@ class RoleHandler(_CredentialHandler):
         body = self.get_json_body() or {}
         arn = body.get("role")
         if not isinstance(arn, str) or not arn:
-            raise tornado.web.HTTPError(400, "Send {\"role\": \"<role ARN>\"}.")
+            raise tornado.web.HTTPError(400, 'Send {"role": "<role ARN>"}.')
         try:
             await self.credentials.choose_role(arn)
         except CredentialError as err:

@@ -30,7 +30,7 @@ class HubEnv:
     user: str = ""
 
     @classmethod
-    def from_environ(cls, environ=os.environ) -> "HubEnv":
+    def from_environ(cls, environ=os.environ) -> HubEnv:
         return cls(
             environ.get("JUPYTERHUB_API_URL", "").rstrip("/"),
             environ.get("JUPYTERHUB_API_TOKEN", "") or environ.get("JPY_API_TOKEN", ""),

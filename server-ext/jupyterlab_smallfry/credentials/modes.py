@@ -66,7 +66,9 @@ class AmbientSource(Source):
             try:
                 sts = Sts(self._sts_endpoint, self._region, self._verify, creds)
                 self._identities[creds.access_key] = await sts.caller_identity()
-            except Exception as err:  # no STS here (e.g. MinIO): the keys may still work for S3
+            # No STS here (e.g. MinIO), or any other failure: the keys may still work for S3,
+            # and the status panel must not fail over an optional detail.
+            except Exception as err:  # noqa: BLE001 - see above
                 log.info("Small Fry: no identity for the ambient keys (%s)", type(err).__name__)
                 self._identities[creds.access_key] = None
         return self._identities[creds.access_key]
@@ -116,9 +118,7 @@ class WebIdentitySource(Source):
         if not token:
             raise CredentialError("no-id-token")
         claims = jwt_claims(token)
-        self.token = {
-            key: claims[key] for key in ("iss", "aud", "sub", "exp") if key in claims
-        }
+        self.token = {key: claims[key] for key in ("iss", "aud", "sub", "exp") if key in claims}
         if isinstance(self.token.get("aud"), list) and len(self.token["aud"]) == 1:
             self.token["aud"] = self.token["aud"][0]
         self.roles = _allowed_roles(self._role_map, groups_of(auth_state, claims), self._role_arn)

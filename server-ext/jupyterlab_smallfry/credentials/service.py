@@ -24,7 +24,9 @@ STATES = ("ok", "refreshing", "expiring", "expired", "needs-login", "error", "no
 class CredentialService:
     """The source, its caching broker, the kernel profile and the server's owner."""
 
-    def __init__(self, source: Source, broker: CredentialBroker, owner: str = "", environ=os.environ):
+    def __init__(
+        self, source: Source, broker: CredentialBroker, owner: str = "", environ=os.environ
+    ):
         self.source = source
         self.broker = broker
         self.owner = owner  # JUPYTERHUB_USER; empty outside JupyterHub (single user)
@@ -45,7 +47,11 @@ class CredentialService:
         if mode == "web-identity":
             sts = Sts(config.sts_endpoint_url, region, verify)
             source: Source = WebIdentitySource(
-                HubClient(hub_env), sts, config.role_arn, dict(config.role_map), config.session_duration
+                HubClient(hub_env),
+                sts,
+                config.role_arn,
+                dict(config.role_map),
+                config.session_duration,
             )
         elif mode == "broker":
             source = BrokerClientSource(config.broker_url, hub_env.api_token)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+
 import botocore
 import botocore.session
 from botocore.config import Config
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..logs import log
 from ..safe_names import role_session_name
 from .broker import AwsCredentials, CredentialError, Identity
+
 
 def session_name(user: str) -> str:
     """The STS RoleSessionName and SourceIdentity for a Hub user (valid and injective)."""
@@ -73,8 +75,10 @@ class Sts:
         )
         return _credentials(reply, "web-identity")
 
-    async def assume_role(self, role_arn: str, name: str, duration: int, tags=(), source_identity=""):
-        kwargs = dict(RoleArn=role_arn, RoleSessionName=name, DurationSeconds=duration)
+    async def assume_role(
+        self, role_arn: str, name: str, duration: int, tags=(), source_identity=""
+    ):
+        kwargs = {"RoleArn": role_arn, "RoleSessionName": name, "DurationSeconds": duration}
         if tags:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags]
         if source_identity:
@@ -115,5 +119,10 @@ def _credentials(reply: dict, source: str) -> AwsCredentials:
     user = reply.get("AssumedRoleUser", {})
     identity = Identity.from_arn(user.get("Arn", ""), reply.get("SourceIdentity", "") or "")
     return AwsCredentials(
-        creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], expiry, source, identity
+        creds["AccessKeyId"],
+        creds["SecretAccessKey"],
+        creds["SessionToken"],
+        expiry,
+        source,
+        identity,
     )

@@ -9,8 +9,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from ..logs import log
 
+from ..logs import log
 
 DEMO_BUCKET = "smallfry-demo"
 #: moto accepts any key; these are not secrets and never leave this machine.
@@ -39,14 +39,18 @@ class EmbeddedS3:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError("The embedded S3 server exited at start-up (is moto[server] installed?)")
+                raise RuntimeError(
+                    "The embedded S3 server exited at start-up (is moto[server] installed?)"
+                )
             try:
                 urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2).read()
                 return
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"The embedded S3 server did not answer on {self.url} within {timeout:.0f}s")
+        raise RuntimeError(
+            f"The embedded S3 server did not answer on {self.url} within {timeout:.0f}s"
+        )
 
     def seed(self, bucket: str = DEMO_BUCKET) -> None:
         """Create the demo bucket and upload the demo notebooks and data files."""

@@ -53,7 +53,13 @@ def sign(
     """
     parts = urlsplit(url)
     canonical_url = urlunsplit(
-        (parts.scheme, parts.netloc, _canonical_path(parts.path or "/"), _canonical_query(parts.query), "")
+        (
+            parts.scheme,
+            parts.netloc,
+            _canonical_path(parts.path or "/"),
+            _canonical_query(parts.query),
+            "",
+        )
     )
     request = AWSRequest(method=method, url=canonical_url, headers=dict(headers), data=body or b"")
     if service == "s3":

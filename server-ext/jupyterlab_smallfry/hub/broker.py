@@ -125,9 +125,7 @@ class SmallFryBroker(Application):
     )
     sts_endpoint_url = Unicode("", config=True, help="STS endpoint; empty: the regional AWS one.")
     region = Unicode("", config=True, help="AWS region for STS; empty: botocore's configured one.")
-    tag_key = Unicode(
-        USER_TAG_KEY, config=True, help="Session tag that carries the Hub user name."
-    )
+    tag_key = Unicode(USER_TAG_KEY, config=True, help="Session tag that carries the Hub user name.")
     transitive = List(
         Unicode(),
         default_value=["jupyterhub_user"],

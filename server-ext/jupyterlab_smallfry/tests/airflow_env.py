@@ -52,6 +52,7 @@ class Airflow:
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,  # checked below, with the output in the message
         )
         # Kept for whoever debugs a failure: the full output of every command.
         name = "-".join(a.replace("/", "_") for a in args)[:120]

@@ -6,7 +6,7 @@ import boto3
 import pytest
 import requests
 
-from .processes import (  # noqa: F401 (gateway_client is imported from here by tests)
+from .processes import (
     TEST_ACCESS_KEY,
     TEST_SECRET_KEY,
     gateway_client,

@@ -72,7 +72,10 @@ def _seed(url: str) -> Aws:
         UserName="admin",
         PolicyName="everything",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
         ),
     )
     key = iam.create_access_key(UserName="admin")["AccessKey"]
@@ -80,9 +83,16 @@ def _seed(url: str) -> Aws:
     iam = aws.client("iam")
     # moto ignores trust policies and does not expand ${aws:PrincipalTag/...}: one role per
     # user with a literal prefix stands in for the shared tag-based role of the examples.
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
-    ]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
     for role in ROLES:
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
         user = role.split("-", 1)[1]
@@ -147,7 +157,9 @@ class StsFront:
     # -- request handling (runs in the server's threads) --------------------------------------
     def handle(self, headers: dict, body: bytes) -> tuple[int, bytes]:
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        call = StsCall(form.get("Action", "?"), form.get("RoleArn", ""), form.get("RoleSessionName", ""))
+        call = StsCall(
+            form.get("Action", "?"), form.get("RoleArn", ""), form.get("RoleSessionName", "")
+        )
         call.tags = {
             form[k]: form[k.replace(".Key", ".Value")]
             for k in form
@@ -182,7 +194,9 @@ class StsFront:
         try:
             keys = self._keys(issuer)
         except requests.RequestException:
-            return self._error(call, 400, "IDPCommunicationError", "Couldn't retrieve verification key")
+            return self._error(
+                call, 400, "IDPCommunicationError", "Couldn't retrieve verification key"
+            )
         claims = None
         for key in keys:  # the provider's tokens carry no kid: try each published key
             try:
@@ -230,7 +244,9 @@ class StsFront:
         return 200, xml.encode()
 
     def _forward(self, headers: dict, body: bytes) -> tuple[int, bytes]:
-        keep = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "connection")}
+        keep = {
+            k: v for k, v in headers.items() if k.lower() not in ("content-length", "connection")
+        }
         reply = requests.post(self.aws.url + "/", data=body, headers=keep, timeout=30)
         return reply.status_code, reply.content
 

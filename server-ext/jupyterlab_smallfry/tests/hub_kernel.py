@@ -7,6 +7,7 @@ exactly the environment the server gives kernels (the managed AWS profile includ
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -29,13 +30,18 @@ async def run_in_kernel(
     """
     headers = {"Authorization": f"token {token}"}
     if notebook is None:
-        kernel = requests.post(
-            f"{base_url}api/kernels", json={"name": "python3"}, headers=headers, timeout=60
+        kernel = await asyncio.to_thread(
+            requests.post,
+            f"{base_url}api/kernels",
+            json={"name": "python3"},
+            headers=headers,
+            timeout=60,
         )
         kernel.raise_for_status()
         kernel_id = kernel.json()["id"]
     else:
-        session = requests.post(
+        session = await asyncio.to_thread(
+            requests.post,
             f"{base_url}api/sessions",
             json={
                 "path": f"{notebook.rpartition('/')[0]}/{uuid.uuid4()}",
@@ -49,22 +55,36 @@ async def run_in_kernel(
         session.raise_for_status()
         kernel_id = session.json()["kernel"]["id"]
     session = uuid.uuid4().hex
-    ws_url = base_url.replace("http", "ws", 1) + f"api/kernels/{kernel_id}/channels?session_id={session}"
+    ws_url = (
+        base_url.replace("http", "ws", 1) + f"api/kernels/{kernel_id}/channels?session_id={session}"
+    )
     try:
-        conn = await websocket_connect(HTTPRequest(ws_url, headers=headers, request_timeout=timeout))
+        conn = await websocket_connect(
+            HTTPRequest(ws_url, headers=headers, request_timeout=timeout)
+        )
         msg_id = uuid.uuid4().hex
         conn.write_message(
             json.dumps(
                 {
                     "header": {
-                        "msg_id": msg_id, "username": "test", "session": session,
-                        "msg_type": "execute_request", "version": "5.3",
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
                         "date": dt.datetime.now(dt.timezone.utc).isoformat(),
                     },
-                    "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
                     "content": {
-                        "code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
                     },
                 }
             )
@@ -88,7 +108,9 @@ async def run_in_kernel(
         conn.close()
         return {"stdout": "".join(stdout), "error": error}
     finally:
-        requests.delete(f"{base_url}api/kernels/{kernel_id}", headers=headers, timeout=30)
+        await asyncio.to_thread(
+            requests.delete, f"{base_url}api/kernels/{kernel_id}", headers=headers, timeout=30
+        )
 
 
 #: The header in which the helper presents the kernel secret (the wire contract, spelled out

@@ -44,7 +44,7 @@ def find_proxy() -> str:
     )
 
 
-TEST_CONFIG = '''
+TEST_CONFIG = """
 import os
 c = get_config()
 load_subconfig(os.environ["E2E_EXAMPLE"])
@@ -76,7 +76,7 @@ c.JupyterHub.load_roles.extend([
         "scopes": ["admin:users", "admin:auth_state", "tokens", "shares", "list:users", "read:users"],
     }
 ])
-'''
+"""
 
 
 @dataclass
@@ -93,12 +93,17 @@ class Hub:
 
     def admin(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(
-            method, f"{self.url}/hub/api{path}",
-            headers={"Authorization": f"token {self.admin_token}"}, timeout=60, **kwargs,
+            method,
+            f"{self.url}/hub/api{path}",
+            headers={"Authorization": f"token {self.admin_token}"},
+            timeout=60,
+            **kwargs,
         )
 
     def token_for(self, user: str) -> str:
-        reply = self.admin("POST", f"/users/{user}/tokens", json={"note": "e2e", "expires_in": 3600})
+        reply = self.admin(
+            "POST", f"/users/{user}/tokens", json={"note": "e2e", "expires_in": 3600}
+        )
         reply.raise_for_status()
         return reply.json()["token"]
 
@@ -162,7 +167,10 @@ def jupyterhub(mode: str, idp, sts_url: str, s3_url: str, env: dict):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(config), "--debug"],
-            env=hub_env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+            env=hub_env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     hub = Hub(url, admin_token, proc, log_path, folder)
     try:
@@ -175,9 +183,9 @@ def jupyterhub(mode: str, idp, sts_url: str, s3_url: str, env: dict):
 def xsrf_of(browser: requests.Session, path: str) -> str:
     """The ``_xsrf`` cookie a server set for ``path`` (what JupyterLab sends back as a header)."""
     for cookie in browser.cookies:
-        if cookie.name == "_xsrf" and path.startswith(cookie.path or "/"):
-            if (cookie.path or "/") != "/hub/":
-                return cookie.value
+        scope = cookie.path or "/"
+        if cookie.name == "_xsrf" and path.startswith(scope) and scope != "/hub/":
+            return cookie.value
     raise KeyError(f"no _xsrf cookie for {path}")
 
 

@@ -41,7 +41,9 @@ class OidcProvider:
     def set_user(self, sub: str, **claims) -> None:
         requests.put(f"{self.issuer}/users/{sub}", json=claims, timeout=10).raise_for_status()
 
-    def tokens_for(self, sub: str, client_id: str = "smallfry-test", secret: str = "s3cret") -> dict:
+    def tokens_for(
+        self, sub: str, client_id: str = "smallfry-test", secret: str = "s3cret"
+    ) -> dict:
         """Log ``sub`` in through the authorization-code flow; returns the token response."""
         redirect = "http://127.0.0.1/callback"
         query = urlencode(
@@ -85,8 +87,15 @@ def oidc_provider(token_max_age: int = 3600, id_token_on_refresh: bool = False):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([SOURCE, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port),
-            "-e", str(token_max_age),
+            sys.executable,
+            "-m",
+            module,
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-e",
+            str(token_max_age),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -98,4 +107,3 @@ def oidc_provider(token_max_age: int = 3600, id_token_on_refresh: bool = False):
         yield OidcProvider(issuer)
     finally:
         _stop(proc)
-

@@ -115,13 +115,23 @@ def jupyter_server(*smallfry_args: str, env: dict | None = None, debug: bool = F
         [str(Path(__file__).resolve().parents[2]), server_env.get("PYTHONPATH", "")]
     )
     args = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.jpserver_extensions={'jupyterlab_smallfry': True}", "--allow-root",
-        *(["--debug"] if debug else []), *smallfry_args,
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.jpserver_extensions={'jupyterlab_smallfry': True}",
+        "--allow-root",
+        *(["--debug"] if debug else []),
+        *smallfry_args,
     ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, env=server_env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        proc = subprocess.Popen(
+            args, env=server_env, stdout=log, stderr=subprocess.STDOUT, cwd=root
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         try:

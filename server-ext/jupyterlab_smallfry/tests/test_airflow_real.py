@@ -214,25 +214,25 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
     airflow = world["airflow"]
     port = free_port()
     env = {**airflow.env, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "smallfry:admin"}
-    log = open(airflow.home / "api-server.log", "wb")
     with timed("airflow api-server start", TIMINGS):
-        proc = subprocess.Popen(
-            [
-                str(airflow.python),
-                "-m",
-                "airflow",
-                "api-server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            cwd=airflow.home,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(airflow.home / "api-server.log", "wb") as log:  # the server keeps its own handle
+            proc = subprocess.Popen(
+                [
+                    str(airflow.python),
+                    "-m",
+                    "airflow",
+                    "api-server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                cwd=airflow.home,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         api = f"http://127.0.0.1:{port}"
         try:
             wait_for_url(f"{api}/api/v2/version", proc, timeout=240)
@@ -278,4 +278,3 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
-        log.close()

@@ -30,15 +30,23 @@ def test_config_requires_login(server):
     "root, expected",
     [
         ("data-lake", {"bucket": "data-lake", "prefix": "", "name": "data-lake"}),
-        ("data-lake/team/a", {"bucket": "data-lake", "prefix": "team/a/", "name": "data-lake \u203a team \u203a a"}),
-        ({"bucket": "x-y-z", "prefix": "p/", "name": "Team"}, {"bucket": "x-y-z", "prefix": "p/", "name": "Team"}),
+        (
+            "data-lake/team/a",
+            {"bucket": "data-lake", "prefix": "team/a/", "name": "data-lake \u203a team \u203a a"},
+        ),
+        (
+            {"bucket": "x-y-z", "prefix": "p/", "name": "Team"},
+            {"bucket": "x-y-z", "prefix": "p/", "name": "Team"},
+        ),
     ],
 )
 def test_roots_are_normalized(root, expected):
     assert normalize_root(root) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "UPPER", "a", "../etc", {"bucket": "ok-bucket", "name": "a/b"}])
+@pytest.mark.parametrize(
+    "bad", ["", "UPPER", "a", "../etc", {"bucket": "ok-bucket", "name": "a/b"}]
+)
 def test_bad_roots_are_refused_with_a_clear_message(bad):
     with pytest.raises(Exception, match="SmallFry.roots"):
         SmallFry(roots=[bad])

@@ -57,8 +57,11 @@ class BareHub:
 
     def admin(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(
-            method, f"{self.api_url}{path}",
-            headers={"Authorization": f"token {self.admin_token}"}, timeout=30, **kwargs,
+            method,
+            f"{self.api_url}{path}",
+            headers={"Authorization": f"token {self.admin_token}"},
+            timeout=30,
+            **kwargs,
         )
 
 
@@ -83,10 +86,16 @@ def bare_jupyterhub(users=("alice",), port: int | None = None):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(folder / "jupyterhub_config.py")],
-            env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     hub = BareHub(
-        f"http://127.0.0.1:{public}", f"http://127.0.0.1:{public}/hub/api", admin_token, proc,
+        f"http://127.0.0.1:{public}",
+        f"http://127.0.0.1:{public}/hub/api",
+        admin_token,
+        proc,
         log_path,
     )
     try:

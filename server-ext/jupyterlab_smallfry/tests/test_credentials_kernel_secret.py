@@ -75,12 +75,15 @@ def stand_in_broker():
 @pytest.fixture(scope="module")
 def managed():
     """A broker-mode server: kernels get the managed profile, keys come from the broker."""
-    with stand_in_broker() as broker_url, jupyter_server(
-        "--SmallFry.credentials_mode=broker",
-        f"--SmallFry.broker_url={broker_url}",
-        env={**NO_KEYS, "JUPYTERHUB_API_TOKEN": HUB_TOKEN},
-        debug=True,
-    ) as srv:
+    with (
+        stand_in_broker() as broker_url,
+        jupyter_server(
+            "--SmallFry.credentials_mode=broker",
+            f"--SmallFry.broker_url={broker_url}",
+            env={**NO_KEYS, "JUPYTERHUB_API_TOKEN": HUB_TOKEN},
+            debug=True,
+        ) as srv,
+    ):
         yield srv
 
 
@@ -122,7 +125,9 @@ def test_the_jupyter_token_gets_no_keys(managed):
         ({"Authorization": f"token {HUB_TOKEN}"}, {}),  # the Hub token kernels used to send
         ({}, {}),
     ]:
-        assert_no_keys(requests.get(process_url(managed), headers=headers, params=params, timeout=60))
+        assert_no_keys(
+            requests.get(process_url(managed), headers=headers, params=params, timeout=60)
+        )
 
 
 def test_a_browser_session_gets_no_keys(managed):
@@ -143,7 +148,9 @@ def test_the_kernel_secret_gets_the_keys_and_nothing_else_does(managed, info):
     assert_no_keys(
         requests.get(process_url(managed), headers={"Authorization": f"token {secret}"}, timeout=60)
     )
-    assert_no_keys(ask_as_kernel_helper(info, secret=secret[:-1] + ("A" if secret[-1] != "A" else "B")))
+    assert_no_keys(
+        ask_as_kernel_helper(info, secret=secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+    )
     assert_no_keys(ask_as_kernel_helper(info, secret=""))
 
 
@@ -151,8 +158,18 @@ def test_the_helper_command_prints_the_keys_without_any_token_around(managed, in
     env = helper_env()
     assert not any(name.startswith("JUPYTERHUB_") for name in env)
     ok = subprocess.run(
-        [sys.executable, "-m", "jupyterlab_smallfry.credential_process", "--server-info", str(info)],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab_smallfry.credential_process",
+            "--server-info",
+            str(info),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert {k: v for k, v in json.loads(ok.stdout).items() if k in KEYS} == KEYS
@@ -166,11 +183,14 @@ async def test_a_real_kernel_reads_the_keys_through_the_managed_profile(managed)
 
 
 def test_ambient_mode_has_no_kernel_endpoint(server):
-    assert requests.get(
-        f"{server.url}smallfry/credentials",
-        headers={"Authorization": f"token {server.token}"},
-        timeout=60,
-    ).json()["profile"] is None
+    assert (
+        requests.get(
+            f"{server.url}smallfry/credentials",
+            headers={"Authorization": f"token {server.token}"},
+            timeout=60,
+        ).json()["profile"]
+        is None
+    )
     reply = requests.get(
         process_url(server), headers={"Authorization": f"token {server.token}"}, timeout=60
     )

@@ -19,7 +19,8 @@ from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, free_port, jupyter_serv
 def get(server, path="", token=None):
     return requests.get(
         f"{server.url}smallfry/credentials{path}",
-        headers={"Authorization": f"token {token or server.token}"}, timeout=60,
+        headers={"Authorization": f"token {token or server.token}"},
+        timeout=60,
     )
 
 
@@ -69,7 +70,9 @@ def test_web_identity_outside_jupyterhub_says_so_and_warns_about_overrides(tmp_p
 
 
 def test_broker_mode_without_a_broker_url_says_what_to_configure():
-    with jupyter_server("--SmallFry.credentials_mode=broker", env={"JUPYTERHUB_API_TOKEN": "x"}) as srv:
+    with jupyter_server(
+        "--SmallFry.credentials_mode=broker", env={"JUPYTERHUB_API_TOKEN": "x"}
+    ) as srv:
         status = get(srv).json()
         assert status["state"] == "not-configured" and status["error"]["code"] == "no-broker"
         assert "c.SmallFry.broker_url" in status["error"]["hint"]
@@ -103,9 +106,28 @@ def test_session_names_follow_the_sts_rules(user, expected):
 
 
 ADVERSARIAL_NAMES = [
-    "o'neil", "o-neil", "o=27neil", "o=neil", "o neil", "o_neil", "a", "a=", "a-",
-    "jürgen", "j=C3=BCrgen", "u__v", "u_v", "u", "x" * 64, "x" * 63, "x" * 70 + "a",
-    "x" * 70 + "b", '"quoted"', "ümlaut" * 20, "李雷", "雷李",
+    "o'neil",
+    "o-neil",
+    "o=27neil",
+    "o=neil",
+    "o neil",
+    "o_neil",
+    "a",
+    "a=",
+    "a-",
+    "jürgen",
+    "j=C3=BCrgen",
+    "u__v",
+    "u_v",
+    "u",
+    "x" * 64,
+    "x" * 63,
+    "x" * 70 + "a",
+    "x" * 70 + "b",
+    '"quoted"',
+    "ümlaut" * 20,
+    "李雷",
+    "雷李",
 ]
 
 
@@ -149,7 +171,10 @@ def test_every_error_code_has_a_widget_state_a_message_and_a_fix():
 def test_assumed_role_arns_are_split_for_the_widget():
     who = Identity.from_arn("arn:aws:sts::123456789012:assumed-role/analyst/alice", "alice")
     assert (who.account, who.role, who.session_name, who.source_identity) == (
-        "123456789012", "analyst", "alice", "alice"
+        "123456789012",
+        "analyst",
+        "alice",
+        "alice",
     )
 
 
@@ -192,7 +217,8 @@ def test_refresh_now_gets_new_keys_from_a_credential_process(tmp_path, moto_url)
         assert get(server).json()["state"] == "ok" and counter.read_text() == "1"  # cached
         refreshed = requests.post(
             f"{server.url}smallfry/credentials/refresh",
-            headers={"Authorization": f"token {server.token}"}, timeout=60,
+            headers={"Authorization": f"token {server.token}"},
+            timeout=60,
         )
         assert refreshed.status_code == 200 and refreshed.json()["expires_in"] > 3500
         assert counter.read_text() == "2"  # the process ran again for new keys

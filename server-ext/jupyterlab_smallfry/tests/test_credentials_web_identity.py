@@ -112,8 +112,11 @@ def healthy(server, hub, sts, alice_token):
 
 def call(server, method, path, token=ALICE, **kwargs):
     reply = requests.request(
-        method, f"{server.url}smallfry/credentials{path}",
-        headers={"Authorization": f"token {token}"}, timeout=120, **kwargs,
+        method,
+        f"{server.url}smallfry/credentials{path}",
+        headers={"Authorization": f"token {token}"},
+        timeout=120,
+        **kwargs,
     )
     return reply
 
@@ -143,7 +146,9 @@ def test_status_names_alice_and_the_token_that_reached_sts_is_hers(server, sts, 
     identity = status["identity"]
     assert identity["arn"] == "arn:aws:sts::123456789012:assumed-role/nb-alice/alice"
     assert (identity["account"], identity["role"], identity["session_name"]) == (
-        "123456789012", "nb-alice", "alice"
+        "123456789012",
+        "nb-alice",
+        "alice",
     )
     assert 3500 < status["expires_in"] <= 3600
     assert status["roles"] == [role_arn("nb-alice"), role_arn("nb-analyst")]
@@ -180,7 +185,9 @@ def test_short_sessions_are_not_looked_up_on_every_request(server, sts, kernel_i
     assert call(server, "GET", "").json()["expires_in"] > 3500
 
 
-def test_fifty_concurrent_requests_during_a_refresh_make_one_sts_call(server, sts, hub, kernel_info):
+def test_fifty_concurrent_requests_during_a_refresh_make_one_sts_call(
+    server, sts, hub, kernel_info
+):
     sts.expire_in = 0  # keys that expire at once: the next request must refresh
     call(server, "POST", "/refresh")
     sts.reset()
@@ -362,7 +369,11 @@ def test_helper_command_prints_version_1_json_and_refuses_a_wrong_secret(
     env = {**helper_env(), "JUPYTERHUB_API_TOKEN": BOB}
     command = [sys.executable, "-m", "jupyterlab_smallfry.credential_process", "--server-info"]
     ok = subprocess.run(
-        [*command, str(kernel_info)], env=env, capture_output=True, text=True, timeout=60,
+        [*command, str(kernel_info)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert ok.returncode == 0, ok.stderr

@@ -22,19 +22,38 @@ def test_aws_uses_virtual_hosted_style_for_dns_safe_buckets():
     up = aws.resolve("s3", "/team-data/a%20b/c.ipynb", "x-id=GetObject")
     assert up.url == "https://team-data.s3.eu-west-1.amazonaws.com/a%20b/c.ipynb?x-id=GetObject"
     # dotted names would break TLS; odd names must never become part of a host name
-    assert aws.resolve("s3", "/my.bucket/k", "").url == "https://s3.eu-west-1.amazonaws.com/my.bucket/k"
-    assert aws.resolve("s3", "/evil.com%2F/k", "").url.startswith("https://s3.eu-west-1.amazonaws.com/")
+    assert (
+        aws.resolve("s3", "/my.bucket/k", "").url
+        == "https://s3.eu-west-1.amazonaws.com/my.bucket/k"
+    )
+    assert aws.resolve("s3", "/evil.com%2F/k", "").url.startswith(
+        "https://s3.eu-west-1.amazonaws.com/"
+    )
 
 
 def test_custom_endpoint_uses_path_style_and_keeps_the_raw_path():
     minio = Endpoints("http://minio.local:9000", "", "us-east-1", "auto")
-    assert minio.resolve("s3", "/b/%E2%9C%93+x", "prefix=a%2Bb").url == "http://minio.local:9000/b/%E2%9C%93+x?prefix=a%2Bb"
-    assert Endpoints("http://minio.local:9000", "", "us-east-1", "virtual").resolve("s3", "/bkt/k", "").url == "http://bkt.minio.local:9000/k"
+    assert (
+        minio.resolve("s3", "/b/%E2%9C%93+x", "prefix=a%2Bb").url
+        == "http://minio.local:9000/b/%E2%9C%93+x?prefix=a%2Bb"
+    )
+    assert (
+        Endpoints("http://minio.local:9000", "", "us-east-1", "virtual")
+        .resolve("s3", "/bkt/k", "")
+        .url
+        == "http://bkt.minio.local:9000/k"
+    )
 
 
 def test_sts_goes_to_the_sts_endpoint():
-    assert Endpoints("", "", "eu-central-1", "auto").resolve("sts", "/", "").url == "https://sts.eu-central-1.amazonaws.com/"
-    assert Endpoints("", "http://sts.local", "us-east-1", "auto").resolve("sts", "/", "").url == "http://sts.local/"
+    assert (
+        Endpoints("", "", "eu-central-1", "auto").resolve("sts", "/", "").url
+        == "https://sts.eu-central-1.amazonaws.com/"
+    )
+    assert (
+        Endpoints("", "http://sts.local", "us-east-1", "auto").resolve("sts", "/", "").url
+        == "http://sts.local/"
+    )
 
 
 def test_unknown_service_is_refused():
@@ -47,7 +66,10 @@ def test_a_bucket_in_another_region_is_learned_from_the_redirect():
     first = aws.resolve("s3", "/eu-bucket/key", "")
     assert aws.learn_region(first, 301, {"x-amz-bucket-region": "eu-west-2"})
     again = aws.resolve("s3", "/eu-bucket/key", "")
-    assert (again.url, again.region) == ("https://eu-bucket.s3.eu-west-2.amazonaws.com/key", "eu-west-2")
+    assert (again.url, again.region) == (
+        "https://eu-bucket.s3.eu-west-2.amazonaws.com/key",
+        "eu-west-2",
+    )
     assert not aws.learn_region(again, 200, {"x-amz-bucket-region": "eu-west-2"})
 
 

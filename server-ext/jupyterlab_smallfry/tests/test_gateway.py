@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+from typing import ClassVar
 
 import botocore.exceptions
 import pytest
@@ -65,7 +66,9 @@ def test_conditional_save_detects_a_concurrent_writer(gw_s3, direct_s3, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as err:
         gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 1}', IfMatch=etag)
     assert err.value.response["Error"]["Code"] == "PreconditionFailed"
-    assert direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"someone": "else"}'
+    assert (
+        direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"someone": "else"}'
+    )
     fresh = direct_s3.head_object(Bucket=bucket, Key="nb.ipynb")["ETag"]
     gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 2}', IfMatch=fresh)
     assert direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"mine": 2}'
@@ -74,12 +77,28 @@ def test_conditional_save_detects_a_concurrent_writer(gw_s3, direct_s3, bucket):
 def test_multipart_upload_and_abort(gw_s3, direct_s3, bucket):
     part = 5 * 1024 * 1024
     data = [bytes([i]) * part for i in range(3)] + [b"tail"]
-    upload = gw_s3.create_multipart_upload(Bucket=bucket, Key="big file.bin", ContentType="application/x-parquet")
+    upload = gw_s3.create_multipart_upload(
+        Bucket=bucket, Key="big file.bin", ContentType="application/x-parquet"
+    )
     parts = [
-        {"PartNumber": n, "ETag": gw_s3.upload_part(Bucket=bucket, Key="big file.bin", UploadId=upload["UploadId"], PartNumber=n, Body=chunk)["ETag"]}
+        {
+            "PartNumber": n,
+            "ETag": gw_s3.upload_part(
+                Bucket=bucket,
+                Key="big file.bin",
+                UploadId=upload["UploadId"],
+                PartNumber=n,
+                Body=chunk,
+            )["ETag"],
+        }
         for n, chunk in enumerate(data, start=1)
     ]
-    gw_s3.complete_multipart_upload(Bucket=bucket, Key="big file.bin", UploadId=upload["UploadId"], MultipartUpload={"Parts": parts})
+    gw_s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="big file.bin",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
     head = direct_s3.head_object(Bucket=bucket, Key="big file.bin")
     assert head["ETag"].strip('"').endswith("-4")
     assert head["ContentType"] == "application/x-parquet"
@@ -117,12 +136,15 @@ def test_head_and_empty_objects_keep_their_content_type(gw_s3, direct_s3, bucket
 
 def test_upstream_cors_headers_are_not_passed_on(server, http, bucket):
     response = http.get(
-        f"{server.url}smallfry/aws/s3/{bucket}?list-type=2", headers={"Origin": "https://evil.example"}
+        f"{server.url}smallfry/aws/s3/{bucket}?list-type=2",
+        headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 200
     # Jupyter's own policy may echo the origin for token-authenticated calls; S3's "*" and
     # its other CORS grants must not come along.
-    cors = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+    cors = {
+        k.lower(): v for k, v in response.headers.items() if k.lower().startswith("access-control-")
+    }
     assert set(cors) <= {"access-control-allow-origin"}
     assert cors.get("access-control-allow-origin", "https://evil.example") == "https://evil.example"
 
@@ -159,7 +181,9 @@ def _cookie_session(server) -> requests.Session:
     session = requests.Session()
     session.get(f"{server.url}login")
     xsrf = session.cookies["_xsrf"]
-    reply = session.post(f"{server.url}login", data={"password": server.token, "_xsrf": xsrf}, allow_redirects=False)
+    reply = session.post(
+        f"{server.url}login", data={"password": server.token, "_xsrf": xsrf}, allow_redirects=False
+    )
     assert reply.status_code == 302
     return session
 
@@ -173,13 +197,15 @@ def test_writes_need_the_xsrf_token_when_cookie_authenticated(server, direct_s3,
         direct_s3.head_object(Bucket=bucket, Key="from-browser.txt")
     ok = session.put(url, data=b"with xsrf", headers={"X-XSRFToken": session.cookies["_xsrf"]})
     assert ok.status_code == 200
-    assert direct_s3.get_object(Bucket=bucket, Key="from-browser.txt")["Body"].read() == b"with xsrf"
+    assert (
+        direct_s3.get_object(Bucket=bucket, Key="from-browser.txt")["Body"].read() == b"with xsrf"
+    )
 
 
 class _Trap(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         _Trap.hits.append(self.path)
         self.send_response(200)
         self.end_headers()
@@ -238,6 +264,12 @@ def test_no_credentials_in_logs_or_responses(server, gw_s3, bucket):
     headers = str(response["ResponseMetadata"]["HTTPHeaders"])
     log = server.log_text()
     assert "smallfry/aws/s3" in log  # the requests were logged ...
-    for secret in (TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SESSION_TOKEN, "Signature=", "X-Amz-Security-Token"):
+    for secret in (
+        TEST_ACCESS_KEY,
+        TEST_SECRET_KEY,
+        TEST_SESSION_TOKEN,
+        "Signature=",
+        "X-Amz-Security-Token",
+    ):
         assert secret not in log  # ... but nothing credential-shaped
         assert secret not in headers

@@ -8,9 +8,9 @@ alice and bob log in through the IdP's login form with a cookie jar, as a browse
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-import time
 
 import pytest
 import requests
@@ -50,7 +50,9 @@ def aws():
 @pytest.fixture(scope="module")
 def idp():
     with oidc_provider() as idp:
-        idp.set_user("alice", preferred_username="alice", email="alice@example.com", groups=["team-alice"])
+        idp.set_user(
+            "alice", preferred_username="alice", email="alice@example.com", groups=["team-alice"]
+        )
         idp.set_user("bob", preferred_username="bob", email="bob@example.com", groups=["team-bob"])
         yield idp
 
@@ -157,11 +159,13 @@ def test_bob_sharing_alice_server_is_refused_by_her_credential_endpoints(hub):
         status_of(bob, hub, "alice"),
         bob.post(
             f"{hub.url}/user/alice/smallfry/credentials/refresh",
-            headers={"X-XSRFToken": xsrf_of(bob, "/user/alice/")}, timeout=60,
+            headers={"X-XSRFToken": xsrf_of(bob, "/user/alice/")},
+            timeout=60,
         ),
         requests.get(
             f"{hub.url}/user/alice/smallfry/credentials/process",
-            headers={"Authorization": f"token {hub.token_for('bob')}"}, timeout=60,
+            headers={"Authorization": f"token {hub.token_for('bob')}"},
+            timeout=60,
         ),
     ]
     for reply in replies:
@@ -214,7 +218,7 @@ async def test_after_forced_expiry_the_next_call_gets_fresh_keys(hub, sts):
         old = ask_as_kernel_helper(info).json()["AccessKeyId"]
     finally:
         sts.expire_in = None
-    time.sleep(4)  # let them really expire
+    await asyncio.sleep(4)  # let them really expire
     result = await run_in_kernel(f"{hub.url}/user/alice/", token, KERNEL_CODE)
     assert result["error"] is None, result
     assert "alice hello alice" in result["stdout"]

@@ -160,7 +160,8 @@ async def test_a_new_id_token_from_the_idp_replaces_the_old_one():
         renewed = model["auth_state"]["id_token"]
         assert renewed != state["id_token"]
         jwks = await asyncio.to_thread(requests.get, f"{renewing.issuer}/jwks", timeout=10)
-        [key] = jwt.PyJWKSet.from_dict(jwks.json()).keys  # the provider signs with one key and names no kid
+        # the provider signs with one key and names no kid
+        [key] = jwt.PyJWKSet.from_dict(jwks.json()).keys
         claims = jwt.decode(
             renewed,
             key.key,

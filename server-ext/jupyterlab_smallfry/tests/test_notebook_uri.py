@@ -23,7 +23,9 @@ def server(moto_url):
 
 async def test_a_kernel_for_an_s3_notebook_gets_its_uri(server):
     result = await run_in_kernel(
-        server.url, server.token, PRINT_URI,
+        server.url,
+        server.token,
+        PRINT_URI,
         notebook="S3:smallfry-test \u203a reports/2026/weekly sales.ipynb",
     )
     assert result["error"] is None, result

@@ -7,8 +7,8 @@ from unittest import mock
 from urllib.parse import quote
 
 import boto3
-from botocore.config import Config
 import pytest
+from botocore.config import Config
 
 from jupyterlab_smallfry.credentials import AwsCredentials
 from jupyterlab_smallfry.gateway.handler import forwardable_headers

@@ -35,13 +35,17 @@ c.Authenticator.enable_auth_state = True  # needs JUPYTERHUB_CRYPT_KEY (manage_g
 BROKER_PORT = int(os.environ.get("SMALLFRY_BROKER_PORT", "8765"))
 BROKER_URL = f"http://127.0.0.1:{BROKER_PORT}/services/smallfry-broker/"
 broker_args = [
-    sys.executable, "-m", "jupyterlab_smallfry.hub.broker",
+    sys.executable,
+    "-m",
+    "jupyterlab_smallfry.hub.broker",
     f"--SmallFryBroker.role_arn={os.environ.get('SMALLFRY_ROLE_ARN', '')}",
     f"--SmallFryBroker.role_map={os.environ.get('SMALLFRY_ROLE_MAP', '{}')}",
     "--SmallFryBroker.session_duration=3600",
 ]
 if os.environ.get("SMALLFRY_STS_ENDPOINT_URL"):
-    broker_args.append(f"--SmallFryBroker.sts_endpoint_url={os.environ['SMALLFRY_STS_ENDPOINT_URL']}")
+    broker_args.append(
+        f"--SmallFryBroker.sts_endpoint_url={os.environ['SMALLFRY_STS_ENDPOINT_URL']}"
+    )
 c.JupyterHub.services = [
     {
         "name": "smallfry-broker",
@@ -50,9 +54,15 @@ c.JupyterHub.services = [
         # The broker's own AWS identity: prefer an instance role / IRSA to keys here.
         "environment": {
             key: os.environ[key]
-            for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                        "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ROLE_ARN",
-                        "AWS_WEB_IDENTITY_TOKEN_FILE")
+            for key in (
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_DEFAULT_REGION",
+                "AWS_PROFILE",
+                "AWS_ROLE_ARN",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+            )
             if key in os.environ
         },
     }

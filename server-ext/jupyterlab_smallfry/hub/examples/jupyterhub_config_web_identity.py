@@ -20,7 +20,9 @@ c = get_config()  # noqa: F821 (provided by JupyterHub)
 c.JupyterHub.authenticator_class = "generic-oauth"
 c.GenericOAuthenticator.client_id = os.environ["OIDC_CLIENT_ID"]
 c.GenericOAuthenticator.client_secret = os.environ["OIDC_CLIENT_SECRET"]
-c.GenericOAuthenticator.oauth_callback_url = os.environ["OAUTH_CALLBACK_URL"]  # https://hub/hub/oauth_callback
+c.GenericOAuthenticator.oauth_callback_url = os.environ[
+    "OAUTH_CALLBACK_URL"
+]  # https://hub/hub/oauth_callback
 c.GenericOAuthenticator.authorize_url = os.environ["OIDC_AUTHORIZE_URL"]
 c.GenericOAuthenticator.token_url = os.environ["OIDC_TOKEN_URL"]
 c.GenericOAuthenticator.userdata_url = os.environ["OIDC_USERINFO_URL"]
