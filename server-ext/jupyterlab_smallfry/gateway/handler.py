@@ -12,6 +12,7 @@ import asyncio
 import json
 
 import aiohttp
+import tornado.httputil
 import tornado.iostream
 import tornado.web
 import yarl
@@ -26,15 +27,33 @@ from .signing import SIGNING_HEADERS, sign
 
 #: Request headers passed on to AWS (plus every ``x-amz-*`` but the signing ones).
 _FORWARD_REQUEST = {
-    "content-type", "content-length", "content-md5", "content-encoding", "content-language",
-    "content-disposition", "cache-control", "expires", "range", "if-match", "if-none-match",
-    "if-modified-since", "if-unmodified-since", "accept",
+    "content-type",
+    "content-length",
+    "content-md5",
+    "content-encoding",
+    "content-language",
+    "content-disposition",
+    "cache-control",
+    "expires",
+    "range",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "accept",
 }
 #: Response headers never passed back (hop-by-hop, tornado sets them, or the gateway's own
 #: security headers, which upstream must not replace or weaken).
 _DROP_RESPONSE = {
-    "connection", "keep-alive", "transfer-encoding", "server", "date", "set-cookie",
-    "content-security-policy", "content-security-policy-report-only", "x-content-type-options",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "server",
+    "date",
+    "set-cookie",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "x-content-type-options",
 }
 _BODY_METHODS = {"PUT", "POST"}
 _STREAM_CHUNK = 256 * 1024
@@ -70,7 +89,7 @@ class GatewayHandler(APIHandler):
         self._signed_body: bytearray | None = None
         self._service = self.path_args[0]
         prefix = url_path_join(self.base_url, "smallfry/aws", self._service)
-        self._raw_path = self.request.path[len(prefix):]
+        self._raw_path = self.request.path[len(prefix) :]
         if self.request.method in _BODY_METHODS:
             self.request.connection.set_max_body_size(self.smallfry.config.max_upload_bytes)
             if self._service == "s3":
@@ -189,7 +208,13 @@ class GatewayHandler(APIHandler):
         headers = self._upstream_headers(upstream.url)
         body = bytes(self._signed_body) if self._signed_body is not None else None
         signed = sign(
-            self.request.method, upstream.url, headers, creds, upstream.region, upstream.service, body
+            self.request.method,
+            upstream.url,
+            headers,
+            creds,
+            upstream.region,
+            upstream.service,
+            body,
         )
         data = self._pipe.chunks() if self._pipe is not None else body
         try:
@@ -201,7 +226,9 @@ class GatewayHandler(APIHandler):
                 allow_redirects=False,
                 auto_decompress=False,
             ) as response:
-                moved = self.smallfry.endpoints.learn_region(upstream, response.status, response.headers)
+                moved = self.smallfry.endpoints.learn_region(
+                    upstream, response.status, response.headers
+                )
                 if moved and not last_try:
                     return True
                 await self._relay(response)
@@ -209,7 +236,11 @@ class GatewayHandler(APIHandler):
             log.info("Small Fry gateway: the client went away during a %s response", self._service)
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
             if self._headers_written:
-                log.warning("Small Fry gateway: %s stream from %s broke off", self._service, _host(upstream.url))
+                log.warning(
+                    "Small Fry gateway: %s stream from %s broke off",
+                    self._service,
+                    _host(upstream.url),
+                )
                 self.request.connection.close()
                 return False
             self._gateway_error(
@@ -241,7 +272,12 @@ class GatewayHandler(APIHandler):
         self.set_status(response.status, response.reason)
         self.clear_header("Content-Type")
         self._upstream_type = response.headers.get("Content-Type")
-        for name, value in response.headers.items():
+        # Names go back spelled as S3 sent them (see UpstreamCaseHeaders), so they come from
+        # the raw lines: aiohttp's ``headers`` re-cases the names it knows (``Etag``). As
+        # latin-1 text, which tornado writes back as latin-1, the bytes pass unchanged.
+        self._headers = UpstreamCaseHeaders(self._headers)
+        for raw_name, raw_value in response.raw_headers:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             lower = name.lower()
             # The gateway is same-origin: an upstream CORS grant must not widen it.
             if lower not in _DROP_RESPONSE and not lower.startswith("access-control-"):
@@ -261,6 +297,43 @@ class GatewayHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.set_header("X-Smallfry-Error", code)
         self.finish(json.dumps({"message": message, "code": code}))
+
+
+class UpstreamCaseHeaders(tornado.httputil.HTTPHeaders):
+    """Response headers that go out with each name spelled as it was first added.
+
+    ``HTTPHeaders`` stores and writes names in ``Http-Header-Case``, so S3's
+    ``x-amz-meta-owner`` and ``ETag`` would reach the client as ``X-Amz-Meta-Owner`` and
+    ``Etag``. Browsers lower-case names anyway, but botocore (boto3, the AWS CLI, s3fs) builds
+    an object's ``Metadata`` keys from the names as they arrive and looks up ``ETag`` itself.
+    Lookups stay case-insensitive, so tornado and Jupyter (``"Etag" in headers``,
+    ``set_header("Content-Length", ...)``, ``clear_header``) work unchanged; only the names
+    written to the wire (tornado's ``HTTP1Connection.write_headers`` reads ``get_all()``)
+    are the first spelling seen. A later ``set_header`` replaces the value, not the spelling.
+    Repeated lines of one name stay separate lines, written under its first spelling.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._spelling: dict[str, str] = {}  # lower-case name -> name as first added
+        super().__init__(*args, **kwargs)
+
+    def add(self, name: str, value: str, **kwargs) -> None:
+        new = name not in self
+        super().add(name, value, **kwargs)  # for a new name, this stores it via __setitem__
+        if new:
+            self._spelling[name.lower()] = name
+
+    def __setitem__(self, name: str, value: str) -> None:
+        super().__setitem__(name, value)
+        self._spelling.setdefault(name.lower(), name)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._spelling.pop(name.lower(), None)
+
+    def get_all(self):
+        for name, value in super().get_all():
+            yield self._spelling.get(name.lower(), name), value
 
 
 def forwardable_headers(pairs) -> dict[str, str]:
