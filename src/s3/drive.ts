@@ -546,7 +546,7 @@ export class S3Drive implements Contents.IDrive {
         return model;
       }
       const name = basename(path);
-      const body = toBytes(options, name);
+      const body = toBytes(options);
       const ifMatch = this._etags.get(path);
       let etag: string;
       try {
@@ -659,30 +659,30 @@ export class S3Drive implements Contents.IDrive {
    * offered.
    */
   async createCheckpoint(
-    localPath: string
+    _localPath: string
   ): Promise<Contents.ICheckpointModel> {
     return { id: 'none', last_modified: new Date().toISOString() };
   }
 
   /** S3 keeps no checkpoints. */
   async listCheckpoints(
-    localPath: string
+    _localPath: string
   ): Promise<Contents.ICheckpointModel[]> {
     return [];
   }
 
   /** S3 keeps no checkpoints. */
   async restoreCheckpoint(
-    localPath: string,
-    checkpointID: string
+    _localPath: string,
+    _checkpointID: string
   ): Promise<void> {
     // nothing to restore
   }
 
   /** S3 keeps no checkpoints. */
   async deleteCheckpoint(
-    localPath: string,
-    checkpointID: string
+    _localPath: string,
+    _checkpointID: string
   ): Promise<void> {
     // nothing to delete
   }
@@ -937,7 +937,7 @@ export class S3Drive implements Contents.IDrive {
     }
     const current = upload;
     try {
-      await current.append(toBytes(options, name));
+      await current.append(toBytes(options));
       if (chunk !== -1) {
         return fileModel(
           { path, name },
@@ -1299,7 +1299,7 @@ const EMPTY_NOTEBOOK = {
 /**
  * The bytes to store for a model being saved.
  */
-function toBytes(options: Partial<Contents.IModel>, name: string): Uint8Array {
+function toBytes(options: Partial<Contents.IModel>): Uint8Array {
   const content = options.content;
   if (options.format === 'base64') {
     return base64ToBytes(typeof content === 'string' ? content : '');

@@ -12,7 +12,6 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   credentialFact,
-  credentialPanel,
   credentialSelectors,
   credentialServers,
   credentialStatus,
