@@ -500,9 +500,12 @@ export class ScheduleModel {
       };
     } else {
       try {
+        // Before either promise exists: a bad zone throws here, and would
+        // otherwise leave a bad cron's rejection unhandled.
+        const from = this._previewFrom();
         const [description, runs] = await Promise.all([
           describeCron(f.cron),
-          nextRuns(f.cron, f.timezone, this._previewFrom(), PREVIEW_COUNT)
+          nextRuns(f.cron, f.timezone, from, PREVIEW_COUNT)
         ]);
         preview = { description, runs, error: '' };
       } catch (err) {
