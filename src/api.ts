@@ -59,6 +59,62 @@ export interface IServerConfig {
 }
 
 /**
+ * One problem the server found, on the field it concerns: a dotted spec
+ * path (`schedule.cron`, `parameters.days`) or `""` for the request as a
+ * whole. The message is whole and may itself contain "; ".
+ */
+export interface IFieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The body of a refusal: `{"message", "errors": [{"field", "message"}]}`
+ * (`JobError.to_json()` on the server).
+ */
+export interface IErrorBody {
+  /** Human-readable, for people and logs; never split it into fields. */
+  message: string;
+  errors?: IFieldError[];
+}
+
+/**
+ * A refusal by the server extension: a `ResponseError` (so JupyterLab shows
+ * its message as usual) that also carries the problems the server listed
+ * field by field, to show each next to its field.
+ */
+export class APIError extends ServerConnection.ResponseError {
+  /**
+   * @param response - the server's answer
+   * @param message - the server's message
+   * @param errors - the problems it listed by field (empty when none)
+   */
+  constructor(
+    response: Response,
+    message: string,
+    readonly errors: IFieldError[] = []
+  ) {
+    super(response, message);
+  }
+}
+
+function fieldErrors(data: unknown): IFieldError[] {
+  const errors = (data as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) {
+    return [];
+  }
+  return errors
+    .filter(
+      e =>
+        e !== null &&
+        typeof e === 'object' &&
+        typeof e.field === 'string' &&
+        typeof e.message === 'string'
+    )
+    .map(e => ({ field: e.field, message: e.message }));
+}
+
+/**
  * Call an endpoint of the server extension and parse its JSON answer.
  *
  * @param endPoint - path below `smallfry/`
@@ -66,7 +122,8 @@ export interface IServerConfig {
  * @param init - fetch options
  * @returns the parsed JSON body (or `undefined` when there is none)
  * @throws ServerConnection.NetworkError when the server cannot be reached;
- *   ServerConnection.ResponseError carrying the server's message otherwise.
+ *   otherwise an {@link APIError} (a `ServerConnection.ResponseError`)
+ *   carrying the server's message and its problems by field.
  */
 export async function requestAPI<T>(
   endPoint: string,
@@ -96,7 +153,7 @@ export async function requestAPI<T>(
         : typeof data === 'string' && data
           ? data
           : response.statusText;
-    throw new ServerConnection.ResponseError(response, message);
+    throw new APIError(response, message, fieldErrors(data));
   }
   return data as T;
 }

@@ -146,9 +146,10 @@ function json(method: string, body?: unknown, etag?: string): RequestInit {
 }
 
 /**
- * The REST calls of the jobs endpoints; every failure is a
- * `ServerConnection.ResponseError` carrying the server's message (which
- * starts with the field at fault, e.g. `id: a job 'x' already exists`).
+ * The REST calls of the jobs endpoints; every refusal is an `APIError`
+ * (`../api`): a `ServerConnection.ResponseError` carrying the server's
+ * message and, in `errors`, each problem on its field (e.g. `{field: "id",
+ * message: "a job 'x' already exists; edit it or pick another id"}`).
  */
 export namespace JobsAPI {
   /** My jobs with their newest runs. */

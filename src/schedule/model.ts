@@ -10,6 +10,7 @@ import {
 } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { APIError } from '../api';
 import { API_VERSION, IJob, IJobSpec, JobsAPI, ParameterValue } from './api';
 import {
   describeCron,
@@ -139,14 +140,25 @@ export function fieldOf(path: string): string {
 }
 
 /**
- * Split a server error message (`field: message; field: message`) into
- * problems on fields.
+ * A failed save as problems by form field: each problem the server listed
+ * goes next to its field (the first one per field, as in `validate()`), one
+ * on no form field is shown for the job as a whole (`""`) with its spec path;
+ * a refusal that lists none is shown whole, for the job as a whole.
  */
-export function parseServerErrors(message: string): ISpecError[] {
-  return message.split('; ').map(part => {
-    const m = /^([A-Za-z0-9_.-]+): ([\s\S]*)$/.exec(part);
-    return m ? { field: m[1], message: m[2] } : { field: '', message: part };
-  });
+function serverProblems(error: unknown): { [field: string]: string } {
+  const listed: ISpecError[] = error instanceof APIError ? error.errors : [];
+  const problems: { [field: string]: string } = {};
+  for (const e of listed) {
+    const field = fieldOf(e.field);
+    if (!(field in problems)) {
+      problems[field] =
+        field || !e.field ? e.message : `${e.field}: ${e.message}`;
+    }
+  }
+  if (listed.length === 0) {
+    problems[''] = error instanceof Error ? error.message : String(error);
+  }
+  return problems;
 }
 
 /** A job id made from a notebook's name: `Sales Report.ipynb` → `sales-report`. */
@@ -540,16 +552,7 @@ export class ScheduleModel {
           )
         : await JobsAPI.create(this._serverSettings, spec);
     } catch (err) {
-      const errors: { [field: string]: string } = {};
-      for (const e of parseServerErrors(
-        (err as Error).message ?? String(err)
-      )) {
-        const field = fieldOf(e.field);
-        errors[field] = field
-          ? e.message
-          : `${e.field ? e.field + ': ' : ''}${e.message}`;
-      }
-      this._errors = errors;
+      this._errors = serverProblems(err);
       return null;
     } finally {
       this._saving = false;

@@ -12,10 +12,11 @@ import { ServerConnection } from '@jupyterlab/services';
 import { sleep } from '@jupyterlab/testing';
 
 jest.mock('../../api', () => ({
+  ...jest.requireActual('../../api'),
   requestAPI: jest.fn()
 }));
 
-import { requestAPI } from '../../api';
+import { APIError, IFieldError, requestAPI } from '../../api';
 import type { IJob, IJobSpec } from '../api';
 import { JobsModel } from '../jobs';
 import { fieldOf, ScheduleModel, slugify } from '../model';
@@ -63,6 +64,22 @@ function dialog(options: Partial<ScheduleModel.IOptions> = {}) {
     now: () => NOW,
     ...options
   });
+}
+
+/**
+ * A refusal as `requestAPI` throws it: the message joins the problems the
+ * way the server's does, for clients that only read it.
+ */
+function refusal(
+  status: number,
+  errors: IFieldError[],
+  message = errors.map(e => `${e.field}: ${e.message}`).join('; ')
+): APIError {
+  return new APIError(
+    new Response(JSON.stringify({ message, errors }), { status }),
+    message,
+    errors
+  );
 }
 
 function job(spec: Partial<IJobSpec>, runs: any[] = []): IJob {
@@ -168,12 +185,18 @@ describe('ScheduleModel', () => {
     model.setParameter('days', '7');
     model.set('emails', 'alice@example.com');
     requestMock.mockRejectedValueOnce(
-      new Error(
-        "id: a job 'sales-report' already exists; edit it or pick another id"
-      )
+      refusal(409, [
+        {
+          field: 'id',
+          message:
+            "a job 'sales-report' already exists; edit it or pick another id"
+        }
+      ])
     );
     expect(await model.submit()).toBeNull();
-    expect(model.errors.id).toMatch(/already exists/);
+    expect(model.errors).toEqual({
+      id: "a job 'sales-report' already exists; edit it or pick another id"
+    });
     const [endpoint, , init] = requestMock.mock.calls[0];
     expect(endpoint).toBe('jobs');
     expect(init!.method).toBe('POST');
@@ -191,6 +214,50 @@ describe('ScheduleModel', () => {
       notifications: { on_failure: ['alice@example.com'] }
     });
     expect(body.owner).toBeUndefined();
+  });
+
+  it("puts each of the server's problems on its field, each message whole", async () => {
+    const model = dialog();
+    requestMock.mockRejectedValueOnce(
+      refusal(400, [
+        {
+          field: 'schedule.cron',
+          message:
+            "unknown preset '@sometimes'; use one of @hourly, @daily, @weekly"
+        },
+        {
+          field: 'notifications.on_failure.1',
+          message: 'is not an email; check it'
+        },
+        {
+          field: 'notifications.on_failure.2',
+          message: 'is not an email either'
+        },
+        { field: 'parameters.days', message: 'must be an int; got "x"' },
+        { field: 'priority', message: 'unknown field; remove it' }
+      ])
+    );
+    expect(await model.submit()).toBeNull();
+    expect(model.errors).toEqual({
+      'schedule.cron':
+        "unknown preset '@sometimes'; use one of @hourly, @daily, @weekly",
+      'notifications.on_failure': 'is not an email; check it',
+      'parameters.days': 'must be an int; got "x"',
+      '': 'priority: unknown field; remove it'
+    });
+  });
+
+  it('shows a refusal that names no field whole, for the job as a whole', async () => {
+    const model = dialog({
+      existing: job({}).spec,
+      existingEtag: '"v1"',
+      notebook: null
+    });
+    const message =
+      "The job 'sales' was changed by someone else since you opened it; reload it and make your change again";
+    requestMock.mockRejectedValueOnce(refusal(409, [], message));
+    expect(await model.submit()).toBeNull();
+    expect(model.errors).toEqual({ '': message });
   });
 
   it('PUTs an edit without re-snapshotting unless asked', async () => {

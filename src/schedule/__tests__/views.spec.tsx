@@ -230,6 +230,77 @@ describe('schedule form', () => {
     await JobsAPI.remove(settings, id);
   });
 
+  it("shows the server's refusal on its field, whole", async () => {
+    const name = writeNotebook(`${unique('taken')}.ipynb`);
+    const id = unique('taken');
+    await JobsAPI.create(settings, {
+      id,
+      notebook: { source: name },
+      schedule: { type: 'manual' }
+    });
+    const { dialog, node, field } = openForm({
+      notebook: notebookInfo({ path: name, source: name })
+    });
+    enter(await field('id'), id);
+    node
+      .querySelector<HTMLButtonElement>('.jp-smallfry-ScheduleButton')!
+      .click();
+
+    const error = await waitFor(
+      () => node.querySelector('.jp-smallfry-FieldError[data-field="id"]'),
+      'the id error'
+    );
+    // The server's message contains "; ": it must not be cut in two.
+    expect(text(error)).toBe(
+      `a job '${id}' already exists; edit it or pick another id`
+    );
+    expect(
+      node.querySelector('.jp-smallfry-FieldError[data-field=""]')
+    ).toBeNull();
+    expect(dialog.isAttached).toBe(true);
+    await JobsAPI.remove(settings, id);
+  });
+
+  it('puts each of the server’s problems on its own field', async () => {
+    const name = writeNotebook(`${unique('several')}.ipynb`);
+    const id = unique('several');
+    // Without the schema in the browser, only the server judges the spec.
+    const { model, node, field } = openForm({
+      validator: null,
+      notebook: notebookInfo({ path: name, source: name })
+    });
+    enter(await field('id'), id);
+    enter(await field('schedule.cron'), '@sometimes');
+    enter(await field('schedule.timezone'), 'Mars/Olympus');
+    enter(await field('output.uri_template'), 's3://b/{foo}/{run_id}/');
+    node
+      .querySelector<HTMLButtonElement>('.jp-smallfry-ScheduleButton')!
+      .click();
+
+    const errorOn = (path: string) =>
+      text(node.querySelector(`.jp-smallfry-FieldError[data-field="${path}"]`));
+    await waitFor(
+      () => errorOn('output.uri_template'),
+      'the output location error'
+    );
+    expect(model.saving).toBe(false);
+    expect(errorOn('schedule.cron')).toBe(
+      "unknown preset '@sometimes'; use one of @hourly, @daily, @weekly, @monthly, @quarterly, @yearly"
+    );
+    expect(errorOn('schedule.timezone')).toBe(
+      "'Mars/Olympus' is not an IANA time zone (for example Europe/Amsterdam)"
+    );
+    expect(errorOn('output.uri_template')).toBe(
+      'unknown placeholder {foo}; use {owner}, {job_id}, {run_id}'
+    );
+    expect(
+      node.querySelector('.jp-smallfry-FieldError[data-field=""]')
+    ).toBeNull();
+    await expect(JobsAPI.get(settings, id)).rejects.toMatchObject({
+      response: { status: 404 }
+    });
+  });
+
   it('fills the cron from a preset and shows it in words with the next five runs', async () => {
     const { node, field } = openForm();
     const preset = await field<HTMLSelectElement>('preset');
