@@ -238,7 +238,7 @@ def _schema_message(err) -> str:
 def _semantic_errors(spec: dict) -> list[SpecError]:
     errors: list[SpecError] = []
     for name in spec.get("parameters", {}):
-        if not _IDENTIFIER.match(name) or _is_keyword(name):
+        if not _IDENTIFIER.fullmatch(name) or _is_keyword(name):
             errors.append(
                 SpecError(f"parameters.{name}", f"{name!r} is not a valid Python identifier")
             )
@@ -385,4 +385,5 @@ def check_output_template(template: str) -> str:
 
 def is_job_id(value: str) -> bool:
     """True if ``value`` can be a job id (also what makes it safe as a file name)."""
-    return bool(_JOB_ID.match(value))
+    # fullmatch: with match, "$" also accepts a trailing newline ("daily\n").
+    return bool(_JOB_ID.fullmatch(value))

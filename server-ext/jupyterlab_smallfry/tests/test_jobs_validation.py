@@ -185,3 +185,20 @@ def test_schema_caps_sizes_cheaply():
             node[last] = value
         assert [e.field for e in validate_spec(bad)][:1] == [field], field
     assert validate_spec(spec) == []
+
+
+@pytest.mark.parametrize("job_id", ["daily\n", "daily\r\n", "\ndaily"])
+def test_a_job_id_with_a_line_break_is_not_a_job_id(job_id):
+    """Used as a file name and in dag_ids: a trailing newline must not slip past the rule."""
+    from ..jobs.validation import is_job_id
+
+    assert not is_job_id(job_id)
+    assert is_job_id("daily")
+
+
+@pytest.mark.parametrize("name", ["region\n", "region\r\n"])
+def test_a_parameter_name_with_a_line_break_is_refused(name):
+    spec = json.loads((FIXTURES / "valid" / "manual-minimal.json").read_text())
+    spec["parameters"] = {name: 1}
+    fields = [e.field for e in validate_spec(spec)]
+    assert any(f.startswith("parameters.") for f in fields), fields
