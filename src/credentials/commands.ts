@@ -11,18 +11,6 @@ import { CommandIDs } from '../tokens';
 import type { CredentialsModel } from './model';
 
 /**
- * Command ids of the credentials widget.
- */
-export namespace CredentialCommandIDs {
-  /** Open (or bring forward) the credentials details panel. */
-  export const show = CommandIDs.showCredentials;
-  /** Get new AWS keys now. */
-  export const refresh = 'smallfry:refresh-credentials';
-  /** Copy the non-secret AWS CLI profile snippet. */
-  export const copyProfile = 'smallfry:copy-aws-profile';
-}
-
-/**
  * Add the credentials commands.
  *
  * @param app - the application
@@ -37,14 +25,14 @@ export function addCredentialCommands(
   }
 ): void {
   const { model, openPanel, trans } = options;
-  app.commands.addCommand(CredentialCommandIDs.show, {
+  app.commands.addCommand(CommandIDs.showCredentials, {
     label: trans.__('Show AWS Credentials'),
     caption: trans.__(
       'Who you are on AWS, for how long, and how to fix problems'
     ),
     execute: () => openPanel()
   });
-  app.commands.addCommand(CredentialCommandIDs.refresh, {
+  app.commands.addCommand(CommandIDs.refreshCredentials, {
     label: trans.__('Refresh AWS Credentials'),
     caption: trans.__('Get new short-lived AWS keys now'),
     isEnabled: () => !model.busy,
@@ -61,7 +49,7 @@ export function addCredentialCommands(
       }
     }
   });
-  app.commands.addCommand(CredentialCommandIDs.copyProfile, {
+  app.commands.addCommand(CommandIDs.copyAwsProfile, {
     label: trans.__('Copy AWS CLI Profile'),
     caption: trans.__(
       'Copy a profile for ~/.aws/config whose credential_process asks this server (no secrets)'

@@ -10,9 +10,9 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { getConfig } from '../api';
+import { CommandIDs, ISmallFry } from '../tokens';
 import { CredentialsAPI } from './api';
-import { addCredentialCommands, CredentialCommandIDs } from './commands';
+import { addCredentialCommands } from './commands';
 import { CredentialsModel, DEFAULT_POLL_SECONDS } from './model';
 import { CredentialsPanel } from './panel';
 import { getCallerIdentity } from './sts';
@@ -29,17 +29,18 @@ export const credentialsPlugin: JupyterFrontEndPlugin<void> = {
   description:
     'Show who you are on AWS and for how long, with a details panel to refresh, switch roles and fix problems.',
   autoStart: true,
-  requires: [],
+  requires: [ISmallFry],
   optional: [IStatusBar, ICommandPalette, ISettingRegistry, ITranslator],
   activate: async (
     app: JupyterFrontEnd,
+    smallfry: ISmallFry,
     statusBar: IStatusBar | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null
   ): Promise<void> => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_smallfry');
-    const serverSettings = app.serviceManager.serverSettings;
+    const serverSettings = smallfry.serverSettings;
 
     let settings: ISettingRegistry.ISettings | null = null;
     if (settingRegistry) {
@@ -63,15 +64,7 @@ export const credentialsPlugin: JupyterFrontEndPlugin<void> = {
       api: new CredentialsAPI(serverSettings),
       pollSeconds: pollSeconds(),
       trans,
-      checkIdentity: async () => {
-        // Where the STS gateway is comes from the server's config.
-        const config = await getConfig(serverSettings).catch(() => null);
-        return getCallerIdentity({
-          serverSettings,
-          gatewayPath: config?.gateway?.sts,
-          region: config?.region
-        });
-      }
+      checkIdentity: () => getCallerIdentity(smallfry)
     });
     settings?.changed.connect(() => model.setPollSeconds(pollSeconds()));
 
@@ -95,9 +88,9 @@ export const credentialsPlugin: JupyterFrontEndPlugin<void> = {
     if (palette) {
       const category = trans.__('Small Fry');
       for (const command of [
-        CredentialCommandIDs.show,
-        CredentialCommandIDs.refresh,
-        CredentialCommandIDs.copyProfile
+        CommandIDs.showCredentials,
+        CommandIDs.refreshCredentials,
+        CommandIDs.copyAwsProfile
       ]) {
         palette.addItem({ command, category });
       }

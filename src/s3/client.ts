@@ -1,11 +1,12 @@
 /**
  * The only module that talks to S3.
  *
- * It drives the official `@aws-sdk/client-s3` against the server extension's
- * same-origin AWS gateway: the browser sends unsigned requests, authenticated
- * like any Jupyter API call (cookie + XSRF header, or a token), and the server
- * signs them with the user's credentials. The SDK is imported lazily so that
- * JupyterLab starts without loading it.
+ * `BrowserS3Client` is the browser's S3 client: it drives the official
+ * `@aws-sdk/client-s3` against the server extension's same-origin AWS gateway,
+ * through the one client factory every AWS service uses
+ * (`createGatewayClient` in `src/core/gateway.ts`: Jupyter auth, XSRF, no
+ * signing in the browser, one error mapping). The SDK is imported lazily so
+ * that JupyterLab starts without loading it.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import type { ServerConnection } from '@jupyterlab/services';
@@ -16,36 +17,12 @@ import type {
   S3ClientConfig
 } from '@aws-sdk/client-s3';
 
+import { AwsError, createGatewayClient, toAwsError } from '../core/gateway';
 import { mapConcurrently } from './concurrency';
 
-type SDK = typeof import('@aws-sdk/client-s3');
+export { AwsError, toAwsError };
 
-/**
- * An S3 or gateway failure, normalised so callers can branch on `code`.
- */
-export class S3Error extends Error {
-  /**
-   * Create an error.
-   *
-   * @param code - the S3 error code (e.g. `NoSuchKey`), or `GatewayError`,
-   *   `NetworkError` for failures that did not come from S3
-   * @param message - a readable message
-   * @param status - the HTTP status, when there was an answer
-   * @param fromGateway - whether the Jupyter server (not S3) refused the call
-   * @param gatewayCode - the gateway's own error code (`X-Smallfry-Error`),
-   *   e.g. `EndpointUnreachable` or a credential problem
-   */
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-    readonly fromGateway = false,
-    readonly gatewayCode?: string
-  ) {
-    super(message);
-    this.name = 'S3Error';
-  }
-}
+type SDK = typeof import('@aws-sdk/client-s3');
 
 /**
  * One object from a listing.
@@ -102,7 +79,7 @@ export interface IBatchReport<T> {
   /** Items that succeeded. */
   succeeded: T[];
   /** Items that failed, with the reason. */
-  failed: { item: T; error: S3Error }[];
+  failed: { item: T; error: AwsError }[];
 }
 
 /**
@@ -139,17 +116,19 @@ const COPY_PART_CONCURRENCY = 4;
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
- * S3 operations the drive needs, over the AWS gateway.
+ * The browser's S3 client: the S3 operations the drive needs, sent through
+ * the server's AWS gateway (which signs them; this is not the gateway).
  */
-export class S3Gateway {
+export class BrowserS3Client {
   /**
-   * Create a gateway client.
+   * Create the browser's S3 client.
    *
    * @param options - where the gateway is and how to reach it
    */
-  constructor(options: S3Gateway.IOptions) {
+  constructor(options: BrowserS3Client.IOptions) {
     this.serverSettings = options.serverSettings;
     this.region = options.region;
+    this.gatewayPath = options.gatewayPath;
     this.endpoint = URLExt.join(
       options.serverSettings.baseUrl,
       options.gatewayPath
@@ -164,6 +143,8 @@ export class S3Gateway {
   readonly serverSettings: ServerConnection.ISettings;
   /** Region used to sign requests. */
   readonly region: string;
+  /** Gateway path relative to the base URL, e.g. "smallfry/aws/s3". */
+  readonly gatewayPath: string;
   /** Absolute URL of the S3 gateway. */
   readonly endpoint: string;
   /** How many copies run at once in `copyMany`. */
@@ -296,7 +277,7 @@ export class S3Gateway {
     ) {
       // Do not pull the whole object into memory.
       destroyBody(out.Body);
-      throw new S3Error(
+      throw new AwsError(
         'ObjectTooLarge',
         `The object is ${size} bytes, more than the ${options.maxBytes} that can be opened here`,
         413
@@ -370,7 +351,7 @@ export class S3Gateway {
       })
     );
     if (!out.UploadId) {
-      throw new S3Error('InvalidResponse', 'S3 returned no upload id');
+      throw new AwsError('InvalidResponse', 'S3 returned no upload id');
     }
     return out.UploadId;
   }
@@ -489,7 +470,7 @@ export class S3Gateway {
     );
     const uploadId = created.UploadId;
     if (!uploadId) {
-      throw new S3Error('InvalidResponse', 'S3 returned no upload id');
+      throw new AwsError('InvalidResponse', 'S3 returned no upload id');
     }
     const partBytes = Math.max(this.copyPartBytes, Math.ceil(size / 10000));
     const ranges: { part: number; first: number; last: number }[] = [];
@@ -551,7 +532,7 @@ export class S3Gateway {
         await this.copy(pair);
         report.succeeded.push(pair);
       } catch (error) {
-        report.failed.push({ item: pair, error: toS3Error(error) });
+        report.failed.push({ item: pair, error: toAwsError(error) });
       }
       done++;
       onProgress?.(done, pairs.length);
@@ -599,7 +580,7 @@ export class S3Gateway {
           failedKeys.add(key);
           report.failed.push({
             item: key,
-            error: new S3Error(
+            error: new AwsError(
               err.Code ?? 'InternalError',
               err.Message ?? err.Code ?? 'delete failed'
             )
@@ -611,7 +592,7 @@ export class S3Gateway {
           }
         }
       } catch (error) {
-        const s3error = toS3Error(error);
+        const s3error = toAwsError(error);
         for (const key of batch) {
           report.failed.push({ item: key, error: s3error });
         }
@@ -635,7 +616,7 @@ export class S3Gateway {
         .map((b: { Name?: string }) => b.Name ?? '')
         .filter((name: string) => name !== '');
     } catch (error) {
-      if (error instanceof S3Error && error.code === 'AccessDenied') {
+      if (error instanceof AwsError && error.code === 'AccessDenied') {
         return null;
       }
       throw error;
@@ -667,7 +648,7 @@ export class S3Gateway {
   }
 
   /**
-   * Send a command, turning every failure into an `S3Error`.
+   * Send a command, turning every failure into an `AwsError`.
    */
   private async _send<O>(
     client: S3Client,
@@ -676,7 +657,7 @@ export class S3Gateway {
     try {
       return await client.send(command as any);
     } catch (error) {
-      throw toS3Error(error);
+      throw toAwsError(error);
     }
   }
 
@@ -696,15 +677,11 @@ export class S3Gateway {
 
   private async _createClient(): Promise<{ sdk: SDK; client: S3Client }> {
     const sdk = await import('@aws-sdk/client-s3');
-    const settings = this.serverSettings;
-    const config: S3ClientConfig = {
-      endpoint: this.endpoint,
-      region: this.region || 'us-east-1',
+    const config: Omit<
+      S3ClientConfig,
+      'endpoint' | 'region' | 'credentials' | 'signer'
+    > = {
       forcePathStyle: true,
-      // The gateway signs; the browser never holds keys. The SDK still wants
-      // credentials to exist before it calls the (no-op) signer.
-      credentials: { accessKeyId: 'smallfry', secretAccessKey: 'smallfry' },
-      signer: { sign: async (request: any) => request },
       // Keep requests plain: no checksum trailers or 100-continue handshakes
       // for the gateway to deal with, no region redirects to other hosts.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -714,75 +691,12 @@ export class S3Gateway {
       maxAttempts: 3
     };
     (config as any).expectContinueHeader = false;
-    if (typeof window !== 'undefined' && typeof document !== 'undefined') {
-      // Browser: send the Jupyter cookie with every call (options object for
-      // the SDK's default fetch handler).
-      config.requestHandler = { credentials: 'same-origin' } as any;
-    }
-    const client = new sdk.S3Client(config);
-    client.middlewareStack.add(
-      (next: any) => async (args: any) => {
-        const request = args.request;
-        if (request && request.headers) {
-          if (settings.token) {
-            request.headers['authorization'] = `token ${settings.token}`;
-          }
-          const xsrf = readCookie('_xsrf');
-          if (xsrf !== undefined) {
-            request.headers['x-xsrftoken'] = xsrf;
-          }
-        }
-        return next(args);
-      },
-      { step: 'build', name: 'smallfryGatewayAuth' }
-    );
-    client.middlewareStack.addRelativeTo(
-      (next: any) => async (args: any) => {
-        const result: any = await next(args);
-        const response = result.response;
-        if (response && response.statusCode >= 400) {
-          // The gateway marks its own errors (not S3's) with a code header
-          // and a JSON {"message", "code"} body; Jupyter's own refusals
-          // (not logged in) are JSON too. S3's errors are XML.
-          const marker = headerValue(response.headers, 'x-smallfry-error');
-          const contentType = headerValue(response.headers, 'content-type');
-          let message: string | null = null;
-          let isGateway = marker !== '';
-          if (contentType.includes('json')) {
-            // Read the body once; hand it back to the SDK if it is not ours.
-            const bytes = await readBody(response.body);
-            response.body = bytes;
-            try {
-              const parsed = JSON.parse(new TextDecoder().decode(bytes));
-              if (parsed && typeof parsed.message === 'string') {
-                message = parsed.message;
-                isGateway = true;
-              }
-            } catch {
-              // not JSON: S3's answer, let the SDK parse it
-            }
-          }
-          if (isGateway) {
-            throw new S3Error(
-              'GatewayError',
-              message ||
-                (marker
-                  ? `${marker} (HTTP ${response.statusCode})`
-                  : `HTTP ${response.statusCode}`),
-              response.statusCode,
-              true,
-              marker || undefined
-            );
-          }
-        }
-        return result;
-      },
-      {
-        relation: 'after',
-        toMiddleware: 'deserializerMiddleware',
-        name: 'smallfryGatewayErrors'
-      }
-    );
+    const client = createGatewayClient(sdk.S3Client, {
+      serverSettings: this.serverSettings,
+      gatewayPath: this.gatewayPath,
+      region: this.region,
+      config
+    });
     return { sdk, client };
   }
 
@@ -790,11 +704,11 @@ export class S3Gateway {
 }
 
 /**
- * A namespace for S3Gateway statics.
+ * A namespace for BrowserS3Client statics.
  */
-export namespace S3Gateway {
+export namespace BrowserS3Client {
   /**
-   * Options to create a gateway client.
+   * Options to create the browser's S3 client.
    */
   export interface IOptions {
     /** Jupyter server connection settings (base URL, token). */
@@ -810,55 +724,6 @@ export namespace S3Gateway {
     /** The smallest part of a multipart copy (default 512 MiB). */
     copyPartBytes?: number;
   }
-}
-
-/**
- * Turn whatever the SDK (or the network) threw into an `S3Error`.
- */
-export function toS3Error(error: unknown): S3Error {
-  if (error instanceof S3Error) {
-    return error;
-  }
-  const err = error as any;
-  const status: number | undefined = err?.$metadata?.httpStatusCode;
-  let code: string = err?.Code ?? err?.name ?? 'Error';
-  let message: string = err?.message ?? String(error);
-  if (status === undefined && !err?.$metadata) {
-    if (isNetworkFailure(err)) {
-      // No answer at all: the Jupyter server itself is unreachable.
-      code = 'NetworkError';
-    }
-  } else if (code === 'NotFound' || (status === 404 && code === 'Unknown')) {
-    // HEAD errors have no body, so the SDK only knows the status.
-    code = 'NoSuchKey';
-  } else if (
-    status === 412 &&
-    (code === 'Unknown' || code === 'PreconditionFailed')
-  ) {
-    code = 'PreconditionFailed';
-  } else if (status === 403 && code === 'Forbidden') {
-    code = 'AccessDenied';
-  }
-  if (!message || message === 'UnknownError' || message === code) {
-    message = status ? `${code} (HTTP ${status})` : code;
-  }
-  return new S3Error(code, message, status);
-}
-
-/**
- * Whether an error means no HTTP answer came back at all.
- */
-function isNetworkFailure(err: any): boolean {
-  const code = String(err?.code ?? '');
-  const name = String(err?.name ?? '');
-  const message = String(err?.message ?? '');
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT'].includes(
-      code
-    ) ||
-    ['TimeoutError', 'AbortError', 'NetworkError'].includes(name) ||
-    (name === 'TypeError' && /fetch|network/i.test(message))
-  );
 }
 
 /**
@@ -885,66 +750,6 @@ function toSummary(o: _Object): IObjectSummary {
     lastModified: o.LastModified ?? new Date(0),
     etag: o.ETag ?? ''
   };
-}
-
-function readCookie(name: string): string | undefined {
-  if (typeof document === 'undefined') {
-    return undefined;
-  }
-  let cookie = '';
-  try {
-    cookie = document.cookie;
-  } catch {
-    return undefined;
-  }
-  // Tornado keeps the last of duplicate cookies; do the same.
-  let value: string | undefined;
-  for (const part of cookie.split(';')) {
-    const trimmed = part.trim();
-    if (trimmed.startsWith(name + '=')) {
-      value = trimmed.substring(name.length + 1);
-    }
-  }
-  return value;
-}
-
-function headerValue(headers: Record<string, string>, name: string): string {
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (k.toLowerCase() === name) {
-      return String(v);
-    }
-  }
-  return '';
-}
-
-async function readBody(body: any): Promise<Uint8Array> {
-  if (!body) {
-    return new Uint8Array(0);
-  }
-  if (body instanceof Uint8Array) {
-    return body;
-  }
-  if (typeof body.getReader === 'function') {
-    return new Uint8Array(await new Response(body).arrayBuffer());
-  }
-  if (typeof body.arrayBuffer === 'function') {
-    return new Uint8Array(await body.arrayBuffer());
-  }
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    const bytes =
-      typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-    chunks.push(bytes);
-    length += bytes.byteLength;
-  }
-  const all = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
-  return all;
 }
 
 function destroyBody(body: any): void {

@@ -19,9 +19,9 @@ import {
   ICopyPair,
   IObjectInfo,
   IObjectSummary,
-  S3Error,
-  S3Gateway,
-  toS3Error
+  AwsError,
+  BrowserS3Client,
+  toAwsError
 } from './client';
 import {
   BatchError,
@@ -129,7 +129,7 @@ export class S3Drive implements Contents.IDrive {
   /** Jupyter server connection settings. */
   readonly serverSettings: ServerConnection.ISettings;
   /** The S3 client on the gateway. */
-  readonly client: S3Gateway;
+  readonly client: BrowserS3Client;
   /** Keys per listing page. */
   readonly pageSize: number;
   /** Largest object opened (read whole into memory) by `get`. */
@@ -276,7 +276,7 @@ export class S3Drive implements Contents.IDrive {
         try {
           return await this._getFile(loc, path, options);
         } catch (error) {
-          if (toS3Error(error).code !== 'NoSuchKey') {
+          if (toAwsError(error).code !== 'NoSuchKey') {
             throw error;
           }
           return await this._listDirectory(loc, path, false);
@@ -390,7 +390,7 @@ export class S3Drive implements Contents.IDrive {
       } else {
         const keys = await this._allKeys(loc.bucket, loc.dirPrefix);
         if (keys.length === 0) {
-          throw new S3Error(
+          throw new AwsError(
             'NoSuchKey',
             this._trans.__('"%1" does not exist.', path),
             404
@@ -555,12 +555,12 @@ export class S3Drive implements Contents.IDrive {
           ifMatch
         });
       } catch (error) {
-        const err = toS3Error(error);
+        const err = toAwsError(error);
         if (
           ifMatch &&
           (err.code === 'PreconditionFailed' || err.status === 412)
         ) {
-          throw new S3Error(
+          throw new AwsError(
             'PreconditionFailed',
             this._trans.__(
               '"%1" was changed on S3 by someone else since you opened it, so it was not saved. Reload it to see their version, or save again to choose whether to overwrite it.',
@@ -572,7 +572,7 @@ export class S3Drive implements Contents.IDrive {
         if (ifMatch && (err.code === 'NoSuchKey' || err.status === 404)) {
           // Deleted behind our back: forget the ETag so saving again recreates it.
           this._etags.delete(path);
-          throw new S3Error(
+          throw new AwsError(
             'NoSuchKey',
             this._trans.__(
               '"%1" was deleted on S3 since you opened it, so it was not saved. Save again to create it anew.',
@@ -769,7 +769,7 @@ export class S3Drive implements Contents.IDrive {
       if (mustExist) {
         throw new NotADirectory(path);
       }
-      throw new S3Error(
+      throw new AwsError(
         'NoSuchKey',
         this._trans.__('"%1" does not exist.', path),
         404
@@ -823,9 +823,9 @@ export class S3Drive implements Contents.IDrive {
         maxBytes: this.maxOpenBytes
       });
     } catch (error) {
-      const err = toS3Error(error);
+      const err = toAwsError(error);
       if (err.code === 'ObjectTooLarge') {
-        throw new S3Error(
+        throw new AwsError(
           'ObjectTooLarge',
           this._trans.__(
             '"%1" is too large to open in JupyterLab (more than %2 MiB). Download it instead, or read it from a kernel.',
@@ -848,7 +848,7 @@ export class S3Drive implements Contents.IDrive {
       try {
         content = JSON.parse(text ?? '');
       } catch {
-        throw new S3Error(
+        throw new AwsError(
           'InvalidContent',
           this._trans.__(
             '"%1" is not valid JSON, so it cannot be opened as a notebook. Open it with the text editor instead.',
@@ -878,7 +878,7 @@ export class S3Drive implements Contents.IDrive {
     const text = decodeUtf8(data.body);
     if (text === null) {
       if (format === 'text') {
-        throw new S3Error(
+        throw new AwsError(
           'InvalidContent',
           this._trans.__(
             '"%1" is not UTF-8 text. Download it, or open it with a viewer for binary files.',
@@ -971,7 +971,7 @@ export class S3Drive implements Contents.IDrive {
   ): Promise<void> {
     const objects = await this._allObjects(src.bucket, src.dirPrefix);
     if (objects.length === 0) {
-      throw new S3Error(
+      throw new AwsError(
         'NoSuchKey',
         this._trans.__('"%1" does not exist.', srcPath),
         404
@@ -1137,7 +1137,7 @@ export class S3Drive implements Contents.IDrive {
     try {
       return await this.client.head(loc.bucket, loc.key);
     } catch (error) {
-      if (toS3Error(error).code === 'NoSuchKey') {
+      if (toAwsError(error).code === 'NoSuchKey') {
         return null;
       }
       throw error;
@@ -1149,7 +1149,7 @@ export class S3Drive implements Contents.IDrive {
       (await this._objectExists(loc)) ||
       (await this.client.prefixExists(loc.bucket, loc.dirPrefix))
     ) {
-      throw new S3Error(
+      throw new AwsError(
         'AlreadyExists',
         this._trans.__('"%1" already exists.', path),
         409
@@ -1256,7 +1256,7 @@ export namespace S3Drive {
    */
   export interface IOptions {
     /** The S3 client on the gateway. */
-    client: S3Gateway;
+    client: BrowserS3Client;
     /** Pinned roots from the server configuration. */
     roots: (IRootConfig | string)[];
     /** Also show every bucket ListBuckets returns. */
@@ -1280,8 +1280,8 @@ export namespace S3Drive {
 /**
  * A request that cannot be done as asked (HTTP 400), in the user's words.
  */
-function invalidRequest(message: string): S3Error {
-  return new S3Error('InvalidRequest', message, 400);
+function invalidRequest(message: string): AwsError {
+  return new AwsError('InvalidRequest', message, 400);
 }
 
 /**

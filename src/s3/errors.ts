@@ -5,7 +5,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { IBatchReport, S3Error, toS3Error } from './client';
+import { IBatchReport, AwsError, toAwsError } from './client';
 
 /**
  * A batch operation that partly failed; `cause` is the first failure.
@@ -13,7 +13,7 @@ import { IBatchReport, S3Error, toS3Error } from './client';
 export class BatchError extends Error {
   constructor(
     message: string,
-    readonly cause: S3Error
+    readonly cause: AwsError
   ) {
     super(message);
   }
@@ -39,7 +39,7 @@ export interface IExplanation {
 /**
  * Explain a failure of an S3 operation in the user's terms.
  *
- * @param error - what was thrown (S3Error, BatchError or anything else)
+ * @param error - what was thrown (AwsError, BatchError or anything else)
  * @param action - the verb, translated ("open", "save", …)
  * @param path - the drive path acted on
  * @param bucket - its bucket ("" when unknown)
@@ -52,7 +52,7 @@ export function explainFailure(
   bucket: string,
   trans: TranslationBundle
 ): IExplanation {
-  const err = error instanceof BatchError ? error.cause : toS3Error(error);
+  const err = error instanceof BatchError ? error.cause : toAwsError(error);
   let message = error instanceof BatchError ? error.message : err.message;
   let status = err.status ?? 500;
   let notify = error instanceof BatchError;

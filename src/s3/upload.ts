@@ -1,7 +1,7 @@
 /**
  * Assembling JupyterLab's upload chunks into an S3 object.
  */
-import type { S3Gateway } from './client';
+import type { BrowserS3Client } from './client';
 
 /**
  * Size of the parts sent to S3 when assembling JupyterLab's 1 MiB upload
@@ -144,7 +144,7 @@ export class ChunkedUpload {
     return out;
   }
 
-  private _client: S3Gateway;
+  private _client: BrowserS3Client;
   private _uploadId: string | null = null;
   private _parts: { ETag: string; PartNumber: number }[] = [];
   private _buffer: Uint8Array[] = [];
@@ -161,7 +161,7 @@ export namespace ChunkedUpload {
    */
   export interface IOptions {
     /** The S3 client. */
-    client: S3Gateway;
+    client: BrowserS3Client;
     /** Bucket. */
     bucket: string;
     /** Key. */

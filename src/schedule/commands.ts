@@ -16,17 +16,8 @@ import { scheduleIcon } from './icons';
 import { S3Locations } from './locations';
 import { browserTimezone, INotebookInfo, ScheduleModel } from './model';
 import { findParametersCell, parseParametersCell } from './parameters';
+import { CommandIDs } from '../tokens';
 import { SpecValidator } from './validation';
-
-/** Command ids of scheduling. */
-export namespace ScheduleCommandIDs {
-  /** Open the schedule form on a notebook (`path`) or a job (`jobId`). */
-  export const schedule = 'smallfry:schedule';
-  /** Show the Jobs panel. */
-  export const openJobs = 'smallfry:open-jobs';
-  /** List the jobs again. */
-  export const refreshJobs = 'smallfry:refresh-jobs';
-}
 
 /** What the command needs. */
 export interface IScheduleCommandOptions {
@@ -207,10 +198,7 @@ export async function openScheduleForm(
         : trans.__('Scheduled %1 as job %2.', notebook!.path, job.spec.id),
       { autoClose: 5000 }
     );
-    for (const id of [
-      ScheduleCommandIDs.refreshJobs,
-      ScheduleCommandIDs.openJobs
-    ]) {
+    for (const id of [CommandIDs.refreshJobs, CommandIDs.openJobs]) {
       if (app.commands.hasCommand(id)) {
         await app.commands.execute(id);
       }
@@ -227,7 +215,7 @@ export function addScheduleCommand(
   options: IScheduleCommandOptions
 ): void {
   const { trans } = options;
-  app.commands.addCommand(ScheduleCommandIDs.schedule, {
+  app.commands.addCommand(CommandIDs.schedule, {
     label: args =>
       args.jobId
         ? trans.__('Edit Job…')

@@ -2,19 +2,22 @@
  * Between S3 drive paths (`S3:<root name>/<key>`) and `s3://` URIs, for the
  * notebook to snapshot and for opening run outputs through the S3 browser.
  */
-import type { IServerConfig } from '../api';
-import { RootMap } from '../s3/paths';
+import type { RootMap } from '../s3/paths';
 
 /** The S3 drive's name (see `S3Drive`). */
 export const S3_DRIVE = 'S3';
 
 /**
- * The S3 locations the S3 browser shows, from the server configuration.
+ * The S3 locations the S3 browser shows: the drive's own roots (`ISmallFry.roots`).
  */
 export class S3Locations {
-  constructor(config: Pick<IServerConfig, 'roots' | 'list_all_buckets'>) {
-    this._roots = new RootMap(config.roots);
-    this._listAll = config.list_all_buckets;
+  /**
+   * @param roots - the S3 drive's roots
+   * @param listAllBuckets - whether the drive also shows every listed bucket
+   */
+  constructor(roots: RootMap, listAllBuckets: boolean) {
+    this._roots = roots;
+    this._listAll = listAllBuckets;
   }
 
   /**

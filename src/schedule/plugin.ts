@@ -12,8 +12,9 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { getConfig } from '../api';
-import { addScheduleCommand, ScheduleCommandIDs } from './commands';
+import { RootMap } from '../s3/paths';
+import { CommandIDs, ISmallFry } from '../tokens';
+import { addScheduleCommand } from './commands';
 import { JobsModel } from './jobs';
 import { S3Locations } from './locations';
 import { JobsPanel } from './panel';
@@ -24,11 +25,13 @@ namespace Shared {
   let locations: Promise<S3Locations> | null = null;
   let validator: Promise<SpecValidator | null> | null = null;
 
-  export function getLocations(app: JupyterFrontEnd): Promise<S3Locations> {
+  export function getLocations(smallfry: ISmallFry): Promise<S3Locations> {
     if (!locations) {
-      locations = getConfig(app.serviceManager.serverSettings)
-        .then(config => new S3Locations(config))
-        .catch(() => new S3Locations({ roots: [], list_all_buckets: false }));
+      locations = Promise.all([smallfry.roots, smallfry.config])
+        .then(
+          ([roots, config]) => new S3Locations(roots, config.list_all_buckets)
+        )
+        .catch(() => new S3Locations(new RootMap([]), false));
     }
     return locations;
   }
@@ -55,10 +58,11 @@ export const schedulePlugin: JupyterFrontEndPlugin<void> = {
   description:
     'Schedule a notebook: parameters, cron schedule with a preview, outputs, retries and notifications.',
   autoStart: true,
-  requires: [],
+  requires: [ISmallFry],
   optional: [IFileBrowserFactory, ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
+    smallfry: ISmallFry,
     browsers: IFileBrowserFactory | null,
     palette: ICommandPalette | null,
     translator: ITranslator | null
@@ -67,11 +71,11 @@ export const schedulePlugin: JupyterFrontEndPlugin<void> = {
     addScheduleCommand(app, {
       trans,
       browsers,
-      locations: () => Shared.getLocations(app),
+      locations: () => Shared.getLocations(smallfry),
       validator: Shared.getValidator
     });
     palette?.addItem({
-      command: ScheduleCommandIDs.schedule,
+      command: CommandIDs.schedule,
       category: trans.__('Small Fry'),
       args: { palette: true }
     });
@@ -86,24 +90,25 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   description:
     'The Jobs panel: scheduled notebooks, their runs and outputs; pause, edit, delete, run now.',
   autoStart: true,
-  requires: [],
+  requires: [ISmallFry],
   optional: [ILayoutRestorer, ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
+    smallfry: ISmallFry,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     translator: ITranslator | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_smallfry');
     const model = new JobsModel({
-      serverSettings: app.serviceManager.serverSettings
+      serverSettings: smallfry.serverSettings
     });
     const panel = new JobsPanel({
       model,
       trans,
       actions: {
         openOutput: async uri => {
-          const locations = await Shared.getLocations(app);
+          const locations = await Shared.getLocations(smallfry);
           const path = locations.drivePathOf(uri);
           if (!path) {
             return false;
@@ -116,7 +121,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
           }
         },
         edit: job =>
-          void app.commands.execute(ScheduleCommandIDs.schedule, {
+          void app.commands.execute(CommandIDs.schedule, {
             jobId: job.spec.id
           })
       }
@@ -124,16 +129,16 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(panel, 'left', { rank: 700 });
     restorer?.add(panel, 'smallfry-jobs-panel');
 
-    app.commands.addCommand(ScheduleCommandIDs.openJobs, {
+    app.commands.addCommand(CommandIDs.openJobs, {
       label: trans.__('Show Notebook Jobs'),
       execute: () => app.shell.activateById(panel.id)
     });
-    app.commands.addCommand(ScheduleCommandIDs.refreshJobs, {
+    app.commands.addCommand(CommandIDs.refreshJobs, {
       label: trans.__('Refresh Notebook Jobs'),
       execute: () => model.refresh().catch(() => undefined)
     });
     palette?.addItem({
-      command: ScheduleCommandIDs.openJobs,
+      command: CommandIDs.openJobs,
       category: trans.__('Small Fry')
     });
   }

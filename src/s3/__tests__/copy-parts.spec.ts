@@ -9,7 +9,7 @@
 import { randomBytes } from 'crypto';
 
 import { getConfig } from '../../api';
-import { S3Gateway } from '../client';
+import { BrowserS3Client } from '../client';
 import { useBucket } from './harness/fixture';
 import {
   BUCKET,
@@ -21,10 +21,10 @@ import {
 
 const MiB = 1024 * 1024;
 
-async function gatewayWithSmallParts(): Promise<S3Gateway> {
+async function gatewayWithSmallParts(): Promise<BrowserS3Client> {
   const settings = serverSettings();
   const config = await getConfig(settings);
-  return new S3Gateway({
+  return new BrowserS3Client({
     serverSettings: settings,
     gatewayPath: config.gateway.s3,
     region: config.region,

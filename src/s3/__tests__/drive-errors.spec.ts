@@ -4,7 +4,7 @@
 /**
  * What the user is told when S3 says no, through the real gateway.
  */
-import { S3Gateway } from '../client';
+import { BrowserS3Client } from '../client';
 import { useBucket } from './harness/fixture';
 import { driveOver, makeDrive } from './harness/servers';
 
@@ -64,7 +64,7 @@ describe('S3Drive errors', () => {
     const { drive: good } = await makeDrive();
     const settings = { ...good.serverSettings, token: 'not-the-token' };
     const { drive, feedback } = driveOver(
-      new S3Gateway({
+      new BrowserS3Client({
         serverSettings: settings,
         gatewayPath: 'smallfry/aws/s3',
         region: 'us-east-1'

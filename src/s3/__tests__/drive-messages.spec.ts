@@ -8,7 +8,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { S3Error } from '../client';
+import { AwsError } from '../client';
 import { driveOver } from './harness/servers';
 
 function driveWith(client: object, listAllBuckets = false) {
@@ -29,7 +29,7 @@ describe('S3Drive messages', () => {
   it('explains AccessDenied in terms of the AWS role, and rejects with 403', async () => {
     const { drive, feedback } = driveWith({
       listLevel: async () => {
-        throw new S3Error('AccessDenied', 'Access Denied', 403);
+        throw new AwsError('AccessDenied', 'Access Denied', 403);
       }
     });
     await expect(drive.get('Reports/q3')).rejects.toMatchObject({
@@ -46,7 +46,7 @@ describe('S3Drive messages', () => {
   it('asks to refresh credentials when they expired', async () => {
     const { drive, feedback } = driveWith({
       head: async () => {
-        throw new S3Error(
+        throw new AwsError(
           'ExpiredToken',
           'The provided token has expired.',
           400

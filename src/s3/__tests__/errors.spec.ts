@@ -5,13 +5,13 @@
 import { Notification } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { S3Error } from '../client';
+import { AwsError } from '../client';
 import { explainFailure } from '../errors';
 import { NotificationFeedback } from '../feedback';
 
 const trans = nullTranslator.load('jupyterlab_smallfry');
 
-function explain(error: S3Error) {
+function explain(error: AwsError) {
   return explainFailure(error, 'open', 'data/a.csv', 'bucket', trans);
 }
 
@@ -21,13 +21,13 @@ describe('explainFailure', () => {
     ['ExpiredToken', 400],
     ['InvalidAccessKeyId', 403]
   ])('points %s at the credentials panel', (code, status) => {
-    const explained = explain(new S3Error(code, code, status));
+    const explained = explain(new AwsError(code, code, status));
     expect(explained).toMatchObject({ notify: true, credentials: true });
   });
 
   it('names the list of S3 locations when the top level fails', () => {
     const explained = explainFailure(
-      new S3Error('GatewayError', 'no keys', 403, true, 'no-credentials'),
+      new AwsError('GatewayError', 'no keys', 403, true, 'no-credentials'),
       'open',
       '',
       '',
@@ -40,20 +40,23 @@ describe('explainFailure', () => {
 
   it('points a gateway without usable keys at the credentials panel', () => {
     const explained = explain(
-      new S3Error('GatewayError', 'no keys', 403, true, 'no-credentials')
+      new AwsError('GatewayError', 'no keys', 403, true, 'no-credentials')
     );
     expect(explained.credentials).toBe(true);
     expect(explained.message).toContain('no usable AWS credentials');
   });
 
   it.each([
-    ['a missing bucket', new S3Error('NoSuchBucket', 'gone', 404)],
+    ['a missing bucket', new AwsError('NoSuchBucket', 'gone', 404)],
     [
       'an unreachable endpoint',
-      new S3Error('GatewayError', 'down', 502, true, 'EndpointUnreachable')
+      new AwsError('GatewayError', 'down', 502, true, 'EndpointUnreachable')
     ],
-    ['a refused Jupyter login', new S3Error('GatewayError', 'XSRF', 403, true)],
-    ['a lost connection', new S3Error('NetworkError', 'offline')]
+    [
+      'a refused Jupyter login',
+      new AwsError('GatewayError', 'XSRF', 403, true)
+    ],
+    ['a lost connection', new AwsError('NetworkError', 'offline')]
   ])('does not blame credentials for %s', (_, error) => {
     expect(explain(error).credentials).toBe(false);
   });

@@ -2,16 +2,17 @@
  * Between S3 drive paths and s3:// URIs: the notebook to snapshot and the
  * output notebook to open from the Jobs panel.
  */
+import { RootMap } from '../../s3/paths';
 import { S3Locations } from '../locations';
 
 describe('S3Locations', () => {
-  const pinned = new S3Locations({
-    roots: [
+  const pinned = new S3Locations(
+    new RootMap([
       { bucket: 'smallfry-demo', prefix: '', name: 'demo' },
       { bucket: 'reports', prefix: 'team/', name: 'team reports' }
-    ],
-    list_all_buckets: false
-  });
+    ]),
+    false
+  );
 
   it('snapshots S3 notebooks by URI and local ones by path', () => {
     expect(pinned.sourceOf('S3:demo/notebooks/a.ipynb')).toBe(
@@ -36,7 +37,17 @@ describe('S3Locations', () => {
   });
 
   it('uses listed buckets when the browser lists every bucket', () => {
-    const all = new S3Locations({ roots: [], list_all_buckets: true });
+    const all = new S3Locations(new RootMap([]), true);
+    expect(all.drivePathOf('s3://logs/runs/output.ipynb')).toBe(
+      'S3:logs/runs/output.ipynb'
+    );
+    expect(all.sourceOf('S3:logs/nb/a.ipynb')).toBe('s3://logs/nb/a.ipynb');
+  });
+
+  it("follows the drive's roots once it has listed the buckets", () => {
+    const roots = new RootMap([]);
+    const all = new S3Locations(roots, true);
+    roots.setBuckets(['logs']);
     expect(all.drivePathOf('s3://logs/runs/output.ipynb')).toBe(
       'S3:logs/runs/output.ipynb'
     );

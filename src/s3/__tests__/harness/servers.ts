@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 import { getConfig, IServerConfig } from '../../../api';
-import { S3Gateway } from '../../client';
+import { BrowserS3Client } from '../../client';
 import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../drive';
 import { serverSettings, uniqueName } from './connection';
 
@@ -74,7 +74,7 @@ export class RecordingFeedback implements IS3DriveFeedback {
  * A drive over the given S3 client, recording what it tells the user.
  */
 export function driveOver(
-  client: S3Gateway,
+  client: BrowserS3Client,
   options: Omit<S3Drive.IOptions, 'client' | 'feedback'>
 ): { drive: S3Drive; feedback: RecordingFeedback } {
   const feedback = new RecordingFeedback();
@@ -100,7 +100,7 @@ export async function makeDrive(
 }> {
   const settings = serverSettings(overrides.baseUrl);
   const config = await getConfig(settings);
-  const client = new S3Gateway({
+  const client = new BrowserS3Client({
     serverSettings: settings,
     gatewayPath: config.gateway.s3,
     region: config.region,
