@@ -236,7 +236,7 @@ def server_time_of(server, paths: tuple[str, str], calls: int) -> dict[str, floa
 def in_process_describe(moto_url: str, env: dict, calls: int) -> tuple[float, float]:
     """Median seconds of ``describe()`` and ``status()`` with cached keys, in this process."""
     from jupyterlab_smallfry.config import SmallFry
-    from jupyterlab_smallfry.credentials.broker import ambient_fetcher
+    from jupyterlab_smallfry.credentials.cache import ambient_fetcher
     from jupyterlab_smallfry.credentials.service import CredentialService
 
     config = SmallFry(sts_endpoint_url=moto_url, endpoint_url=moto_url)
@@ -253,7 +253,7 @@ def in_process_describe(moto_url: str, env: dict, calls: int) -> tuple[float, fl
             start = time.perf_counter()
             service.status()
             status.append(time.perf_counter() - start)
-        assert service.broker.lookups == 1, service.broker.lookups
+        assert service.cache.lookups == 1, service.cache.lookups
         return statistics.median(describe), statistics.median(status)
 
     # botocore reads the profile when the first lookup runs, so the environment stays until then.

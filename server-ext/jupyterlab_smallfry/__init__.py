@@ -22,13 +22,12 @@ def _load_jupyter_server_extension(server_app):
     """Build the shared services once and register the routes."""
     from . import notebook_uri
     from .config import SmallFry
-    from .credentials import CredentialBroker
-    from .credentials.broker import static_fetcher
+    from .credentials.cache import static_fetcher
     from .handlers import setup_handlers
     from .services import Services
 
     config = SmallFry(parent=server_app)
-    broker = None
+    fixed_keys = None
     if config.embedded:
         from .embedded import EmbeddedS3
         from .embedded.server import DEMO_ACCESS_KEY, DEMO_BUCKET, DEMO_SECRET_KEY
@@ -38,7 +37,7 @@ def _load_jupyter_server_extension(server_app):
         config.endpoint_url = config.sts_endpoint_url = embedded.url
         if not config.roots:
             config.roots = [{"bucket": DEMO_BUCKET, "name": "Demo bucket"}]
-        broker = CredentialBroker(static_fetcher(DEMO_ACCESS_KEY, DEMO_SECRET_KEY, "embedded"))
+        fixed_keys = static_fetcher(DEMO_ACCESS_KEY, DEMO_SECRET_KEY, "embedded")
         # Kernels and terminals of the demo reach the local S3 server with boto3, pandas or
         # the AWS CLI. These keys only open the local fake server; they are not AWS keys.
         os.environ.update(
@@ -48,7 +47,7 @@ def _load_jupyter_server_extension(server_app):
             AWS_DEFAULT_REGION="us-east-1",
         )
         server_app.web_app.settings["smallfry_embedded"] = embedded
-    services = Services(config, broker)
+    services = Services(config, fixed_keys)
     server_app.web_app.settings["smallfry"] = services
     if config.credentials_mode != "ambient":
         _install_kernel_profile(server_app, services)

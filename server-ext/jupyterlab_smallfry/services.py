@@ -10,7 +10,8 @@ import botocore.exceptions
 import botocore.session
 
 from .config import SmallFry
-from .credentials import CredentialBroker
+from .credentials import CredentialCache
+from .credentials.cache import Fetcher
 from .credentials.service import CredentialService
 from .gateway.endpoints import Endpoints
 
@@ -18,16 +19,16 @@ from .gateway.endpoints import Endpoints
 class Services:
     """What handlers reach through ``self.settings["smallfry"]``."""
 
-    def __init__(self, config: SmallFry, broker: CredentialBroker | None = None):
+    def __init__(self, config: SmallFry, fixed_keys: Fetcher | None = None):
         self.config = config
         self.region = config.region or _botocore_region() or "us-east-1"
         self.endpoints = Endpoints(
             config.endpoint_url, config.sts_endpoint_url, self.region, config.addressing_style
         )
-        # ``broker`` given: fixed keys (the embedded demo), shown as the 'ambient' mode.
-        ambient = broker._fetch if broker is not None else None
-        self.credentials = CredentialService.build(config, self.region, ambient=ambient)
-        self.broker: CredentialBroker = self.credentials.broker
+        # ``fixed_keys`` given: the embedded demo's keys, shown as the 'ambient' mode.
+        self.credentials = CredentialService.build(config, self.region, ambient=fixed_keys)
+        #: The single-flight cache of this server's AWS keys: the gateway's and the jobs'.
+        self.credential_cache: CredentialCache = self.credentials.cache
         self._http: aiohttp.ClientSession | None = None
 
     @property

@@ -1,5 +1,9 @@
-"""Where AWS credentials come from: the one ``CredentialBroker`` of a Jupyter server."""
+"""Where AWS credentials come from: the one ``CredentialCache`` of a Jupyter server.
 
-from .broker import AwsCredentials, CredentialBroker, CredentialError, Identity
+"Broker" in this package means only the ``broker`` mode, which asks the Small Fry broker
+service on the Hub (``hub/broker.py``); the in-process cache is the ``CredentialCache``.
+"""
 
-__all__ = ["AwsCredentials", "CredentialBroker", "CredentialError", "Identity"]
+from .cache import AwsCredentials, CredentialCache, CredentialError, Identity
+
+__all__ = ["AwsCredentials", "CredentialCache", "CredentialError", "Identity"]

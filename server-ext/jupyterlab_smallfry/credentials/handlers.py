@@ -20,7 +20,7 @@ from jupyter_server.utils import url_path_join
 
 from ..credential_process import SECRET_HEADER
 from ..logs import log
-from .broker import CredentialError
+from .cache import CredentialError
 from .service import CredentialService
 
 
@@ -63,7 +63,7 @@ class RefreshHandler(_CredentialHandler):
     async def post(self):
         self.require_owner()
         try:
-            await self.credentials.broker.refresh()
+            await self.credentials.cache.refresh()
         except CredentialError:
             pass  # the status carries the error
         self.finish(json.dumps(await self.status()))
@@ -143,7 +143,7 @@ class ProcessHandler(tornado.web.RequestHandler):
             )
             return
         try:
-            creds = await self.credentials.broker.get()
+            creds = await self.credentials.cache.get()
         except CredentialError as err:
             self.set_status(503)
             self.finish(json.dumps({"code": err.code, "message": str(err), "hint": err.hint}))

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..logs import log
-from .broker import CredentialError
+from .cache import CredentialError
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The three places AWS keys come from: ``ambient``, ``web-identity`` and ``broker``.
 
-Each source has the same small surface: ``fetch()`` (one lookup; the ``CredentialBroker``
+Each source has the same small surface: ``fetch()`` (one lookup; the ``CredentialCache``
 caches and single-flights it), the roles the user may switch between, the chosen role and
 non-secret facts about the login token for the status panel.
 """
@@ -14,7 +14,7 @@ import time
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..logs import log
-from .broker import AwsCredentials, CredentialError, Fetcher, Identity
+from .cache import AwsCredentials, CredentialError, Fetcher, Identity
 from .hub import HubClient, groups_of, jwt_claims
 from .sts import Sts, session_name
 

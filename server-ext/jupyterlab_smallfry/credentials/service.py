@@ -10,7 +10,7 @@ import datetime as dt
 import os
 from urllib.parse import quote
 
-from .broker import REFRESH_MARGIN, CredentialBroker, CredentialError, Fetcher
+from .cache import REFRESH_MARGIN, CredentialCache, CredentialError, Fetcher
 from .errors import still_valid_message
 from .hub import HubClient, HubEnv
 from .kernels import KernelProfile
@@ -22,13 +22,11 @@ STATES = ("ok", "refreshing", "expiring", "expired", "needs-login", "error", "no
 
 
 class CredentialService:
-    """The source, its caching broker, the kernel profile and the server's owner."""
+    """The source, its credential cache, the kernel profile and the server's owner."""
 
-    def __init__(
-        self, source: Source, broker: CredentialBroker, owner: str = "", environ=os.environ
-    ):
+    def __init__(self, source: Source, cache: CredentialCache, owner: str = "", environ=os.environ):
         self.source = source
-        self.broker = broker
+        self.cache = cache
         self.owner = owner  # JUPYTERHUB_USER; empty outside JupyterHub (single user)
         self.profile: KernelProfile | None = None
         self.login_url = ""
@@ -56,12 +54,12 @@ class CredentialService:
         elif mode == "broker":
             source = BrokerClientSource(config.broker_url, hub_env.api_token)
         else:
-            from .broker import ambient_fetcher
+            from .cache import ambient_fetcher
 
             source = AmbientSource(
                 ambient or ambient_fetcher(), config.sts_endpoint_url, region, verify
             )
-        return cls(source, CredentialBroker(source.fetch), hub_env.user, environ)
+        return cls(source, CredentialCache(source.fetch), hub_env.user, environ)
 
     def is_owner(self, username: str | None) -> bool:
         """Only the server's owner may see anything credential-shaped."""
@@ -72,11 +70,11 @@ class CredentialService:
     async def choose_role(self, arn: str) -> None:
         if not self.source.roles:
             try:
-                await self.broker.get()  # learn the allowed roles first
+                await self.cache.get()  # learn the allowed roles first
             except CredentialError:
                 pass
         self.source.choose_role(arn)
-        self.broker.forget()
+        self.cache.forget()
 
     def warnings(self) -> list[dict]:
         found = []
@@ -104,25 +102,25 @@ class CredentialService:
     async def describe(self) -> dict:
         """The status, after making sure the keys are current (what the widget shows)."""
         try:
-            await self.broker.get()
+            await self.cache.get()
         except CredentialError:
             pass  # the status carries the error, its state and the fix
         identity = None
-        if self.broker.current is not None:
-            identity = await self.source.identity_of(self.broker.current)
+        if self.cache.current is not None:
+            identity = await self.source.identity_of(self.cache.current)
         return self.status(identity)
 
     def status(self, identity=None) -> dict:
-        broker = self.broker
-        creds = broker.current
+        cache = self.cache
+        creds = cache.current
         now = dt.datetime.now(dt.timezone.utc)
-        valid = broker.usable(creds)  # what the gateway and kernels are still handed
-        error = broker.last_error
+        valid = cache.usable(creds)  # what the gateway and kernels are still handed
+        error = cache.last_error
         if valid and error is None:
             state = "ok"
         elif valid:
             state = "expiring"  # keys still work, but the last refresh failed
-        elif broker.refreshing:
+        elif cache.refreshing:
             state = "refreshing"
         elif error is not None:
             # A passing outage after keys lapsed is "expired"; anything else says what to do.
@@ -141,7 +139,7 @@ class CredentialService:
             "expiration": _iso(expiry),
             "expires_in": int((expiry - now).total_seconds()) if expiry else None,
             "refresh_margin": int(REFRESH_MARGIN.total_seconds()),
-            "last_refresh": _iso(broker.last_refresh),
+            "last_refresh": _iso(cache.last_refresh),
             "role": self.source.role or (identity or {}).get("role", ""),
             "roles": list(self.source.roles),
             "token": dict(self.source.token),

@@ -1,6 +1,6 @@
 """Calls to AWS STS, off the event loop, with STS errors reduced to our stable codes.
 
-botocore's own retries are off: the broker retries transient errors itself, with backoff,
+botocore's own retries are off: the credential cache retries transient errors itself, with backoff,
 inside one single-flight refresh, so one refresh never turns into a burst of STS calls.
 """
 
@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..logs import log
 from ..safe_names import role_session_name
-from .broker import AwsCredentials, CredentialError, Identity
+from .cache import AwsCredentials, CredentialError, Identity
 
 
 def session_name(user: str) -> str:

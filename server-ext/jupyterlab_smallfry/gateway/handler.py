@@ -156,7 +156,7 @@ class GatewayHandler(APIHandler):
         if self._service == "sts" and not self._sts_action_allowed():
             return
         try:
-            creds = await self.smallfry.broker.get()
+            creds = await self.smallfry.credential_cache.get()
         except CredentialError as err:
             return self._gateway_error(403, str(err), code=err.code)
         # A bucket in another AWS region answers with its region: learn it and, when the

@@ -60,8 +60,8 @@ class JobsContext:
             self.backend = JobService(locations, self.storage, signing_key=load_key())
 
     async def s3_request(self) -> dict:
-        """Endpoint, region and the broker's current keys, for boto3 here or in a runner process."""
-        creds = await self.services.broker.get()
+        """Endpoint, region and the cached current keys, for boto3 here or in a runner process."""
+        creds = await self.services.credential_cache.get()
         endpoint = (
             self.services.endpoints.s3_base.geturl() if self.services.endpoints.s3_custom else ""
         )

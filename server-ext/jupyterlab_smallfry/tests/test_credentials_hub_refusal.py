@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ..credentials.broker import CredentialError
+from ..credentials.cache import CredentialError
 from ..credentials.hub import HubClient, HubEnv
 from .hub_stack import find_proxy
 from .processes import _stop, free_port, wait_for_url

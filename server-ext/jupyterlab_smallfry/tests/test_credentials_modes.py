@@ -8,7 +8,7 @@ import sys
 import pytest
 import requests
 
-from ..credentials.broker import CredentialError, Identity
+from ..credentials.cache import CredentialError, Identity
 from ..credentials.errors import CATALOGUE
 from ..credentials.hub import groups_of, jwt_claims
 from ..credentials.service import STATES

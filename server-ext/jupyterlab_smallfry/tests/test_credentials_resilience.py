@@ -20,8 +20,8 @@ import time
 import pytest
 import requests
 
-from ..credentials import broker as broker_module
-from ..credentials.broker import AwsCredentials, CredentialBroker, CredentialError
+from ..credentials import cache as cache_module
+from ..credentials.cache import AwsCredentials, CredentialCache, CredentialError
 from ..credentials.modes import Source
 from ..credentials.service import CredentialService
 from ..credentials.sts import Sts
@@ -88,7 +88,7 @@ class AssumeRoleSource(Source):
 @pytest.fixture
 def fast_retries(monkeypatch):
     # Shorter pauses between the retries of one refresh; the failures themselves are real.
-    monkeypatch.setattr(broker_module, "RETRY_DELAYS", (0.01, 0.01))
+    monkeypatch.setattr(cache_module, "RETRY_DELAYS", (0.01, 0.01))
 
 
 def closed_port_url() -> str:
@@ -100,40 +100,40 @@ async def test_a_failed_refresh_serves_the_cached_keys_until_their_last_two_minu
 ):
     clock = Clock()
     source = AssumeRoleSource(moto_url)
-    broker = CredentialBroker(source.fetch, clock=clock)
-    first = await broker.get()
+    cache = CredentialCache(source.fetch, clock=clock)
+    first = await cache.get()
     assert first.identity.role == "analyst"
 
     source.endpoint = closed_port_url()  # STS goes down
     clock.to(first.expiry - dt.timedelta(minutes=19))  # inside the 20-minute refresh margin
-    assert await broker.get() is first  # the refresh failed; the keys still work for 19 min
-    assert broker.last_error.code == "sts-unreachable"
-    tried = broker.lookups
+    assert await cache.get() is first  # the refresh failed; the keys still work for 19 min
+    assert cache.last_error.code == "sts-unreachable"
+    tried = cache.lookups
 
     # Within the cooldown nobody asks STS again, and everyone still gets the working keys.
     for _ in range(5):
-        assert await broker.get() is first
-    assert broker.lookups == tried
+        assert await cache.get() is first
+    assert cache.lookups == tried
 
     # After the cooldown the next request tries again, and still gets the keys on failure.
-    clock.advance(seconds=broker_module.FAILURE_COOLDOWN.total_seconds() + 1)
-    assert await broker.get() is first
-    assert broker.lookups > tried
+    clock.advance(seconds=cache_module.FAILURE_COOLDOWN.total_seconds() + 1)
+    assert await cache.get() is first
+    assert cache.lookups > tried
 
     # "Refresh now" reports the failure instead of hiding it.
     with pytest.raises(CredentialError):
-        await broker.refresh()
+        await cache.refresh()
 
     # Keys too close to their end are not handed out: the error is.
     clock.to(first.expiry - dt.timedelta(seconds=90))
     with pytest.raises(CredentialError) as failed:
-        await broker.get()
+        await cache.get()
     assert failed.value.code == "sts-unreachable"
 
     source.endpoint = moto_url  # STS is back
-    clock.advance(seconds=broker_module.FAILURE_COOLDOWN.total_seconds() + 1)
-    renewed = await broker.get()
-    assert renewed.access_key != first.access_key and broker.last_error is None
+    clock.advance(seconds=cache_module.FAILURE_COOLDOWN.total_seconds() + 1)
+    renewed = await cache.get()
+    assert renewed.access_key != first.access_key and cache.last_error is None
 
 
 @contextlib.contextmanager
@@ -151,42 +151,42 @@ def silent_listener():
 async def test_requests_do_not_wait_for_a_hung_refresh_while_the_keys_work(moto_url, fast_retries):
     clock = Clock()
     source = AssumeRoleSource(moto_url)
-    broker = CredentialBroker(source.fetch, clock=clock)
-    first = await broker.get()
+    cache = CredentialCache(source.fetch, clock=clock)
+    first = await cache.get()
     with silent_listener() as hung:
         source.endpoint = hung
         clock.to(first.expiry - dt.timedelta(minutes=19))
         started = time.monotonic()
-        assert await broker.get() is first
+        assert await cache.get() is first
         waited = time.monotonic() - started
-        assert broker.refreshing  # the refresh goes on in the background
-        assert waited < broker_module.CACHED_KEYS_WAIT.total_seconds() + 1.5
+        assert cache.refreshing  # the refresh goes on in the background
+        assert waited < cache_module.CACHED_KEYS_WAIT.total_seconds() + 1.5
         source.endpoint = closed_port_url()
     with pytest.raises(CredentialError):
-        await broker.refresh()  # joins the hung refresh, which fails once the port resets
+        await cache.refresh()  # joins the hung refresh, which fails once the port resets
 
 
 def service_for(source: AssumeRoleSource) -> CredentialService:
-    return CredentialService(source, CredentialBroker(source.fetch), owner="alice", environ={})
+    return CredentialService(source, CredentialCache(source.fetch), owner="alice", environ={})
 
 
 async def test_a_role_switch_wins_over_a_lookup_for_the_old_role(moto_url):
     source = AssumeRoleSource(moto_url)
     service = service_for(source)
-    broker = service.broker
+    cache = service.cache
     source.gate = asyncio.Event()
-    waiting = asyncio.ensure_future(broker.get())  # the first request starts a lookup as analyst
+    waiting = asyncio.ensure_future(cache.get())  # the first request starts a lookup as analyst
     await source.held.wait()
     assert source.started == [ANALYST]
 
     await service.choose_role(ADMIN)
-    after = asyncio.ensure_future(broker.get())  # a request made after the switch
+    after = asyncio.ensure_future(cache.get())  # a request made after the switch
     source.gate.set()  # the analyst lookup answers only now, after the switch
 
     for keys in await asyncio.gather(waiting, after):
         assert keys.identity.role == "admin", keys.identity.arn
-    assert broker.current.identity.role == "admin"
-    assert (await broker.get()).identity.role == "admin"
+    assert cache.current.identity.role == "admin"
+    assert (await cache.get()).identity.role == "admin"
     assert service.status()["identity"]["role"] == "admin"
     assert source.started[0] == ANALYST and set(source.started[1:]) == {ADMIN}
 
@@ -194,16 +194,16 @@ async def test_a_role_switch_wins_over_a_lookup_for_the_old_role(moto_url):
 async def test_a_failed_lookup_for_the_old_role_does_not_fail_the_new_one(moto_url, fast_retries):
     source = AssumeRoleSource(closed_port_url())  # the analyst lookup will fail...
     service = service_for(source)
-    broker = service.broker
+    cache = service.cache
     source.gate = asyncio.Event()
-    waiting = asyncio.ensure_future(broker.get())
+    waiting = asyncio.ensure_future(cache.get())
     await source.held.wait()
     await service.choose_role(ADMIN)
     source.endpoint = moto_url  # ...the admin lookup, started after the switch, works
     source.gate.set()
     keys = await waiting
     assert keys.identity.role == "admin"
-    assert broker.last_error is None and service.status()["state"] == "ok"
+    assert cache.last_error is None and service.status()["state"] == "ok"
 
 
 CREDENTIAL_PROCESS = """\

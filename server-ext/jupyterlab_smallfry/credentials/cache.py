@@ -1,9 +1,9 @@
-"""The credential broker: the only source of AWS keys for the gateway and everything else.
+"""The credential cache: the only source of AWS keys for the gateway and everything else.
 
 One in-memory cache per server and a single-flight refresh: however many requests need keys
 at the same moment, at most one lookup runs. Keys are refreshed well before they expire
 (more than botocore's own 15-minute window), so a request never leaves with keys that
-expire in flight. Because that refresh starts so early, a failing one (STS, the Hub or the
+expire in flight. Because that refresh starts so early, a failing one (STS, the Hub or its
 broker service briefly down) is no reason to fail requests: the cached keys are served until
 their last minutes, and only then does the error reach the caller.
 """
@@ -165,7 +165,7 @@ class _Superseded(Exception):
     """A lookup started before ``forget()``: its result belongs to the old role."""
 
 
-class CredentialBroker:
+class CredentialCache:
     """Caches one set of credentials and refreshes it single-flight before it expires.
 
     ``fetch`` is the mode's lookup (``ambient``, ``web-identity``, ``broker``). Transient
