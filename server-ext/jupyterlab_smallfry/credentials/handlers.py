@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ..credential_process import SECRET_HEADER
+from ..identity import is_server_owner, request_user
 from ..logs import log
 from .cache import CredentialError
 from .service import CredentialService
@@ -35,9 +36,8 @@ class _CredentialHandler(APIHandler):
         self.set_header("Pragma", "no-cache")
 
     def require_owner(self) -> None:
-        user = self.current_user
-        name = getattr(user, "username", None) or getattr(user, "name", None)
-        if not self.credentials.is_owner(name):
+        if not is_server_owner(self):
+            name = request_user(self)
             log.warning("Small Fry: refused credentials to %r: not the server's owner", name)
             raise tornado.web.HTTPError(
                 403, "Only the owner of this server can see its AWS credentials."

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from ..identity import hub_user
 from ..logs import log
 from .cache import CredentialError
 
@@ -34,7 +35,7 @@ class HubEnv:
         return cls(
             environ.get("JUPYTERHUB_API_URL", "").rstrip("/"),
             environ.get("JUPYTERHUB_API_TOKEN", "") or environ.get("JPY_API_TOKEN", ""),
-            environ.get("JUPYTERHUB_USER", ""),
+            hub_user(environ),
         )
 
     @property

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from urllib.parse import quote
 
+from ..identity import hub_user
 from .cache import REFRESH_MARGIN, CredentialCache, CredentialError, Fetcher
 from .errors import still_valid_message
 from .hub import HubClient, HubEnv
@@ -22,16 +23,18 @@ STATES = ("ok", "refreshing", "expiring", "expired", "needs-login", "error", "no
 
 
 class CredentialService:
-    """The source, its credential cache, the kernel profile and the server's owner."""
+    """The source, its credential cache, the kernel profile and the Hub login link.
 
-    def __init__(self, source: Source, cache: CredentialCache, owner: str = "", environ=os.environ):
+    Who may see any of it is decided by :func:`..identity.is_server_owner`.
+    """
+
+    def __init__(self, source: Source, cache: CredentialCache, environ=os.environ):
         self.source = source
         self.cache = cache
-        self.owner = owner  # JUPYTERHUB_USER; empty outside JupyterHub (single user)
         self.profile: KernelProfile | None = None
         self.login_url = ""
         hub_base = environ.get("JUPYTERHUB_BASE_URL", "")
-        if hub_base and owner:
+        if hub_base and hub_user(environ):
             prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
             self.login_url = f"{hub_base.rstrip('/')}/hub/login?next={quote(prefix, safe='')}"
         self.static_env_keys = bool(environ.get("AWS_ACCESS_KEY_ID"))
@@ -59,13 +62,7 @@ class CredentialService:
             source = AmbientSource(
                 ambient or ambient_fetcher(), config.sts_endpoint_url, region, verify
             )
-        return cls(source, CredentialCache(source.fetch), hub_env.user, environ)
-
-    def is_owner(self, username: str | None) -> bool:
-        """Only the server's owner may see anything credential-shaped."""
-        if not username:
-            return False
-        return not self.owner or username == self.owner
+        return cls(source, CredentialCache(source.fetch), environ)
 
     async def choose_role(self, arn: str) -> None:
         if not self.source.roles:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import getpass
 import json
 import os
 import secrets
@@ -21,6 +20,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.web import HTTPError
 
+from ..identity import request_user
 from .service import JobError, JobService, Locations, blocking, check_id, dag_id_for
 from .snapshot import snapshots_uri_for
 from .store import Storage, dumps, is_s3, join, output_folder
@@ -111,13 +111,8 @@ class _JobsBase(APIHandler):
 
     @property
     def owner(self) -> str:
-        """The authenticated user. A single-user server's token login has no user name (each
-        request gets a random anonymous one), so there the server's own account owns the jobs."""
-        from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
-
-        if type(self.identity_provider) in (IdentityProvider, PasswordIdentityProvider):
-            return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-        return self.current_user.username
+        """The user making the request, who owns the jobs it touches (see ``identity.py``)."""
+        return request_user(self)
 
     async def blocking(self, fn, *args, **kwargs):
         return await blocking(fn, *args, **kwargs)

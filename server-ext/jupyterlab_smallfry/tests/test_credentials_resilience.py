@@ -167,7 +167,9 @@ async def test_requests_do_not_wait_for_a_hung_refresh_while_the_keys_work(moto_
 
 
 def service_for(source: AssumeRoleSource) -> CredentialService:
-    return CredentialService(source, CredentialCache(source.fetch), owner="alice", environ={})
+    return CredentialService(
+        source, CredentialCache(source.fetch), environ={"JUPYTERHUB_USER": "alice"}
+    )
 
 
 async def test_a_role_switch_wins_over_a_lookup_for_the_old_role(moto_url):
