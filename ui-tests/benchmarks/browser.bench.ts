@@ -266,7 +266,10 @@ test.describe.serial('Small Fry in the browser', () => {
       median_ms: median(times),
       samples_ms: times,
       rows: samples[0].rows,
-      sample: samples[Math.floor(samples.length / 2)],
+      // The median run's requests and resource timings.
+      sample: [...samples].sort((a, b) => a.ms - b.ms)[
+        Math.floor(samples.length / 2)
+      ],
       profiled: {
         ms: profiled.ms,
         self_time_by_script: selfTimeByScript(profile)
