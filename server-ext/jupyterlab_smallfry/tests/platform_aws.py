@@ -19,8 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-
+from .hub_aws import Aws
 from .processes import moto_server
 
 ACCOUNT = "123456789012"
@@ -41,22 +40,12 @@ def _allow(actions, resources) -> dict:
 
 
 @dataclass
-class TeamAws:
-    url: str
-    admin: dict
+class TeamAws(Aws):
+    """moto's URL and admin keys (``client`` as for the credential tests) plus the keys of
+    the Hub service and of Airflow's workers."""
+
     service: dict  # the Hub service's keys
     worker: dict  # Airflow workers' keys
-
-    def client(self, service: str, creds: dict | None = None):
-        creds = creds or self.admin
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds.get("SessionToken"),
-        )
 
     @staticmethod
     def env(creds: dict) -> dict:
