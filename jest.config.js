@@ -39,9 +39,9 @@ module.exports = {
   },
   testRegex: 'src/.*/__tests__/.*\\.spec\\.tsx?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`],
-  setupFiles: ['<rootDir>/src/s3/__tests__/harness/setupFiles.js'],
-  globalSetup: '<rootDir>/src/s3/__tests__/harness/globalSetup.js',
-  globalTeardown: '<rootDir>/src/s3/__tests__/harness/globalTeardown.js',
+  setupFiles: ['<rootDir>/src/__tests__/harness/setupFiles.js'],
+  globalSetup: '<rootDir>/src/__tests__/harness/globalSetup.js',
+  globalTeardown: '<rootDir>/src/__tests__/harness/globalTeardown.js',
   testTimeout: 120000,
   collectCoverageFrom: [
     'src/**/*.{ts,tsx}',

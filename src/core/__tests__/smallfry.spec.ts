@@ -9,7 +9,7 @@
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { getCallerIdentity } from '../../credentials/sts';
-import { serverSettings } from '../../s3/__tests__/harness/connection';
+import { serverSettings } from '../../__tests__/harness/connection';
 import { AwsError } from '../gateway';
 import { SmallFry } from '../smallfry';
 

@@ -10,14 +10,14 @@ import { randomBytes } from 'crypto';
 
 import { getConfig } from '../../api';
 import { BrowserS3Client } from '../client';
-import { useBucket } from './harness/fixture';
+import { useBucket } from '../../__tests__/harness/fixture';
 import {
   BUCKET,
   driveOver,
   ROOT,
   serverSettings,
   uniqueFolder
-} from './harness/servers';
+} from '../../__tests__/harness/servers';
 
 const MiB = 1024 * 1024;
 

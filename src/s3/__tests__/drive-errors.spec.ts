@@ -5,8 +5,8 @@
  * What the user is told when S3 says no, through the real gateway.
  */
 import { BrowserS3Client } from '../client';
-import { useBucket } from './harness/fixture';
-import { driveOver, makeDrive } from './harness/servers';
+import { useBucket } from '../../__tests__/harness/fixture';
+import { driveOver, makeDrive } from '../../__tests__/harness/servers';
 
 describe('S3Drive errors', () => {
   useBucket();

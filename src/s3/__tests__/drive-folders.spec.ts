@@ -7,8 +7,8 @@
  */
 import { mapConcurrently } from '../concurrency';
 import { IListingStatus } from '../drive';
-import { useDriveFixture } from './harness/fixture';
-import { ROOT, uniqueFolder } from './harness/servers';
+import { useDriveFixture } from '../../__tests__/harness/fixture';
+import { ROOT, uniqueFolder } from '../../__tests__/harness/servers';
 
 describe('S3Drive folders', () => {
   const fixture = useDriveFixture();

@@ -8,8 +8,8 @@
 import { randomBytes } from 'crypto';
 
 import { S3Drive } from '../drive';
-import { useDriveFixture } from './harness/fixture';
-import { ROOT, uniqueFolder } from './harness/servers';
+import { useDriveFixture } from '../../__tests__/harness/fixture';
+import { ROOT, uniqueFolder } from '../../__tests__/harness/servers';
 
 const MiB = 1024 * 1024;
 

@@ -12,8 +12,8 @@ import * as path from 'path';
 import { ContentsManager } from '@jupyterlab/services';
 
 import { transferFiles, walkContents } from '../transfer';
-import { useDriveFixture } from './harness/fixture';
-import { ROOT, uniqueFolder } from './harness/servers';
+import { useDriveFixture } from '../../__tests__/harness/fixture';
+import { ROOT, uniqueFolder } from '../../__tests__/harness/servers';
 
 describe('copy between S3 and local files', () => {
   const fixture = useDriveFixture();

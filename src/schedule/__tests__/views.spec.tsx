@@ -22,7 +22,7 @@ import { loadSchema, SpecValidator } from '../validation';
 import {
   serverSettings,
   uniqueName as unique
-} from '../../s3/__tests__/harness/connection';
+} from '../../__tests__/harness/connection';
 
 const trans = nullTranslator.load('jupyterlab_smallfry');
 // Tuesday 2026-11-24 20:00 UTC: the previews below are counted from here.

@@ -10,9 +10,9 @@ import {
   S3Client
 } from '@aws-sdk/client-s3';
 
-import { getConfig, IServerConfig } from '../../../api';
-import { BrowserS3Client } from '../../client';
-import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../drive';
+import { getConfig, IServerConfig } from '../../api';
+import { BrowserS3Client } from '../../s3/client';
+import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../s3/drive';
 import { serverSettings, uniqueName } from './connection';
 
 export { serverSettings };

@@ -11,7 +11,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '../../../..');
+const ROOT = path.resolve(__dirname, '../../..');
 const PYTHON = process.env.SMALLFRY_TEST_PYTHON || 'python';
 const START_TIMEOUT_MS = 90000;
 

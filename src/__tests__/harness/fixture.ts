@@ -14,8 +14,8 @@ import {
   S3Client
 } from '@aws-sdk/client-s3';
 
-import { IServerConfig } from '../../../api';
-import { S3Drive } from '../../drive';
+import { IServerConfig } from '../../api';
+import { S3Drive } from '../../s3/drive';
 import {
   BUCKET,
   directS3,
