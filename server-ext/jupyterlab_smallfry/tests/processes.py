@@ -92,6 +92,42 @@ def moto_server(enforce_iam_after: int | None = None):
         _stop(proc)
 
 
+@dataclass(frozen=True)
+class S3Endpoint:
+    """Where an S3 server answers and the keys it accepts, as every test client needs them."""
+
+    kind: str  # "moto" or "ceph"
+    endpoint_url: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            "region": self.region,
+            "kind": self.kind,
+        }
+
+    def client(self, service: str = "s3", secret_key: str | None = None):
+        """boto3 straight to this server, signed with its keys (or with ``secret_key``)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=secret_key or self.secret_key,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+
+def moto_endpoint(url: str) -> S3Endpoint:
+    """A running moto server as an S3Endpoint: it accepts any keys, so the tests' own."""
+    return S3Endpoint("moto", url, TEST_ACCESS_KEY, TEST_SECRET_KEY)
+
+
 @dataclass
 class JupyterServer:
     url: str  # base URL, ends with "/"
