@@ -244,6 +244,38 @@ class JobHandler(_JobsBase):
         self.finish()
 
 
+class JobCheckHandler(JobHandler):
+    """``POST /smallfry/jobs/check`` with ``{"spec": <draft>}``: every problem of the draft on
+    its field and, for a cron schedule, the next runs as Airflow fires them. Writes nothing.
+
+    Answered by this server in a team deployment too: the check reads no storage. "check" is
+    also a valid job id, so the other verbs stay those of the job of that name.
+    """
+
+    @tornado.web.authenticated
+    async def post(self, _name):
+        from .check import check_draft
+
+        body = self.body()
+        if set(body) - {"spec", "now"} or "spec" not in body:
+            raise JobError(400, 'The body must be {"spec": <job spec>} (and optionally "now")')
+        now = None
+        if "now" in body:
+            now = _instant(body["now"])
+        self.finish(json.dumps(check_draft(body["spec"], self.owner, now)))
+
+
+def _instant(value) -> dt.datetime:
+    """An ISO 8601 instant with its offset (``2026-03-01T00:00:00Z``), for ``now``."""
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise JobError(400, "must be an ISO 8601 instant with its offset", field="now")
+    return instant
+
+
 class JobPauseHandler(_JobsBase):
     """``POST /smallfry/jobs/<id>/pause`` and ``…/resume`` (``If-Match`` as for ``PUT``)."""
 
@@ -409,6 +441,7 @@ def job_routes(base: str) -> list:
 
     return [
         (url_path_join(base, r"smallfry/jobs/?"), JobsHandler),
+        (url_path_join(base, r"smallfry/jobs/(check)"), JobCheckHandler),
         (url_path_join(base, r"smallfry/jobs/(.+)/(pause|resume)"), JobPauseHandler),
         (url_path_join(base, r"smallfry/jobs/(.+)/run"), JobRunHandler),
         (url_path_join(base, r"smallfry/jobs/(.+)"), JobHandler),

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from .preview import next_run
 from .signing import sign_spec
 from .snapshot import NotebookError, notebook_kernel, take_snapshot
 from .store import JobStore, Storage, StoreConflict, default_output_template, list_runs
@@ -54,7 +55,9 @@ class JobError(Exception):
             message = f"{field}: {message}"
         super().__init__(message)
         self.status = status
-        self.errors = list(errors or [])
+        # Every refusal lists its problems, so a client reads one shape; one that is about no
+        # field in particular is listed on "" (the request as a whole).
+        self.errors = list(errors) if errors else [{"field": "", "message": message}]
 
     def to_json(self) -> dict:
         return {"message": str(self), "errors": self.errors}
@@ -140,6 +143,8 @@ class JobService:
             "runs": runs,
             "dag_id": dag_id_for(spec["owner"], spec["id"]),
             "etag": etag or spec_etag(_stored_bytes(spec)),
+            # Computed here, as Airflow will, so the panel needs no cron code of its own.
+            "next_run": next_run(spec),
         }
 
     async def stored(self, owner: str, job_id: str) -> dict:

@@ -23,6 +23,8 @@ import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import CRON_PRESETS
+
 API_VERSION = "smallfry/v1"
 SCHEMA_PATH = Path(__file__).with_name("jobspec.schema.json")
 
@@ -31,16 +33,9 @@ MAX_SPEC_BYTES = 256 * 1024
 #: The deepest nesting of arrays and objects a spec may have (parameters included).
 MAX_SPEC_DEPTH = 32
 
-#: Airflow's cron presets that we accept, as the 5-field cron they stand for.
-PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@quarterly": "0 0 1 */3 *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
+#: Airflow's cron presets that we accept, as the 5-field cron they stand for (the contract's:
+#: the form's preset choices are written with them).
+PRESETS = CRON_PRESETS
 
 #: Placeholders an output template may use; anything else in braces is refused.
 OUTPUT_PLACEHOLDERS = ("owner", "job_id", "run_id")
@@ -180,16 +175,24 @@ def _validator():
     return cls(load_schema())
 
 
-def validate_spec(spec) -> list[SpecError]:
-    """Every problem found in ``spec`` (empty list: valid). Schema problems come first."""
+def validate_spec(spec, *, every_field: bool = False) -> list[SpecError]:
+    """Every problem found in ``spec`` (empty list: valid). Schema problems come first.
+
+    By default the rules beyond the schema run only on a schema-valid spec (what a writer
+    needs: valid or not). ``every_field``: also run them on the fields the schema did not
+    fault, so a form can show a bad cron next to a bad retry count at once.
+    """
     if not isinstance(spec, dict):
         return [SpecError("", "a job spec must be a JSON object")]
     errors = []
     for err in sorted(_validator().iter_errors(spec), key=lambda e: list(e.absolute_path)):
         errors.append(SpecError(_field(err), _schema_message(err)))
-    if errors:
-        return errors
-    return _semantic_errors(spec)
+    if not errors:
+        return _semantic_errors(spec)
+    if every_field:
+        faulty = {e.field for e in errors}
+        errors += [e for e in _semantic_errors(spec, lenient=True) if e.field not in faulty]
+    return errors
 
 
 def check_spec(spec) -> dict:
@@ -235,26 +238,33 @@ def _schema_message(err) -> str:
     return msg if len(msg) <= 300 else msg[:297] + "..."
 
 
-def _semantic_errors(spec: dict) -> list[SpecError]:
+def _semantic_errors(spec: dict, lenient: bool = False) -> list[SpecError]:
+    """The rules a schema cannot express. ``lenient``: ``spec`` may be schema-invalid, so
+    check only the values that have the type the schema asks for."""
     errors: list[SpecError] = []
-    for name in spec.get("parameters", {}):
+    parameters = spec.get("parameters", {})
+    for name in parameters if isinstance(parameters, dict) else ():
         if not _IDENTIFIER.fullmatch(name) or _is_keyword(name):
             errors.append(
                 SpecError(f"parameters.{name}", f"{name!r} is not a valid Python identifier")
             )
-    schedule = spec["schedule"]
-    if schedule["type"] == "cron":
-        for field, check, value in (
-            ("schedule.cron", check_cron, schedule["cron"]),
-            ("schedule.timezone", check_timezone, schedule["timezone"]),
-            ("schedule.start_date", check_start_date, schedule["start_date"]),
+    schedule = spec.get("schedule") if lenient else spec["schedule"]
+    if isinstance(schedule, dict) and schedule.get("type") == "cron":
+        for field, check, key in (
+            ("schedule.cron", check_cron, "cron"),
+            ("schedule.timezone", check_timezone, "timezone"),
+            ("schedule.start_date", check_start_date, "start_date"),
         ):
+            value = schedule.get(key) if lenient else schedule[key]
+            if not isinstance(value, str):
+                continue
             try:
                 check(value)
             except ValueError as err:
                 errors.append(SpecError(field, str(err)))
-    template = spec.get("output", {}).get("uri_template")
-    if template is not None:
+    output = spec.get("output", {})
+    template = output.get("uri_template") if isinstance(output, dict) else None
+    if isinstance(template, str):
         try:
             check_output_template(template)
         except ValueError as err:
