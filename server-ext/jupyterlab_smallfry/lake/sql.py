@@ -76,7 +76,7 @@ def sql(query: str, *, engine: str = "pandas", **frames_by_name):
 
 def catalog_references(con, query: str) -> list[str]:
     """``schema.table`` names in ``query`` (DuckDB's parser, nothing bound or run)."""
-    parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
     if parsed.get("error"):
         return []  # let DuckDB itself report the syntax error when the query runs
     found: list[str] = []
