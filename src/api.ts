@@ -6,20 +6,26 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/**
- * REST namespace of the server extension, relative to the server base URL.
- */
-export const API_NAMESPACE = 'smallfry';
+import { API_NAMESPACE, serverPath } from './contract';
 
 /**
- * One pinned S3 location, as configured with `c.SmallFry.roots`.
+ * REST namespace of the server extension, relative to the server base URL
+ * (the contract's `server_paths.namespace`).
+ */
+export { API_NAMESPACE };
+
+/**
+ * One pinned S3 location, as the server names it from `c.SmallFry.roots`.
  */
 export interface IRootConfig {
   /** Bucket name. */
   bucket: string;
   /** Key prefix inside the bucket: "" or a string ending with "/". */
   prefix: string;
-  /** Display name; unique among the roots. */
+  /**
+   * Display name, final and unique among the roots: the browser shows it as
+   * it is (the server names roots, see the contract's `roots`).
+   */
   name: string;
 }
 
@@ -27,7 +33,7 @@ export interface IRootConfig {
  * Same-origin paths of the AWS gateway, relative to the server base URL.
  */
 export interface IGatewayConfig {
-  /** Path of the S3 gateway, e.g. "smallfry/aws/s3". */
+  /** Path of the S3 gateway, e.g. "smallfry/aws/s3" (the server builds it). */
   s3: string;
   /** Path of the STS gateway, e.g. "smallfry/aws/sts". */
   sts: string;
@@ -40,8 +46,9 @@ export interface IServerConfig {
   /** Version of the Python package. */
   version: string;
   /**
-   * Pinned S3 locations shown at the top of the S3 browser (objects; plain
-   * `bucket[/prefix]` strings are accepted too).
+   * Pinned S3 locations shown at the top of the S3 browser, named by the
+   * server. (A bare bucket name string stands for a whole-bucket root named
+   * after the bucket; the server itself always sends objects.)
    */
   roots: (IRootConfig | string)[];
   /** Whether the browser may also list every bucket the user can see. */
@@ -117,7 +124,8 @@ function fieldErrors(data: unknown): IFieldError[] {
 /**
  * Call an endpoint of the server extension and parse its JSON answer.
  *
- * @param endPoint - path below `smallfry/`
+ * @param endPoint - path below `smallfry/`, from the contract
+ *   (`serverPath(name)`), plus any segments of its own
  * @param settings - the server connection settings
  * @param init - fetch options
  * @returns the parsed JSON body (or `undefined` when there is none)
@@ -166,5 +174,5 @@ export async function requestAPI<T>(
 export function getConfig(
   settings: ServerConnection.ISettings
 ): Promise<IServerConfig> {
-  return requestAPI<IServerConfig>('config', settings);
+  return requestAPI<IServerConfig>(serverPath('config'), settings);
 }

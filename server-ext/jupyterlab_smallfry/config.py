@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from traitlets import Bool, Dict, Enum, Integer, List, Unicode, Union, validate
 from traitlets.config import Configurable
 
-BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
+# Naming the roots is the drive's rule, kept with its inverse (drive path -> s3:// URI).
+from .drive_roots import BUCKET_NAME_RE, name_roots, normalize_root
+
+__all__ = ["BUCKET_NAME_RE", "SmallFry", "normalize_root"]
 
 
 class SmallFry(Configurable):
@@ -52,7 +53,8 @@ class SmallFry(Configurable):
         default_value=[],
         config=True,
         help="Pinned roots shown at the top of the S3 browser: 'bucket', 'bucket/prefix/' or "
-        "{'bucket': ..., 'prefix': ..., 'name': 'Display name'}.",
+        "{'bucket': ..., 'prefix': ..., 'name': 'Display name'}. Unnamed roots are named "
+        "'bucket' or 'bucket › prefix'; a repeated name gets ' (2)', ' (3)'...",
     )
     list_all_buckets = Bool(
         True,
@@ -167,21 +169,5 @@ class SmallFry(Configurable):
 
     @validate("roots")
     def _valid_roots(self, proposal):
-        return [normalize_root(r) for r in proposal["value"]]
-
-
-def normalize_root(root) -> dict:
-    """Turn a configured root into ``{"bucket", "prefix", "name"}``; raise ValueError if bad."""
-    if isinstance(root, str):
-        bucket, _, prefix = root.strip().strip("/").partition("/")
-        root = {"bucket": bucket, "prefix": prefix}
-    bucket = str(root.get("bucket", "")).strip()
-    if not BUCKET_NAME_RE.match(bucket):
-        raise ValueError(f"SmallFry.roots: {bucket!r} is not a valid bucket name")
-    prefix = str(root.get("prefix", "")).lstrip("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    name = str(root.get("name") or (bucket + ("/" + prefix.rstrip("/") if prefix else "")))
-    if "/" in name and root.get("name"):
-        raise ValueError(f"SmallFry.roots: display name {name!r} must not contain '/'")
-    return {"bucket": bucket, "prefix": prefix, "name": name.replace("/", " \u203a ")}
+        # The final, unique names: the browser shows them as they are.
+        return name_roots(proposal["value"])

@@ -8,6 +8,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from .contract import server_path
 from .credentials.handlers import credential_routes
 from .gateway.handler import GatewayHandler
 from .jobs.handlers import job_routes
@@ -29,8 +30,8 @@ def setup_handlers(web_app) -> None:
     web_app.add_handlers(
         ".*$",
         [
-            (url_path_join(base, "smallfry/config"), ConfigHandler),
-            (url_path_join(base, "smallfry/aws/([a-z0-9-]+)(?:/.*)?"), GatewayHandler),
+            (url_path_join(base, server_path("config")), ConfigHandler),
+            (url_path_join(base, server_path("gateway", "([a-z0-9-]+)(?:/.*)?")), GatewayHandler),
             *job_routes(base),
             *credential_routes(base, profile.secret if profile is not None else None),
         ],

@@ -2,34 +2,20 @@
 
 JupyterLab names a notebook's session after its contents path; in the S3 browser that is
 ``S3:<root>/<rest>``, where ``<root>`` is a pinned root's display name (``c.SmallFry.roots``)
-or, for buckets shown from ListBuckets, the bucket's own name. The kernel gets the object's
-URI in its environment when it starts, so code can read data beside its notebook. A kernel
-keeps the URI it started with; after a rename, restart the kernel.
+or, for buckets shown from ListBuckets, the bucket's name (with " (2)" when a pinned root has
+it); ``drive_roots`` maps it back by the rule the browser names roots with. The kernel gets
+the object's URI in its environment when it starts, so code can read data beside its
+notebook. A kernel keeps the URI it started with; after a rename, restart the kernel.
 """
 
 from __future__ import annotations
 
-from .config import BUCKET_NAME_RE
+from .drive_roots import s3_uri_of
 
-#: The S3 browser's drive name (``S3Drive.name`` in the front end).
-DRIVE = "S3"
+__all__ = ["ENV", "install", "s3_uri_of"]
+
 #: The kernel environment variable.
 ENV = "SMALLFRY_NOTEBOOK_URI"
-
-
-def s3_uri_of(path: str | None, roots: list[dict], list_all_buckets: bool) -> str | None:
-    """The ``s3://`` URI of an S3 drive path, or None for anything else."""
-    if not path or not path.startswith(DRIVE + ":"):
-        return None
-    name, _, rest = path[len(DRIVE) + 1 :].strip("/").partition("/")
-    if not rest:
-        return None
-    for root in roots:
-        if root["name"] == name:
-            return f"s3://{root['bucket']}/{root['prefix']}{rest}"
-    if list_all_buckets and BUCKET_NAME_RE.match(name):
-        return f"s3://{name}/{rest}"
-    return None
 
 
 def install(session_manager, config) -> None:

@@ -9,6 +9,7 @@
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from '../api';
+import { CREDENTIAL_STATES as CONTRACT_STATES, serverPath } from '../contract';
 
 /**
  * Where the credentials come from (`c.SmallFry.credentials_mode`).
@@ -17,7 +18,9 @@ export type CredentialMode = 'ambient' | 'web-identity' | 'broker';
 
 /**
  * What the server says about the credentials. The front end adds
- * `expiring` itself when few minutes are left (see the model).
+ * `expiring` itself when few minutes are left (see the model). The states
+ * are the contract's `credential_states`; a spec checks that this union
+ * lists exactly those (TypeScript cannot read literal types from JSON).
  */
 export type CredentialState =
   | 'ok'
@@ -29,17 +32,10 @@ export type CredentialState =
   | 'not-configured';
 
 /**
- * Every state, in the order the widget documents them.
+ * Every state, in the order the widget documents them (the contract's list).
  */
-export const CREDENTIAL_STATES: ReadonlyArray<CredentialState> = [
-  'ok',
-  'refreshing',
-  'expiring',
-  'expired',
-  'needs-login',
-  'error',
-  'not-configured'
-];
+export const CREDENTIAL_STATES =
+  CONTRACT_STATES as ReadonlyArray<CredentialState>;
 
 /**
  * Who the keys belong to, as AWS sees it (`Identity.to_json`).
@@ -151,12 +147,15 @@ export class CredentialsAPI implements ICredentialsAPI {
   constructor(readonly serverSettings: ServerConnection.ISettings) {}
 
   status(): Promise<ICredentialStatus> {
-    return requestAPI<ICredentialStatus>('credentials', this.serverSettings);
+    return requestAPI<ICredentialStatus>(
+      serverPath('credentials'),
+      this.serverSettings
+    );
   }
 
   refresh(): Promise<ICredentialStatus> {
     return requestAPI<ICredentialStatus>(
-      'credentials/refresh',
+      serverPath('credentials_refresh'),
       this.serverSettings,
       { method: 'POST' }
     );
@@ -164,7 +163,7 @@ export class CredentialsAPI implements ICredentialsAPI {
 
   chooseRole(arn: string): Promise<ICredentialStatus> {
     return requestAPI<ICredentialStatus>(
-      'credentials/role',
+      serverPath('credentials_role'),
       this.serverSettings,
       { method: 'POST', body: JSON.stringify({ role: arn }) }
     );

@@ -6,6 +6,12 @@
  * allowed), and everything below a root maps to keys under its prefix.
  */
 import type { IRootConfig } from '../api';
+import {
+  freeName,
+  LISTED_BUCKET_RE,
+  splitSuffix,
+  URI_SCHEME
+} from '../contract';
 
 /**
  * A root of the S3 drive: one folder at the top level.
@@ -56,29 +62,43 @@ export function normalizePrefix(prefix: string): string {
 
 /**
  * The set of roots of the drive and the mapping from paths to S3.
+ *
+ * Root names follow the contract (`contract.json`, `roots`): pinned roots
+ * come named from the server, and are shown as they are; a listed bucket is
+ * named after itself, with a collision suffix (" (2)") when a pinned root
+ * holds that name. The server maps drive paths back by the same rule
+ * (`drive_roots.py`); both run the cases of `contract_fixtures.json`.
  */
 export class RootMap {
   /**
-   * Build the map from the configured roots.
+   * Build the map from the pinned roots.
    *
-   * @param pinned - roots from the server configuration, in order
+   * @param pinned - the server's `roots`, in order, names final and unique.
+   *   A bare bucket name is a whole-bucket root named after the bucket, as
+   *   the server names it.
+   * @throws Error when a name is not one unique path segment (the server
+   *   never sends such a name)
    */
-  constructor(pinned: (IRootConfig | string)[]) {
+  constructor(pinned: ReadonlyArray<IRootConfig | string>) {
     for (const entry of pinned) {
       const root = parseRoot(entry);
-      const prefix = normalizePrefix(root.prefix ?? '');
-      const base =
-        safeName(root.name) ||
-        safeName(
-          prefix ? `${root.bucket}-${prefix.slice(0, -1)}` : root.bucket
+      if (
+        !root.name ||
+        root.name.includes('/') ||
+        this._byName.has(root.name)
+      ) {
+        throw new Error(
+          `The S3 root name "${root.name}" is not one unique folder name.`
         );
+      }
       this._add({
-        name: this._unique(base),
+        name: root.name,
         bucket: root.bucket,
-        prefix,
+        prefix: normalizePrefix(root.prefix),
         pinned: true
       });
     }
+    this._pinnedNames = new Set(this._byName.keys());
   }
 
   /**
@@ -96,20 +116,27 @@ export class RootMap {
   setBuckets(buckets: string[]): void {
     this._roots = this._roots.filter(r => r.pinned);
     this._byName = new Map(this._roots.map(r => [r.name, r]));
-    const whole = new Set(
-      this._roots.filter(r => r.prefix === '').map(r => r.bucket)
-    );
     for (const bucket of buckets) {
-      if (whole.has(bucket)) {
-        continue;
+      const name = this.listedName(bucket);
+      if (name !== null && !this._byName.has(name)) {
+        this._add({ name, bucket, prefix: '', pinned: false });
       }
-      this._add({
-        name: this._unique(safeName(bucket)),
-        bucket,
-        prefix: '',
-        pinned: false
-      });
     }
+  }
+
+  /**
+   * The name a bucket gets when ListBuckets shows it: the bucket's own name,
+   * with the first free collision suffix if a pinned root holds it. It
+   * depends only on the pinned names (no bucket name has a space or
+   * parentheses, so listed names never collide with each other).
+   *
+   * @returns the name, or `null` when a pinned root shows the whole bucket
+   */
+  listedName(bucket: string): string | null {
+    if (this._roots.some(r => r.pinned && r.bucket === bucket && !r.prefix)) {
+      return null;
+    }
+    return freeName(bucket, this._pinnedNames);
   }
 
   /**
@@ -163,14 +190,83 @@ export class RootMap {
   }
 
   /**
-   * The `s3://` URI of a drive path.
+   * The `s3://` URI of the object at a drive path, as the server computes it
+   * for the kernel (`SMALLFRY_NOTEBOOK_URI`).
+   *
+   * @param localPath - path inside the drive (no drive prefix)
+   * @param listAllBuckets - whether the drive shows listed buckets: then a
+   *   bucket's name maps to it even before the drive has listed it
+   * @returns the URI, or `null` for the top level, a root itself (a folder,
+   *   not an object) and a name no root has
    */
-  uri(localPath: string): string {
-    const loc = this.resolve(localPath);
-    if (!loc) {
-      return 's3://';
+  uri(localPath: string, listAllBuckets = false): string | null {
+    const path = stripSlashes(localPath);
+    const slash = path.indexOf('/');
+    if (slash === -1) {
+      return null;
     }
-    return `s3://${loc.bucket}/${loc.key}`;
+    const name = path.slice(0, slash);
+    const rest = path.slice(slash + 1);
+    const root = this._byName.get(name);
+    if (root) {
+      return `${URI_SCHEME}${root.bucket}/${root.prefix}${rest}`;
+    }
+    const bucket = listAllBuckets ? this._listedBucket(name) : null;
+    return bucket === null ? null : `${URI_SCHEME}${bucket}/${rest}`;
+  }
+
+  /**
+   * The drive path that shows an `s3://` URI: through the pinned root with
+   * the longest matching prefix, else the bucket's listed root.
+   *
+   * @param uri - `s3://bucket/key`
+   * @param listAllBuckets - whether the drive shows listed buckets
+   * @returns the path inside the drive, or `null` when the drive does not
+   *   show that location
+   */
+  pathOfUri(uri: string, listAllBuckets = false): string | null {
+    if (!uri.startsWith(URI_SCHEME)) {
+      return null;
+    }
+    const location = uri.slice(URI_SCHEME.length);
+    const slash = location.indexOf('/');
+    if (slash <= 0) {
+      return null;
+    }
+    const bucket = location.slice(0, slash);
+    const key = location.slice(slash + 1);
+    let best: IS3Root | null = null;
+    for (const root of this._roots) {
+      if (
+        root.pinned &&
+        root.bucket === bucket &&
+        key.startsWith(root.prefix) &&
+        (!best || root.prefix.length > best.prefix.length)
+      ) {
+        best = root;
+      }
+    }
+    if (best) {
+      return this.pathOf(best, key);
+    }
+    const name = listAllBuckets ? this.listedName(bucket) : null;
+    return name === null
+      ? null
+      : this.pathOf({ name, bucket, prefix: '', pinned: false }, key);
+  }
+
+  /** The bucket a listed root named `name` shows, or `null`. */
+  private _listedBucket(name: string): string | null {
+    for (const bucket of [name, splitSuffix(name)]) {
+      if (
+        bucket &&
+        LISTED_BUCKET_RE.test(bucket) &&
+        this.listedName(bucket) === name
+      ) {
+        return bucket;
+      }
+    }
+    return null;
   }
 
   private _add(root: IS3Root): void {
@@ -178,17 +274,9 @@ export class RootMap {
     this._byName.set(root.name, root);
   }
 
-  private _unique(base: string): string {
-    let name = base || 'bucket';
-    let i = 2;
-    while (this._byName.has(name)) {
-      name = `${base} (${i++})`;
-    }
-    return name;
-  }
-
   private _roots: IS3Root[] = [];
   private _byName = new Map<string, IS3Root>();
+  private _pinnedNames: ReadonlySet<string> = new Set();
 }
 
 /**
@@ -238,25 +326,21 @@ export function joinPath(...parts: string[]): string {
 }
 
 /**
- * Accept a root as the server sends it: an object, or a `bucket[/prefix]`
- * string (the form `c.SmallFry.roots` takes).
+ * Accept a root as the server sends it, or a bare bucket name (a whole
+ * bucket, named after itself, as the server would name it).
  */
 function parseRoot(entry: IRootConfig | string): IRootConfig {
   if (typeof entry === 'string') {
-    const s = entry.replace(/^s3:\/\//, '');
-    const slash = s.indexOf('/');
-    return slash === -1
-      ? { bucket: s, prefix: '', name: '' }
-      : { bucket: s.slice(0, slash), prefix: s.slice(slash + 1), name: '' };
+    if (entry.includes('/')) {
+      throw new Error(
+        `The S3 root "${entry}" has no name: only the server names pinned roots.`
+      );
+    }
+    return { bucket: entry, prefix: '', name: entry };
   }
   return {
     bucket: entry.bucket,
     prefix: entry.prefix ?? '',
-    name: entry.name ?? ''
+    name: entry.name
   };
-}
-
-function safeName(name: string): string {
-  // A root name is one path segment.
-  return (name ?? '').replace(/\//g, '-').trim();
 }

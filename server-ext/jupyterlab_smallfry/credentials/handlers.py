@@ -18,6 +18,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from ..contract import server_path
 from ..credential_process import SECRET_HEADER
 from ..identity import is_server_owner, request_user
 from ..logs import log
@@ -166,14 +167,14 @@ class ProcessHandler(tornado.web.RequestHandler):
 def credential_routes(base_url: str, kernel_secret: str | None = None) -> list:
     """The routes; the kernel helper's only with the secret of an installed kernel profile."""
     routes = [
-        (url_path_join(base_url, "smallfry/credentials"), StatusHandler),
-        (url_path_join(base_url, "smallfry/credentials/refresh"), RefreshHandler),
-        (url_path_join(base_url, "smallfry/credentials/role"), RoleHandler),
+        (url_path_join(base_url, server_path("credentials")), StatusHandler),
+        (url_path_join(base_url, server_path("credentials_refresh")), RefreshHandler),
+        (url_path_join(base_url, server_path("credentials_role")), RoleHandler),
     ]
     if kernel_secret:
         routes.append(
             (
-                url_path_join(base_url, "smallfry/credentials/process"),
+                url_path_join(base_url, server_path("credentials_process")),
                 ProcessHandler,
                 {"secret": kernel_secret},
             )

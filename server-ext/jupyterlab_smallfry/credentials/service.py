@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from urllib.parse import quote
 
+from ..contract import CREDENTIAL_STATES
 from ..identity import hub_user
 from .cache import REFRESH_MARGIN, CredentialCache, CredentialError, Fetcher
 from .errors import still_valid_message
@@ -18,8 +19,8 @@ from .kernels import KernelProfile
 from .modes import AmbientSource, BrokerClientSource, Source, WebIdentitySource
 from .sts import Sts
 
-#: Widget states, in the order the widget documents them.
-STATES = ("ok", "refreshing", "expiring", "expired", "needs-login", "error", "not-configured")
+#: Widget states, in the order the widget documents them (the contract's list).
+STATES = CREDENTIAL_STATES
 
 
 class CredentialService:

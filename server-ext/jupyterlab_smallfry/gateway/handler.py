@@ -19,6 +19,7 @@ import yarl
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from ..contract import server_path
 from ..credentials import CredentialError
 from ..logs import log
 from .body import BodyPipe
@@ -88,7 +89,7 @@ class GatewayHandler(APIHandler):
         self._pipe: BodyPipe | None = None
         self._signed_body: bytearray | None = None
         self._service = self.path_args[0]
-        prefix = url_path_join(self.base_url, "smallfry/aws", self._service)
+        prefix = url_path_join(self.base_url, server_path("gateway", self._service))
         self._raw_path = self.request.path[len(prefix) :]
         if self.request.method in _BODY_METHODS:
             self.request.connection.set_max_body_size(self.smallfry.config.max_upload_bytes)

@@ -45,7 +45,15 @@ def test_roots_are_normalized(root, expected):
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "UPPER", "a", "../etc", {"bucket": "ok-bucket", "name": "a/b"}]
+    "bad",
+    [
+        "",
+        "UPPER",
+        "a",
+        "../etc",
+        {"bucket": "ok-bucket", "name": "a/b"},
+        {"bucket": "ok-bucket", "name": ".."},
+    ],
 )
 def test_bad_roots_are_refused_with_a_clear_message(bad):
     with pytest.raises(Exception, match="SmallFry.roots"):

@@ -15,20 +15,38 @@ import {
 import { basename, dirname, RootMap, stripSlashes } from '../paths';
 
 describe('RootMap', () => {
+  // As the server sends them: named, unique (see contract_fixtures.json for
+  // the naming rule both sides keep).
   const roots = new RootMap([
     { bucket: 'data-lake', prefix: 'teams/ds/', name: 'Team data' },
-    { bucket: 'scratch', prefix: '', name: '' },
-    'archive/2024',
-    { bucket: 'other', prefix: 'x', name: 'Team data' }
+    { bucket: 'scratch', prefix: '', name: 'scratch' },
+    { bucket: 'archive', prefix: '2024/', name: 'archive \u203a 2024' },
+    { bucket: 'other', prefix: 'x/', name: 'Team data (2)' }
   ]);
 
-  it('names roots from the configuration, uniquely, one segment each', () => {
+  it("shows the server's root names as they are", () => {
     expect(roots.roots.map(r => [r.name, r.bucket, r.prefix])).toEqual([
       ['Team data', 'data-lake', 'teams/ds/'],
       ['scratch', 'scratch', ''],
-      ['archive-2024', 'archive', '2024/'],
+      ['archive \u203a 2024', 'archive', '2024/'],
       ['Team data (2)', 'other', 'x/']
     ]);
+  });
+
+  it('refuses root names that are not one unique folder name', () => {
+    const named = (name: string) => ({ bucket: 'b-1', prefix: '', name });
+    expect(() => new RootMap([named('a'), named('a')])).toThrow(
+      'The S3 root name "a" is not one unique folder name.'
+    );
+    expect(() => new RootMap([named('a/b')])).toThrow('"a/b"');
+    expect(() => new RootMap([named('')])).toThrow('""');
+    // Only the server names a root with a prefix.
+    expect(() => new RootMap(['archive/2024'])).toThrow('has no name');
+    expect(new RootMap(['scratch']).roots[0]).toMatchObject({
+      name: 'scratch',
+      bucket: 'scratch',
+      prefix: ''
+    });
   });
 
   it('maps paths below a root to keys under its prefix, keeping every character', () => {
@@ -59,6 +77,22 @@ describe('RootMap', () => {
       'logs:false',
       'scratch-2:false'
     ]);
+  });
+
+  it('names a listed bucket that a pinned name holds with the next free suffix', () => {
+    const map = new RootMap([
+      { bucket: 'archive', prefix: '', name: 'logs' },
+      { bucket: 'archive', prefix: 'old/', name: 'logs (2)' }
+    ]);
+    map.setBuckets(['logs', 'archive']);
+    expect(map.roots.map(r => r.name)).toEqual([
+      'logs',
+      'logs (2)',
+      'logs (3)'
+    ]);
+    expect(map.uri('logs (3)/a.ipynb', true)).toBe('s3://logs/a.ipynb');
+    expect(map.pathOfUri('s3://logs/a.ipynb', true)).toBe('logs (3)/a.ipynb');
+    expect(map.pathOfUri('s3://archive/old/a.ipynb')).toBe('logs (2)/a.ipynb');
   });
 
   it('splits paths without touching spaces or dots', () => {
