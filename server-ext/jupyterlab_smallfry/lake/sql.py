@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from . import catalog, frames
-from .errors import LakeError
+from .errors import BrokenFile, LakeError
 from .session import AwsAccess, aws
 
 #: Schemas DuckDB itself has; ``main.x`` is never a Glue table.
@@ -114,10 +114,13 @@ def _clearer(err: Exception, access: AwsAccess) -> Exception:
     """DuckDB wraps the filesystem's errors in its own; say access denied plainly."""
     if isinstance(err, LakeError):
         return err  # already clear
-    text = str(err)
-    if "ACCESS_DENIED" in text or "AccessDenied" in text:
-        import re
+    import re
 
+    text = str(err)
+    broken = re.search(r"Could not open Parquet input source '([^']+)'", text)
+    if broken:
+        return BrokenFile(f"s3://{broken[1]} is not a readable Parquet file ({text})")
+    if "ACCESS_DENIED" in text or "AccessDenied" in text:
         key = re.search(r"key '([^']*)' in bucket '([^']*)'", text)
         resource = f"arn:aws:s3:::{key[2]}/{key[1]}" if key else "the S3 objects in the query"
         action = "s3:ListBucket" if "ListObjects" in text else "s3:GetObject"
