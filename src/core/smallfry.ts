@@ -8,6 +8,7 @@ import type { ServerConnection } from '@jupyterlab/services';
 import type { ITranslator } from '@jupyterlab/translation';
 
 import { getConfig, IGatewayConfig, IServerConfig } from '../api';
+import { DRIVE_NAME } from '../contract';
 import { BrowserS3Client } from '../s3/client';
 import { IS3DriveFeedback, S3Drive } from '../s3/drive';
 import type { RootMap } from '../s3/paths';
@@ -79,6 +80,7 @@ export class SmallFry implements ISmallFry {
       region: config.region
     });
     const drive = new S3Drive({
+      name: DRIVE_NAME,
       client,
       roots: config.roots,
       listAllBuckets: config.list_all_buckets,

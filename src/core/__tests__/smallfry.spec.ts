@@ -8,6 +8,7 @@
  */
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 
+import { DRIVE_NAME } from '../../contract';
 import { getCallerIdentity } from '../../credentials/sts';
 import { serverSettings } from '../../__tests__/harness/connection';
 import { AwsError } from '../gateway';
@@ -22,12 +23,11 @@ describe('SmallFry core', () => {
     expect(await core.drive).toBe(drive);
     expect(await core.roots).toBe(drive.roots);
     expect(await core.s3).toBe(drive.client);
-    expect(drive.roots.roots.map(r => r.bucket)).toEqual(
-      expect.arrayContaining(
-        config.roots.map(r =>
-          typeof r === 'string' ? r.split('/')[0] : r.bucket
-        )
-      )
+    // The drive is the contract's, and shows the server's root names as
+    // they are (the server names roots; the browser never renames them).
+    expect(drive.name).toBe(DRIVE_NAME);
+    expect(drive.roots.roots.filter(r => r.pinned)).toEqual(
+      config.roots.map(r => ({ ...(r as object), pinned: true }))
     );
     drive.dispose();
   });
