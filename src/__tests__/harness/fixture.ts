@@ -16,13 +16,8 @@ import {
 
 import { IServerConfig } from '../../api';
 import { S3Drive } from '../../s3/drive';
-import {
-  BUCKET,
-  directS3,
-  ensureBucket,
-  makeDrive,
-  RecordingFeedback
-} from './servers';
+import { RecordingFeedback } from './recording';
+import { BUCKET, directS3, ensureBucket, makeDrive } from './servers';
 
 /**
  * The test bucket as S3 itself sees it, bypassing the drive and the gateway.

@@ -1,96 +1,41 @@
 /**
- * Jest global setup: start a moto S3 server and a Jupyter server running the
- * Small Fry gateway in front of it, both on 127.0.0.1 with free ports.
+ * Jest global setup of the "servers" project (see jest.config.js): an S3
+ * server (moto, or Ceph's radosgw with SMALLFRY_TEST_S3=ceph) and Jupyter
+ * servers running the Small Fry gateway in front of it, all on 127.0.0.1
+ * with free ports, started once per run.
  *
  * The specs reach them through the environment variables set here.
  */
-const { spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
+const globalTeardown = require('./globalTeardown');
+const { freePort, startPython, waitForUrl } = require('./processes');
+const { s3Kind, startS3 } = require('./s3Server');
+
 const ROOT = path.resolve(__dirname, '../../..');
-const PYTHON = process.env.SMALLFRY_TEST_PYTHON || 'python';
 const START_TIMEOUT_MS = 90000;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function start(name, args, options, logFile) {
-  const log = fs.openSync(logFile, 'a');
-  const child = spawn(PYTHON, args, {
-    ...options,
-    stdio: ['ignore', log, log],
-    detached: false
-  });
-  child.on('exit', code => {
-    child.exitedWith = code;
-  });
-  child.smallfryName = name;
-  child.smallfryLog = logFile;
-  return child;
-}
-
-async function waitFor(child, url, headers) {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (child.exitedWith !== undefined) {
-      break;
-    }
-    try {
-      const response = await fetch(url, { headers });
-      if (response.ok) {
-        return;
-      }
-      lastError = `HTTP ${response.status}`;
-    } catch (error) {
-      lastError = String(error);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-  const tail = fs.readFileSync(child.smallfryLog, 'utf-8').slice(-4000);
-  throw new Error(
-    `${child.smallfryName} did not come up at ${url} (${lastError}; exit ${child.exitedWith}).\n` +
-      `Last lines of ${child.smallfryLog}:\n${tail}`
-  );
-}
-
 module.exports = async function globalSetup() {
+  globalThis.__SMALLFRY_PROCESSES__ = [];
   try {
     await startServers();
   } catch (error) {
     // Jest runs no teardown when the setup fails: stop what was started.
-    for (const child of globalThis.__SMALLFRY_PROCESSES__ || []) {
-      child.kill('SIGKILL');
-    }
+    await globalTeardown();
     throw error;
   }
 };
 
 async function startServers() {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smallfry-jest-'));
-  const motoPort = await freePort();
-  const jupyterPort = await freePort();
+  globalThis.__SMALLFRY_WORKDIR__ = workDir;
   const token = crypto.randomBytes(24).toString('hex');
-  const motoUrl = `http://127.0.0.1:${motoPort}`;
 
   const env = {
     ...process.env,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_DEFAULT_REGION: 'us-east-1',
     // Never let botocore look for an instance role on the network.
     AWS_EC2_METADATA_DISABLED: 'true',
     // Never pick up a developer's own AWS or Jupyter configuration.
@@ -105,67 +50,75 @@ async function startServers() {
       .filter(Boolean)
       .join(path.delimiter)
   };
-  for (const key of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_SESSION_TOKEN']) {
+  for (const key of [
+    'AWS_PROFILE',
+    'AWS_ENDPOINT_URL',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN'
+  ]) {
     delete env[key];
   }
 
-  const moto = start(
-    'moto',
-    ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(motoPort)],
-    { cwd: workDir, env },
-    path.join(workDir, 'moto.log')
-  );
-  globalThis.__SMALLFRY_PROCESSES__ = [moto];
-  globalThis.__SMALLFRY_WORKDIR__ = workDir;
-  await waitFor(moto, `${motoUrl}/moto-api/`, {});
+  const kind = s3Kind();
+  const s3 = await startS3(kind, workDir, env);
+  globalThis.__SMALLFRY_PROCESSES__.push(s3.child);
+  const { endpoint_url: s3Url, region } = s3.endpoint;
 
-  // The server under test, and one whose S3 endpoint is down (nothing
-  // listens on that port), for the "S3 unreachable" path.
-  // The server under test; one whose S3 endpoint is down (nothing listens
-  // on that port); one that has no AWS credentials at all.
-  const deadPort = await freePort();
-  const deadPort2 = await freePort();
-  const noCredsPort = await freePort();
-  const noCredsEnv = { ...env };
-  delete noCredsEnv.AWS_ACCESS_KEY_ID;
-  delete noCredsEnv.AWS_SECRET_ACCESS_KEY;
+  // The Jupyter servers sign with the keys the S3 server accepts.
+  const withKeys = {
+    ...env,
+    AWS_ACCESS_KEY_ID: s3.endpoint.access_key,
+    AWS_SECRET_ACCESS_KEY: s3.endpoint.secret_key,
+    AWS_DEFAULT_REGION: region
+  };
+  const jupyter = (name, port, endpoint, serverEnv, basePath) =>
+    startJupyter({
+      name,
+      port,
+      endpoint,
+      region,
+      token,
+      workDir,
+      env: serverEnv,
+      basePath
+    });
+  const [mainPort, deadPort, deadS3Port, noCredsPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort()
+  ]);
+  const noKeys = { ...env, AWS_DEFAULT_REGION: region };
   const [baseUrl, deadBaseUrl, noCredsBaseUrl] = await Promise.all([
-    // Under a JupyterHub-style base URL, so every path the front end builds
-    // must keep that prefix.
-    startJupyter(
-      'jupyter server',
-      jupyterPort,
-      motoUrl,
-      token,
-      workDir,
-      env,
-      '/user/tester/'
-    ),
-    startJupyter(
+    // The server under test, under a JupyterHub-style base URL, so every
+    // path the front end builds must keep that prefix.
+    jupyter('jupyter server', mainPort, s3Url, withKeys, '/user/tester/'),
+    // One whose S3 endpoint is down (nothing listens on that port), for the
+    // "S3 unreachable" path.
+    jupyter(
       'jupyter server (S3 down)',
-      deadPort2,
-      `http://127.0.0.1:${deadPort}`,
-      token,
-      workDir,
-      env
+      deadPort,
+      `http://127.0.0.1:${deadS3Port}`,
+      withKeys
     ),
-    startJupyter(
-      'jupyter server (no AWS credentials)',
-      noCredsPort,
-      motoUrl,
-      token,
-      workDir,
-      noCredsEnv
-    )
+    // One that has no AWS credentials at all.
+    jupyter('jupyter server (no AWS credentials)', noCredsPort, s3Url, noKeys)
   ]);
 
-  process.env.SMALLFRY_TEST_BASE_URL = baseUrl;
-  process.env.SMALLFRY_TEST_TOKEN = token;
-  process.env.SMALLFRY_TEST_MOTO_URL = motoUrl;
-  process.env.SMALLFRY_TEST_WORKDIR = workDir;
-  process.env.SMALLFRY_TEST_HOME = path.join(workDir, `home-${jupyterPort}`);
-  process.env.SMALLFRY_TEST_DEAD_BASE_URL = deadBaseUrl;
-  process.env.SMALLFRY_TEST_NO_CREDENTIALS_BASE_URL = noCredsBaseUrl;
+  Object.assign(process.env, {
+    SMALLFRY_TEST_S3: kind,
+    SMALLFRY_TEST_S3_URL: s3Url,
+    SMALLFRY_TEST_S3_ACCESS_KEY: s3.endpoint.access_key,
+    SMALLFRY_TEST_S3_SECRET_KEY: s3.endpoint.secret_key,
+    SMALLFRY_TEST_S3_REGION: region,
+    SMALLFRY_TEST_BASE_URL: baseUrl,
+    SMALLFRY_TEST_TOKEN: token,
+    SMALLFRY_TEST_WORKDIR: workDir,
+    SMALLFRY_TEST_HOME: path.join(workDir, `home-${mainPort}`),
+    SMALLFRY_TEST_DEAD_BASE_URL: deadBaseUrl,
+    SMALLFRY_TEST_NO_CREDENTIALS_BASE_URL: noCredsBaseUrl
+  });
 }
 
 /**
@@ -173,15 +126,16 @@ async function startServers() {
  *
  * @returns its base URL, once it answers
  */
-async function startJupyter(
+async function startJupyter({
   name,
   port,
   endpoint,
+  region,
   token,
   workDir,
   env,
   basePath = '/'
-) {
+}) {
   const home = path.join(workDir, `home-${port}`);
   fs.mkdirSync(home);
   const configFile = path.join(workDir, `jupyter_server_config_${port}.json`);
@@ -193,7 +147,7 @@ async function startJupyter(
       },
       SmallFry: {
         endpoint_url: endpoint,
-        region: 'us-east-1',
+        region,
         roots: ['smallfry-test'],
         // Jobs and runs in the work folder, never in the user's home.
         jobs_uri: path.join(workDir, `jobs-${port}`),
@@ -201,7 +155,7 @@ async function startJupyter(
       }
     })
   );
-  const jupyter = start(
+  const jupyter = startPython(
     name,
     [
       '-m',
@@ -223,7 +177,12 @@ async function startJupyter(
   globalThis.__SMALLFRY_PROCESSES__.push(jupyter);
   const baseUrl = `http://127.0.0.1:${port}${basePath}`;
   const auth = { Authorization: `token ${token}` };
-  await waitFor(jupyter, `${baseUrl}api/status`, auth);
-  await waitFor(jupyter, `${baseUrl}smallfry/config`, auth);
+  await waitForUrl(jupyter, `${baseUrl}api/status`, auth, START_TIMEOUT_MS);
+  await waitForUrl(
+    jupyter,
+    `${baseUrl}smallfry/config`,
+    auth,
+    START_TIMEOUT_MS
+  );
   return baseUrl;
 }

@@ -1,28 +1,20 @@
 /**
- * Jest global teardown: stop the servers started by the global setup.
+ * Jest global teardown of the "servers" project: stop what the global setup
+ * started and remove its work folder (kept with SMALLFRY_TEST_KEEP=1).
  */
 const fs = require('fs');
 
-function stop(child) {
-  return new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+const { stop } = require('./processes');
+
+/** Long enough for the S3 launcher to stop a Ceph cluster and remove its files. */
+const S3_GRACE_MS = 60000;
 
 module.exports = async function globalTeardown() {
   const children = globalThis.__SMALLFRY_PROCESSES__ || [];
-  // Jupyter first (it holds connections to moto), then moto.
-  for (const child of children.reverse()) {
-    await stop(child);
+  // Newest first: the Jupyter servers (which hold connections to S3), then
+  // the S3 launcher, started first.
+  for (const child of [...children].reverse()) {
+    await stop(child, child === children[0] ? S3_GRACE_MS : 10000);
   }
   const workDir = globalThis.__SMALLFRY_WORKDIR__;
   if (workDir && !process.env.SMALLFRY_TEST_KEEP) {

@@ -1,8 +1,9 @@
 /**
  * What the specs need to reach the servers started by the global setup: a
  * drive wired exactly like the plugin wires it (configuration from the
- * server, S3 through the gateway), and a second S3 client that goes straight
- * to the S3 server, to check what really landed there.
+ * server, S3 through the gateway), a second S3 client that goes straight
+ * to the S3 server, to check what really landed there, and which S3 server
+ * this run uses (moto or Ceph's radosgw, `SMALLFRY_TEST_S3`).
  */
 import {
   CreateBucketCommand,
@@ -12,8 +13,9 @@ import {
 
 import { getConfig, IServerConfig } from '../../api';
 import { BrowserS3Client } from '../../s3/client';
-import { IProgressReporter, IS3DriveFeedback, S3Drive } from '../../s3/drive';
+import { S3Drive } from '../../s3/drive';
 import { serverSettings, uniqueName } from './connection';
+import { driveOver, RecordingFeedback } from './recording';
 
 export { serverSettings };
 
@@ -22,15 +24,45 @@ export const BUCKET = 'smallfry-test';
 /** Its root name in the drive. */
 export const ROOT = 'smallfry-test';
 
+/** The kind of S3 server of this run: "moto" (default) or "ceph". */
+export const S3_KIND = process.env.SMALLFRY_TEST_S3 || 'moto';
+
 /**
- * An S3 client that talks to moto directly, with real SigV4 signing.
+ * `it` on moto; on another S3 server, a skipped test whose title says why.
+ *
+ * For tests of behaviour only moto has (its fake IAM/STS, a refusal that a
+ * real server does differently or not at all), so the Ceph run reports them
+ * as skipped with the reason instead of failing or silently passing.
+ *
+ * @param reason - what the other server lacks or does differently
+ */
+export function motoOnly(
+  reason: string
+): (name: string, fn: jest.ProvidesCallback, timeout?: number) => void {
+  if (S3_KIND === 'moto') {
+    return it;
+  }
+  return (name, fn, timeout) =>
+    it.skip(`${name} [skipped on ${S3_KIND}: ${reason}]`, fn, timeout);
+}
+
+/**
+ * An S3 client that talks to the S3 server directly, with real SigV4 signing
+ * and the keys the server's launcher gave.
  */
 export function directS3(): S3Client {
+  const { env } = process;
+  if (!env.SMALLFRY_TEST_S3_URL) {
+    throw new Error('The jest global setup did not start the servers.');
+  }
   return new S3Client({
-    endpoint: process.env.SMALLFRY_TEST_MOTO_URL,
-    region: 'us-east-1',
+    endpoint: env.SMALLFRY_TEST_S3_URL,
+    region: env.SMALLFRY_TEST_S3_REGION,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+    credentials: {
+      accessKeyId: env.SMALLFRY_TEST_S3_ACCESS_KEY!,
+      secretAccessKey: env.SMALLFRY_TEST_S3_SECRET_KEY!
+    }
   });
 }
 
@@ -43,42 +75,6 @@ export async function ensureBucket(s3: S3Client): Promise<void> {
   } catch {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   }
-}
-
-/**
- * Records what the drive told the user.
- */
-export class RecordingFeedback implements IS3DriveFeedback {
-  errors: string[] = [];
-  progressMessages: string[] = [];
-  finished: { message: string; ok: boolean }[] = [];
-
-  error(message: string): void {
-    this.errors.push(message);
-  }
-
-  progress(message: string): IProgressReporter {
-    this.progressMessages.push(message);
-    return {
-      update: (m: string) => {
-        this.progressMessages.push(m);
-      },
-      done: (m: string, ok: boolean) => {
-        this.finished.push({ message: m, ok });
-      }
-    };
-  }
-}
-
-/**
- * A drive over the given S3 client, recording what it tells the user.
- */
-export function driveOver(
-  client: BrowserS3Client,
-  options: Omit<S3Drive.IOptions, 'client' | 'feedback'>
-): { drive: S3Drive; feedback: RecordingFeedback } {
-  const feedback = new RecordingFeedback();
-  return { drive: new S3Drive({ ...options, client, feedback }), feedback };
 }
 
 /**

@@ -11,9 +11,9 @@ import { randomBytes } from 'crypto';
 import { getConfig } from '../../api';
 import { BrowserS3Client } from '../client';
 import { useBucket } from '../../__tests__/harness/fixture';
+import { driveOver } from '../../__tests__/harness/recording';
 import {
   BUCKET,
-  driveOver,
   ROOT,
   serverSettings,
   uniqueFolder

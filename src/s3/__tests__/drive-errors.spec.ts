@@ -6,7 +6,8 @@
  */
 import { BrowserS3Client } from '../client';
 import { useBucket } from '../../__tests__/harness/fixture';
-import { driveOver, makeDrive } from '../../__tests__/harness/servers';
+import { driveOver } from '../../__tests__/harness/recording';
+import { makeDrive } from '../../__tests__/harness/servers';
 
 describe('S3Drive errors', () => {
   useBucket();

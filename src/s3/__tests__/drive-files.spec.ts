@@ -5,7 +5,12 @@
  * Files through the S3 drive, over the real gateway, checked against S3.
  */
 import { useDriveFixture } from '../../__tests__/harness/fixture';
-import { BUCKET, makeDrive, ROOT, uniqueFolder } from '../../__tests__/harness/servers';
+import {
+  BUCKET,
+  makeDrive,
+  ROOT,
+  uniqueFolder
+} from '../../__tests__/harness/servers';
 
 describe('S3Drive files', () => {
   const fixture = useDriveFixture();

@@ -8,7 +8,7 @@
 import { mapConcurrently } from '../concurrency';
 import { IListingStatus } from '../drive';
 import { useDriveFixture } from '../../__tests__/harness/fixture';
-import { ROOT, uniqueFolder } from '../../__tests__/harness/servers';
+import { motoOnly, ROOT, uniqueFolder } from '../../__tests__/harness/servers';
 
 describe('S3Drive folders', () => {
   const fixture = useDriveFixture();
@@ -199,40 +199,48 @@ describe('S3Drive folders', () => {
     ]);
   });
 
-  it('leaves the originals intact when a copy fails, and says what failed', async () => {
-    const { drive, bucket, feedback } = fixture;
-    const folder = uniqueFolder('mvfail');
-    const keys = [
-      `${folder}/src/ok1.txt`,
-      `${folder}/src/ok2.txt`,
-      `${folder}/src/sub/ok3.txt`
-    ];
-    for (const k of keys) {
-      await bucket.put(k, 'fine');
-    }
-    // An archived object cannot be copied until it is restored (S3 answers
-    // InvalidObjectState): a real reason for one copy in a folder to fail.
-    const frozen = `${folder}/src/frozen.bin`;
-    await bucket.put(frozen, 'cold', { StorageClass: 'GLACIER' });
-    const errorsBefore = feedback.errors.length;
+  // The failure is staged with an archived (GLACIER) object, which S3 and
+  // moto refuse to copy (InvalidObjectState); radosgw 16.2 has no GLACIER
+  // class unless its placement defines one, so it cannot stage this failure.
+  motoOnly('needs an object S3 refuses to copy (GLACIER storage class)')(
+    'leaves the originals intact when a copy fails, and says what failed',
+    async () => {
+      const { drive, bucket, feedback } = fixture;
+      const folder = uniqueFolder('mvfail');
+      const keys = [
+        `${folder}/src/ok1.txt`,
+        `${folder}/src/ok2.txt`,
+        `${folder}/src/sub/ok3.txt`
+      ];
+      for (const k of keys) {
+        await bucket.put(k, 'fine');
+      }
+      // An archived object cannot be copied until it is restored (S3 answers
+      // InvalidObjectState): a real reason for one copy in a folder to fail.
+      const frozen = `${folder}/src/frozen.bin`;
+      await bucket.put(frozen, 'cold', { StorageClass: 'GLACIER' });
+      const errorsBefore = feedback.errors.length;
 
-    const failure = drive.rename(
-      `${ROOT}/${folder}/src`,
-      `${ROOT}/${folder}/dst`
-    );
-    await expect(failure).rejects.toMatchObject({
-      message: expect.stringContaining(
-        'nothing was moved and the originals are intact'
-      )
-    });
-    await failure.catch(e => expect(e.message).toContain('frozen.bin'));
-    expect(await bucket.keysUnder(`${folder}/src/`)).toEqual(
-      [...keys, frozen].sort()
-    );
-    expect(await bucket.keysUnder(`${folder}/dst/`)).toEqual([]);
-    expect(feedback.errors.length).toBe(errorsBefore + 1);
-    expect(feedback.errors[feedback.errors.length - 1]).toContain('frozen.bin');
-  });
+      const failure = drive.rename(
+        `${ROOT}/${folder}/src`,
+        `${ROOT}/${folder}/dst`
+      );
+      await expect(failure).rejects.toMatchObject({
+        message: expect.stringContaining(
+          'nothing was moved and the originals are intact'
+        )
+      });
+      await failure.catch(e => expect(e.message).toContain('frozen.bin'));
+      expect(await bucket.keysUnder(`${folder}/src/`)).toEqual(
+        [...keys, frozen].sort()
+      );
+      expect(await bucket.keysUnder(`${folder}/dst/`)).toEqual([]);
+      expect(feedback.errors.length).toBe(errorsBefore + 1);
+      expect(feedback.errors[feedback.errors.length - 1]).toContain(
+        'frozen.bin'
+      );
+    }
+  );
 
   it('copies a folder next to itself as "<name>-Copy1"', async () => {
     const { drive, bucket } = fixture;

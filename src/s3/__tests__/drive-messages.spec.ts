@@ -9,7 +9,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { AwsError } from '../client';
-import { driveOver } from '../../__tests__/harness/servers';
+import { driveOver } from '../../__tests__/harness/recording';
 
 function driveWith(client: object, listAllBuckets = false) {
   const stub = {
