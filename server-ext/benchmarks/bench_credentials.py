@@ -1,21 +1,30 @@
-"""The gateway under load while its AWS keys rotate, and the cost of the cached status call.
+"""The Jupyter server while its AWS keys rotate: event-loop stalls, gateway load, status cost.
 
     python server-ext/benchmarks/bench_credentials.py [--threads 8] [--seconds 6] [--every 0.15]
 
 The Jupyter server runs in the ``ambient`` mode with a profile whose ``credential_process``
-asks moto's STS for a new one-hour session (AssumeRole) on every call; the broker resolves
-botocore's chain afresh on every lookup, so each refresh really yields new keys. Client threads send small S3 calls (GET,
-HEAD, ListObjectsV2) through the gateway for a fixed time: with steady keys, and while a
-thread forces a refresh (``POST /smallfry/credentials/refresh``, what the widget's button
-does) ``--every`` seconds after the last one answered; boto3 straight to moto for context.
-The cases alternate. Reports requests per second and latencies of each, the rotations that
-happened (and the lookups while keys were steady, which must be none), and every failed
-request; exits 1 if any request failed.
+asks moto's STS for a new one-hour session (AssumeRole) on every call; the cache resolves
+botocore's chain afresh on every lookup, so each refresh really yields new keys (and the
+status panel asks STS who they belong to, as it does for every new key).
 
-Then the status call with cached keys: the server-side time of ``GET /smallfry/credentials``
-from Jupyter's request log, against ``GET /api/status`` measured the same way, and
-``CredentialService.describe()`` timed in this process against the same moto.
-Targets: no failed request across rotation; the cached status well under a millisecond.
+1. Stalls of the server: a thread probes ``GET /api/status`` (no upstream call, so its round
+   trip is the time the event loop took to get to it) every 20 ms: during the server's first
+   status call (its first STS client), then with steady keys and while a thread forces a
+   refresh (``POST /smallfry/credentials/refresh``, what the widget's button does) ``--every``
+   seconds after the last one answered, the two cases alternated, with nothing else running.
+   Reports p50, p99 and max of each and the ratios against the steady case of the same run.
+   Target: every probe under 50 ms while keys rotate.
+2. The gateway under load: client threads send small S3 calls (GET, HEAD, ListObjectsV2)
+   through the gateway for a fixed time, with steady keys and while keys rotate as above;
+   boto3 straight to moto for context; ``/api/status`` is probed meanwhile too. Reports
+   requests per second and latencies, the rotations that happened (and the lookups while
+   keys were steady, which must be none), and every failed request.
+3. The status call with cached keys: the server-side time of ``GET /smallfry/credentials``
+   from Jupyter's request log, against ``GET /api/status`` measured the same way, and
+   ``CredentialService.describe()`` timed in this process against the same moto.
+
+Exits 1 if any request failed. Targets: no failed request across rotation; every
+``/api/status`` probe under 50 ms while keys rotate; the cached status well under 1 ms.
 """
 
 from __future__ import annotations
@@ -35,12 +44,21 @@ from pathlib import Path
 import requests
 from botocore.exceptions import ClientError
 
-from common import direct_client, gateway_client, jupyter_server, moto_server, report
+from common import (
+    direct_client,
+    gateway_client,
+    jupyter_server,
+    moto_server,
+    percentile,
+    report,
+)
 
 BUCKET = "bench-credentials"
 PROFILE = "smallfry-bench-rotating"
 OBJECTS = 20
 PROBE_PAUSE = 0.02
+#: The issue's goal: no ``/api/status`` probe slower than this while keys rotate.
+STALL_TARGET = 0.05
 STATUS_CALLS = 500
 #: The server must find no keys in its environment: only the rotating profile.
 NO_ENV_KEYS = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}
@@ -269,6 +287,20 @@ def in_process_describe(moto_url: str, env: dict, calls: int) -> tuple[float, fl
                 os.environ[name] = value
 
 
+def spread(samples: list[float]) -> str:
+    """p50, p99 and max of ``samples`` (seconds), in milliseconds."""
+    return (
+        f"p50 {percentile(samples, 0.5) * 1000:.0f} ms, p99 {percentile(samples, 0.99) * 1000:.0f} "
+        f"ms, max {max(samples) * 1000:.0f} ms"
+    )
+
+
+def ratios(rotating: list[float], steady: list[float]) -> str:
+    """How much worse the rotating probes are than the steady ones of the same run."""
+    p99 = percentile(rotating, 0.99) / percentile(steady, 0.99)
+    return f"p99 {p99:.2f}x, max {max(rotating) / max(steady):.2f}x"
+
+
 class Phase:
     """What one case (direct, steady or rotating) added up to over its runs."""
 
@@ -284,14 +316,81 @@ class Phase:
         self.seconds += seconds
         self.failures += failures
 
+    def probed(self, probe: Every) -> None:
+        """Keep the ``/api/status`` round trips of ``probe``; a failed probe is a failure."""
+        for seconds, result in zip(probe.seconds, probe.results):
+            if isinstance(result, Exception):
+                self.failures.append(f"GET /api/status: {type(result).__name__}: {result}")
+            else:
+                self.stalls.append(seconds)
+
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds
 
     def spread(self) -> str:
-        ordered = sorted(self.latencies)
-        p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
-        return f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms"
+        return spread(self.latencies)
+
+
+class Rotations:
+    """The forced refreshes of all rotating runs: answers, their durations, new keys."""
+
+    def __init__(self, issued: Issued):
+        self.issued = issued
+        self.answers: list = []
+        self.seconds: list[float] = []
+        self.keys: list[str] = []
+        self.steady_lookups = 0  # lookups during steady runs (must stay 0)
+
+    def steady(self, run) -> None:
+        """Run ``run()`` with steady keys and count any lookup it caused."""
+        before = len(self.issued.keys())
+        run()
+        self.steady_lookups += len(self.issued.keys()) - before
+
+    def rotating(self, server, run, every: float) -> None:
+        """Run ``run()`` while a thread forces a refresh ``every`` seconds after the last."""
+        before = len(self.issued.keys())
+        with requests.Session() as http, Every(refresher(server, http), every) as rotator:
+            run()
+        self.answers += rotator.results
+        self.seconds += rotator.seconds
+        self.keys += self.issued.keys()[before:]
+
+    def failures(self) -> list[str]:
+        return [
+            f"POST /smallfry/credentials/refresh: {answer!r}"
+            for answer in self.answers
+            if isinstance(answer, Exception) or answer[:2] != (200, "ok")
+        ]
+
+    @property
+    def completed(self) -> int:
+        """Distinct refreshes the server reported (``last_refresh`` of each 200 answer)."""
+        answered = [a for a in self.answers if not isinstance(a, Exception)]
+        return len({when for code, _, when in answered if code == 200})
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for a in self.answers if not isinstance(a, Exception) and a[:2] == (200, "ok"))
+
+
+def first_status(server, probes: requests.Session) -> tuple[float, Every]:
+    """The server's first ``GET /smallfry/credentials`` (first lookup, first STS client) with
+    ``/api/status`` probed around it: the call's seconds and the finished probe."""
+    with Every(prober(server, probes), PROBE_PAUSE) as probe:
+        time.sleep(5 * PROBE_PAUSE)  # a few probes before, so the call lands among them
+        start = time.perf_counter()
+        status = requests.get(
+            f"{server.url}smallfry/credentials",
+            headers={"Authorization": f"token {server.token}"},
+            timeout=60,
+        ).json()
+        took = time.perf_counter() - start
+        time.sleep(5 * PROBE_PAUSE)
+    assert status["mode"] == "ambient" and status["state"] == "ok", status
+    assert status["identity"], status  # the status panel's GetCallerIdentity answered
+    return took, probe
 
 
 def main() -> int:
@@ -301,68 +400,100 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each case, alternated")
     parser.add_argument("--every", type=float, default=0.15, help="pause between refreshes (s)")
     args = parser.parse_args()
-    direct, steady, rotating = Phase(), Phase(), Phase()
-    steady_lookups = 0
-    answers: list = []
-    refresh_seconds: list[float] = []
-    rotating_keys: list[str] = []
+    direct, steady, rotating = Phase(), Phase(), Phase()  # under load
+    quiet_steady, quiet_rotating, cold = Phase(), Phase(), Phase()  # nothing else running
 
     with tempfile.TemporaryDirectory(prefix="smallfry-bench-") as tmp, moto_server() as moto:
         # One-hour sessions, new keys on every lookup; steady phases must see no lookups.
         env, issued = rotating_profile(Path(tmp) / "rotating", moto, 3600)
         # A second profile for the status-call server, so its lookups are counted apart.
         hour_env, _ = rotating_profile(Path(tmp) / "hour", moto, 3600)
+        rotations = Rotations(issued)
         s3 = direct_client(moto)
         s3.create_bucket(Bucket=BUCKET)
         for i in range(OBJECTS):
             s3.put_object(Bucket=BUCKET, Key=f"o/{i:03d}.json", Body=b'{"n": %d}' % i)
         endpoints = (f"--SmallFry.endpoint_url={moto}", f"--SmallFry.sts_endpoint_url={moto}")
-        with jupyter_server(*endpoints, env=env) as server:
-            status = requests.get(
+        with jupyter_server(*endpoints, env=env) as server, requests.Session() as probes:
+            probes.headers["Authorization"] = f"token {server.token}"
+            first_seconds, probe = first_status(server, probes)
+            cold.probed(probe)
+            expires_in = requests.get(
                 f"{server.url}smallfry/credentials",
                 headers={"Authorization": f"token {server.token}"},
-            ).json()
-            assert status["mode"] == "ambient" and status["state"] == "ok", status
-            expires_in = status["expires_in"]
+            ).json()["expires_in"]
 
+            def quiet(phase: Phase):
+                def run() -> None:
+                    with Every(prober(server, probes), PROBE_PAUSE) as probe:
+                        time.sleep(args.seconds)
+                    phase.probed(probe)
+
+                return run
+
+            def loaded(phase: Phase, load: Load):
+                def run() -> None:
+                    with Every(prober(server, probes), PROBE_PAUSE) as probe:
+                        phase.add(load.run(args.seconds))
+                    phase.probed(probe)
+
+                return run
+
+            # 1. Stalls with nothing else running; the cases alternate, so drift hits both.
+            for _ in range(args.rounds):
+                rotations.steady(quiet(quiet_steady))
+                rotations.rotating(server, quiet(quiet_rotating), args.every)
+            quiet_rotations = rotations.completed
+
+            # 2. The same under load.
             load = Load(lambda: gateway_client(server), args.threads)
             load.run(1.0)  # warm up: connections, imports
             straight = Load(lambda: direct_client(moto), args.threads)
-            http, probes = requests.Session(), requests.Session()
-            probes.headers["Authorization"] = f"token {server.token}"
-            for _ in range(args.rounds):  # the cases alternate, so drift on the machine hits all
+            for _ in range(args.rounds):
                 direct.add(straight.run(args.seconds))
-                before = len(issued.keys())
-                with Every(prober(server, probes), PROBE_PAUSE) as probe:
-                    steady.add(load.run(args.seconds))
-                steady.stalls += probe.seconds
-                steady_lookups += len(issued.keys()) - before
-                before = len(issued.keys())
-                with (
-                    Every(prober(server, probes), PROBE_PAUSE) as probe,
-                    Every(refresher(server, http), args.every) as rotator,
-                ):
-                    rotating.add(load.run(args.seconds))
-                rotating.stalls += probe.seconds
-                answers += rotator.results
-                refresh_seconds += rotator.seconds
-                rotating_keys += issued.keys()[before:]
-            http.close()
-            probes.close()
+                rotations.steady(loaded(steady, load))
+                rotations.rotating(server, loaded(rotating, load), args.every)
             log = server.log_text()
         # A second server logs every request (--debug); the load above ran without that cost.
         with jupyter_server(*endpoints, env=hour_env, debug=True) as server:
             timings = server_time_of(server, ("smallfry/credentials", "api/status"), STATUS_CALLS)
         describe_s, status_s = in_process_describe(moto, hour_env, 2000)
 
-    failures = direct.failures + steady.failures + rotating.failures
-    for answer in answers:
-        if isinstance(answer, Exception) or answer[:2] != (200, "ok"):
-            failures.append(f"POST /smallfry/credentials/refresh: {answer!r}")
-    answered = [answer for answer in answers if not isinstance(answer, Exception)]
-    refresh_ok = sum(1 for code, state, _ in answered if (code, state) == (200, "ok"))
-    rotations = len({when for code, _, when in answered if code == 200})
-    requests_sent = sum(len(p.latencies) for p in (direct, steady, rotating)) + len(failures)
+    phases = (cold, quiet_steady, quiet_rotating, direct, steady, rotating)
+    failures = [line for phase in phases for line in phase.failures] + rotations.failures()
+    requests_sent = (
+        sum(len(p.latencies) + len(p.stalls) for p in phases)
+        + len(rotations.answers)
+        + len(failures)
+    )
+    worst = max(quiet_rotating.stalls)
+    report(
+        f"Stalls of the Jupyter server: GET /api/status every {PROBE_PAUSE * 1000:.0f} ms, "
+        f"nothing else running, {args.rounds} x {args.seconds:.0f} s per case, alternated",
+        [
+            (
+                "during the first status call",
+                (
+                    f"max {max(cold.stalls) * 1000:.0f} ms  (the call: {first_seconds * 1000:.0f} ms, "
+                    "first lookup and first STS client)"
+                ),
+            ),
+            ("keys steady", f"{spread(quiet_steady.stalls)}  ({len(quiet_steady.stalls)} probes)"),
+            (
+                "keys rotating",
+                f"{spread(quiet_rotating.stalls)}  ({len(quiet_rotating.stalls)} probes)",
+            ),
+            ("rotating / steady", ratios(quiet_rotating.stalls, quiet_steady.stalls)),
+            (
+                "longest while rotating",
+                (
+                    f"{worst * 1000:.0f} ms  (target < {STALL_TARGET * 1000:.0f} ms: "
+                    f"{'met' if worst < STALL_TARGET else 'NOT MET'})"
+                ),
+            ),
+            ("rotations", f"{quiet_rotations}, each {args.every * 1000:.0f} ms after the last"),
+        ],
+    )
     report(
         f"Gateway under load: {args.threads} threads of small S3 calls (GET, HEAD, "
         f"ListObjectsV2), {args.rounds} x {args.seconds:.0f} s per case, alternated",
@@ -371,27 +502,28 @@ def main() -> int:
             ("gateway, keys steady", f"{steady.rps:.0f} req/s  ({steady.spread()})"),
             ("gateway, keys rotating", f"{rotating.rps:.0f} req/s  ({rotating.spread()})"),
             ("rotating / steady", f"{rotating.rps / steady.rps:.2f}x"),
-            (
-                "longest /api/status meanwhile",
-                (
-                    f"{max(steady.stalls) * 1000:.0f} ms steady, {max(rotating.stalls) * 1000:.0f} ms "
-                    f"rotating  (server stalls; probed every {PROBE_PAUSE * 1000:.0f} ms)"
-                ),
-            ),
             ("gateway steady / direct", f"{steady.rps / direct.rps:.2f}x"),
+            ("/api/status meanwhile, steady", spread(steady.stalls)),
+            ("/api/status meanwhile, rotating", spread(rotating.stalls)),
+            ("/api/status rotating / steady", ratios(rotating.stalls, steady.stalls)),
+        ],
+    )
+    report(
+        "Rotations (both parts)",
+        [
             (
                 "forced refreshes",
                 (
-                    f"{len(answers)}, {refresh_ok} answered 200 'ok' (median "
-                    f"{statistics.median(refresh_seconds) * 1000:.0f} ms), "
+                    f"{len(rotations.answers)}, {rotations.ok} answered 200 'ok' (median "
+                    f"{statistics.median(rotations.seconds) * 1000:.0f} ms), "
                     f"each {args.every * 1000:.0f} ms after the last"
                 ),
             ),
             (
                 "rotations completed",
                 (
-                    f"{rotations}  ({len(set(rotating_keys))} new STS sessions of {expires_in} s; "
-                    f"{steady_lookups} lookups while steady)"
+                    f"{rotations.completed}  ({len(set(rotations.keys))} new STS sessions of "
+                    f"{expires_in} s; {rotations.steady_lookups} lookups while steady)"
                 ),
             ),
             ("failed requests", f"{len(failures)} of {requests_sent}  (target 0)"),

@@ -24,6 +24,7 @@ __all__ = [
     "gateway_client",
     "jupyter_server",
     "moto_server",
+    "percentile",
     "report",
     "timed",
     "timed_pair",
@@ -76,6 +77,12 @@ def fill_prefix(s3, bucket: str, prefix: str, count: int, workers: int = 16) -> 
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(put, range(count)))
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The sample below which ``fraction`` of ``samples`` lie (nearest rank; 1.0 is the max)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:
