@@ -43,6 +43,11 @@ REQUIREMENTS = {
     "databricks": "databricks-sqlalchemy",
     "bigquery": "sqlalchemy-bigquery",
     "duckdb": "duckdb-engine",
+    # A URL without "+driver" uses SQLAlchemy's default driver for the database.
+    "postgresql": "psycopg2-binary",
+    "mssql": "pyodbc",
+    "mysql": "mysqlclient",
+    "oracle": "oracledb",
 }
 
 
@@ -99,8 +104,9 @@ def connect(name: str, **engine_options):
     try:
         engine = create_engine(url, **options)
     except (NoSuchModuleError, ImportError):
-        driver = url.get_driver_name() or url.get_backend_name()
-        requirement = REQUIREMENTS.get(driver) or REQUIREMENTS.get(url.get_backend_name(), driver)
+        # From the URL's text: asking SQLAlchemy would load the missing dialect again.
+        backend, _, driver = url.drivername.partition("+")
+        requirement = REQUIREMENTS.get(driver) or REQUIREMENTS.get(backend, driver or backend)
         raise MissingPackage(f"The connection {name!r} ({url.drivername})", requirement) from None
     if password is not None:
 
