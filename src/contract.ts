@@ -35,7 +35,11 @@ export const API_NAMESPACE: string = contract.server_paths.namespace;
  */
 export function serverPath(name: string): string {
   const path = contract.server_paths[name];
-  if (name === 'namespace' || typeof path !== 'string') {
+  if (
+    name === 'namespace' ||
+    name.startsWith('$') ||
+    typeof path !== 'string'
+  ) {
     throw new Error(`The server has no route named "${name}".`);
   }
   return path;

@@ -49,7 +49,7 @@ def free_name(base: str, taken) -> str:
 
 def split_suffix(name: str) -> str | None:
     """The base of a name that ends with a collision suffix, else None."""
-    match = _SUFFIXED_RE.match(name)
+    match = _SUFFIXED_RE.fullmatch(name)  # fullmatch: Python's "$" also matches before "\n"
     if match is None or int(match["n"]) < _FIRST:
         return None
     return match["base"]
@@ -59,4 +59,6 @@ def server_path(name: str, *more: str) -> str:
     """A route of the server extension relative to the base URL, e.g. ``smallfry/config``;
     ``more`` adds segments (``server_path("gateway", "s3")`` is ``smallfry/aws/s3``)."""
     paths = CONTRACT["server_paths"]
+    if name.startswith("$") or name == "namespace":
+        raise KeyError(name)
     return "/".join([paths["namespace"], paths[name], *more])

@@ -74,7 +74,11 @@ def listed_bucket(name: str, roots: list[dict]) -> str | None:
     a suffix; it is that bucket only if the browser would name it so.
     """
     for bucket in (name, split_suffix(name)):
-        if bucket and LISTED_BUCKET_RE.match(bucket) and listed_root_name(bucket, roots) == name:
+        if (
+            bucket
+            and LISTED_BUCKET_RE.fullmatch(bucket)
+            and listed_root_name(bucket, roots) == name
+        ):
             return bucket
     return None
 

@@ -61,8 +61,9 @@ def test_the_fixtures_cover_the_odd_cases():
 def test_the_contract_names_every_route_the_server_registers():
     assert contract.server_path("config") == "smallfry/config"
     assert contract.server_path("gateway", "s3") == "smallfry/aws/s3"
-    with pytest.raises(KeyError):
-        contract.server_path("nope")
+    for name in ("nope", "namespace", "$comment"):
+        with pytest.raises(KeyError):
+            contract.server_path(name)
 
 
 @pytest.mark.parametrize(

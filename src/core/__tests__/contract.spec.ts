@@ -108,5 +108,6 @@ describe('the rest of the contract', () => {
     expect(serverPath('credentials_refresh')).toBe('credentials/refresh');
     expect(() => serverPath('namespace')).toThrow('no route named');
     expect(() => serverPath('nope')).toThrow('no route named');
+    expect(() => serverPath('$comment')).toThrow('no route named');
   });
 });
