@@ -29,10 +29,12 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from .ceph_rgw import ceph_rgw
 from .processes import S3Endpoint, moto_endpoint, moto_server
 
-#: The kinds of S3 server the suites run against.
-KINDS = ("moto",)
+#: The kinds of S3 server the suites run against: moto (a fast fake that accepts any
+#: signature) and Ceph's radosgw (real storage that checks them; see ceph_rgw.py).
+KINDS = ("moto", "ceph")
 
 #: How often to check that the parent is still there, in seconds.
 PARENT_CHECK_INTERVAL = 1.0
@@ -44,6 +46,9 @@ def start(kind: str) -> Iterator[S3Endpoint]:
     if kind == "moto":
         with moto_server() as url:
             yield moto_endpoint(url)
+    elif kind == "ceph":
+        with ceph_rgw() as endpoint:
+            yield endpoint
     else:
         raise ValueError(f"unknown S3 server kind {kind!r}: choose one of {', '.join(KINDS)}")
 
