@@ -1,4 +1,10 @@
-"""The AWS gateway against a real moto server: every S3 call the drive makes, errors, auth."""
+"""The AWS gateway against real S3 servers: every S3 call the drive makes, errors, auth.
+
+The S3 calls run twice, against moto and against Ceph's radosgw (``s3_backend``): radosgw
+checks every signature, so a key the gateway signs in a form S3 does not expect fails there
+even though moto, which checks none, lets it through. What the gateway decides on its own
+(login, XSRF, where it forwards, STS) is tested once, against moto.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import pytest
 import requests
 
 from .conftest import gateway_client
-from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SESSION_TOKEN, jupyter_server
+from .processes import TEST_SESSION_TOKEN, jupyter_server
 
 ODD_KEYS = [
     "plain.txt",
@@ -27,14 +33,16 @@ ODD_KEYS = [
 ]
 
 
-def test_listing_one_level_with_folders_and_pages(gw_s3, direct_s3, bucket):
+def test_listing_one_level_with_folders_and_pages(gw_s3, backend_s3, backend_bucket):
     for i in range(7):
-        direct_s3.put_object(Bucket=bucket, Key=f"dir/file-{i}.txt", Body=b"x")
-    direct_s3.put_object(Bucket=bucket, Key="dir/sub/deep/x.csv", Body=b"y")  # no marker objects
-    direct_s3.put_object(Bucket=bucket, Key="dir/empty/", Body=b"")  # a marker
+        backend_s3.put_object(Bucket=backend_bucket, Key=f"dir/file-{i}.txt", Body=b"x")
+    backend_s3.put_object(
+        Bucket=backend_bucket, Key="dir/sub/deep/x.csv", Body=b"y"
+    )  # no marker objects
+    backend_s3.put_object(Bucket=backend_bucket, Key="dir/empty/", Body=b"")  # a marker
     pages = list(
         gw_s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix="dir/", Delimiter="/", PaginationConfig={"PageSize": 3}
+            Bucket=backend_bucket, Prefix="dir/", Delimiter="/", PaginationConfig={"PageSize": 3}
         )
     )
     assert len(pages) == 3
@@ -45,46 +53,74 @@ def test_listing_one_level_with_folders_and_pages(gw_s3, direct_s3, bucket):
 
 
 @pytest.mark.parametrize("key", ODD_KEYS)
-def test_odd_keys_round_trip_byte_exact(gw_s3, direct_s3, bucket, key):
+def test_odd_keys_round_trip_byte_exact(gw_s3, backend_s3, backend_bucket, key):
     body = hashlib.sha256(key.encode()).digest() * 100 + bytes(range(256))
-    gw_s3.put_object(Bucket=bucket, Key=key, Body=body)
-    assert direct_s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
-    assert gw_s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
-    assert gw_s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == len(body)
-    listed = gw_s3.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"]
+    gw_s3.put_object(Bucket=backend_bucket, Key=key, Body=body)
+    assert backend_s3.get_object(Bucket=backend_bucket, Key=key)["Body"].read() == body
+    assert gw_s3.get_object(Bucket=backend_bucket, Key=key)["Body"].read() == body
+    assert gw_s3.head_object(Bucket=backend_bucket, Key=key)["ContentLength"] == len(body)
+    listed = gw_s3.list_objects_v2(Bucket=backend_bucket, Prefix=key)["Contents"]
     assert [o["Key"] for o in listed] == [key]
-    gw_s3.copy_object(Bucket=bucket, Key=key + ".copy", CopySource={"Bucket": bucket, "Key": key})
-    assert direct_s3.get_object(Bucket=bucket, Key=key + ".copy")["Body"].read() == body
-    gw_s3.delete_object(Bucket=bucket, Key=key)
-    with pytest.raises(botocore.exceptions.ClientError):
-        direct_s3.head_object(Bucket=bucket, Key=key)
-
-
-def test_conditional_save_detects_a_concurrent_writer(gw_s3, direct_s3, bucket):
-    etag = gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b"{}")["ETag"]
-    direct_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"someone": "else"}')
-    with pytest.raises(botocore.exceptions.ClientError) as err:
-        gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 1}', IfMatch=etag)
-    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
-    assert (
-        direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"someone": "else"}'
+    gw_s3.copy_object(
+        Bucket=backend_bucket, Key=key + ".copy", CopySource={"Bucket": backend_bucket, "Key": key}
     )
-    fresh = direct_s3.head_object(Bucket=bucket, Key="nb.ipynb")["ETag"]
-    gw_s3.put_object(Bucket=bucket, Key="nb.ipynb", Body=b'{"mine": 2}', IfMatch=fresh)
-    assert direct_s3.get_object(Bucket=bucket, Key="nb.ipynb")["Body"].read() == b'{"mine": 2}'
+    assert backend_s3.get_object(Bucket=backend_bucket, Key=key + ".copy")["Body"].read() == body
+    gw_s3.delete_object(Bucket=backend_bucket, Key=key)
+    with pytest.raises(botocore.exceptions.ClientError):
+        backend_s3.head_object(Bucket=backend_bucket, Key=key)
 
 
-def test_multipart_upload_and_abort(gw_s3, direct_s3, bucket):
+def test_conditional_save_detects_a_concurrent_writer(gw_s3, backend_s3, backend_bucket):
+    etag = gw_s3.put_object(Bucket=backend_bucket, Key="nb.ipynb", Body=b"{}")["ETag"]
+    backend_s3.put_object(Bucket=backend_bucket, Key="nb.ipynb", Body=b'{"someone": "else"}')
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        gw_s3.put_object(Bucket=backend_bucket, Key="nb.ipynb", Body=b'{"mine": 1}', IfMatch=etag)
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert (
+        backend_s3.get_object(Bucket=backend_bucket, Key="nb.ipynb")["Body"].read()
+        == b'{"someone": "else"}'
+    )
+
+
+#: radosgw 16.2 compares a PUT's If-Match with the bare hex digest, so the quoted ETag it
+#: hands out itself never matches (a GET's If-Match, and an unquoted PUT If-Match, do).
+CEPH_PUT_IF_MATCH = (
+    "radosgw 16.2 matches a PUT's If-Match only against the unquoted ETag: saving a file "
+    "opened from it with the ETag it returned is refused as changed by someone else"
+)
+
+
+def test_conditional_save_over_the_version_read_succeeds(
+    request, s3_backend, gw_s3, backend_s3, backend_bucket
+):
+    """S3 compares If-Match with the ETag as it returns it, quotes included (RFC 7232 entity
+    tags; AWS's PutObject and conditional-writes documentation), so a save with the ETag
+    just read goes through. moto does; radosgw 16.2 does not (strict xfail: when a Ceph
+    release fixes it, this test says so)."""
+    if s3_backend.kind == "ceph":
+        request.applymarker(pytest.mark.xfail(reason=CEPH_PUT_IF_MATCH, strict=True))
+    backend_s3.put_object(Bucket=backend_bucket, Key="nb.ipynb", Body=b'{"someone": "else"}')
+    fresh = backend_s3.head_object(Bucket=backend_bucket, Key="nb.ipynb")["ETag"]
+    assert fresh.startswith('"') and fresh.endswith('"')
+    gw_s3.put_object(Bucket=backend_bucket, Key="nb.ipynb", Body=b'{"mine": 2}', IfMatch=fresh)
+    assert (
+        backend_s3.get_object(Bucket=backend_bucket, Key="nb.ipynb")["Body"].read()
+        == b'{"mine": 2}'
+    )
+
+
+def test_multipart_upload_and_abort(gw_s3, backend_s3, backend_bucket):
     part = 5 * 1024 * 1024
     data = [bytes([i]) * part for i in range(3)] + [b"tail"]
     upload = gw_s3.create_multipart_upload(
-        Bucket=bucket, Key="big file.bin", ContentType="application/x-parquet"
+        Bucket=backend_bucket, Key="big file.bin", ContentType="application/x-parquet"
     )
     parts = [
         {
             "PartNumber": n,
             "ETag": gw_s3.upload_part(
-                Bucket=bucket,
+                Bucket=backend_bucket,
                 Key="big file.bin",
                 UploadId=upload["UploadId"],
                 PartNumber=n,
@@ -94,49 +130,55 @@ def test_multipart_upload_and_abort(gw_s3, direct_s3, bucket):
         for n, chunk in enumerate(data, start=1)
     ]
     gw_s3.complete_multipart_upload(
-        Bucket=bucket,
+        Bucket=backend_bucket,
         Key="big file.bin",
         UploadId=upload["UploadId"],
         MultipartUpload={"Parts": parts},
     )
-    head = direct_s3.head_object(Bucket=bucket, Key="big file.bin")
+    head = backend_s3.head_object(Bucket=backend_bucket, Key="big file.bin")
     assert head["ETag"].strip('"').endswith("-4")
     assert head["ContentType"] == "application/x-parquet"
-    assert direct_s3.get_object(Bucket=bucket, Key="big file.bin")["Body"].read() == b"".join(data)
-    second = gw_s3.create_multipart_upload(Bucket=bucket, Key="abandoned.bin")
-    gw_s3.abort_multipart_upload(Bucket=bucket, Key="abandoned.bin", UploadId=second["UploadId"])
-    assert not direct_s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert backend_s3.get_object(Bucket=backend_bucket, Key="big file.bin")[
+        "Body"
+    ].read() == b"".join(data)
+    second = gw_s3.create_multipart_upload(Bucket=backend_bucket, Key="abandoned.bin")
+    gw_s3.abort_multipart_upload(
+        Bucket=backend_bucket, Key="abandoned.bin", UploadId=second["UploadId"]
+    )
+    assert not backend_s3.list_multipart_uploads(Bucket=backend_bucket).get("Uploads")
 
 
-def test_batch_delete_reports_per_key(gw_s3, direct_s3, bucket):
+def test_batch_delete_reports_per_key(gw_s3, backend_s3, backend_bucket):
     keys = [f"folder/{i}.txt" for i in range(25)]
     for key in keys:
-        direct_s3.put_object(Bucket=bucket, Key=key, Body=b"1")
-    result = gw_s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+        backend_s3.put_object(Bucket=backend_bucket, Key=key, Body=b"1")
+    result = gw_s3.delete_objects(
+        Bucket=backend_bucket, Delete={"Objects": [{"Key": k} for k in keys]}
+    )
     assert sorted(d["Key"] for d in result["Deleted"]) == sorted(keys)
-    assert direct_s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert backend_s3.list_objects_v2(Bucket=backend_bucket)["KeyCount"] == 0
 
 
-def test_range_get_and_list_buckets(gw_s3, direct_s3, bucket):
-    direct_s3.put_object(Bucket=bucket, Key="r.bin", Body=bytes(range(100)))
-    got = gw_s3.get_object(Bucket=bucket, Key="r.bin", Range="bytes=10-19")
+def test_range_get_and_list_buckets(gw_s3, backend_s3, backend_bucket):
+    backend_s3.put_object(Bucket=backend_bucket, Key="r.bin", Body=bytes(range(100)))
+    got = gw_s3.get_object(Bucket=backend_bucket, Key="r.bin", Range="bytes=10-19")
     assert got["Body"].read() == bytes(range(10, 20))
-    assert bucket in [b["Name"] for b in gw_s3.list_buckets()["Buckets"]]
+    assert backend_bucket in [b["Name"] for b in gw_s3.list_buckets()["Buckets"]]
 
 
-def test_head_and_empty_objects_keep_their_content_type(gw_s3, direct_s3, bucket):
+def test_head_and_empty_objects_keep_their_content_type(gw_s3, backend_s3, backend_bucket):
     # A HEAD (or an empty body) finishes without a flush; the type must still be S3's.
     parquet = "application/x-parquet"
-    direct_s3.put_object(Bucket=bucket, Key="t.parquet", Body=b"PAR1", ContentType=parquet)
-    direct_s3.put_object(Bucket=bucket, Key="empty.csv", Body=b"", ContentType="text/csv")
-    assert gw_s3.head_object(Bucket=bucket, Key="t.parquet")["ContentType"] == parquet
-    assert gw_s3.get_object(Bucket=bucket, Key="t.parquet")["ContentType"] == parquet
-    assert gw_s3.get_object(Bucket=bucket, Key="empty.csv")["ContentType"] == "text/csv"
+    backend_s3.put_object(Bucket=backend_bucket, Key="t.parquet", Body=b"PAR1", ContentType=parquet)
+    backend_s3.put_object(Bucket=backend_bucket, Key="empty.csv", Body=b"", ContentType="text/csv")
+    assert gw_s3.head_object(Bucket=backend_bucket, Key="t.parquet")["ContentType"] == parquet
+    assert gw_s3.get_object(Bucket=backend_bucket, Key="t.parquet")["ContentType"] == parquet
+    assert gw_s3.get_object(Bucket=backend_bucket, Key="empty.csv")["ContentType"] == "text/csv"
 
 
-def test_upstream_cors_headers_are_not_passed_on(server, http, bucket):
-    response = http.get(
-        f"{server.url}smallfry/aws/s3/{bucket}?list-type=2",
+def test_upstream_cors_headers_are_not_passed_on(gw_server, gw_http, backend_bucket):
+    response = gw_http.get(
+        f"{gw_server.url}smallfry/aws/s3/{backend_bucket}?list-type=2",
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 200
@@ -149,9 +191,9 @@ def test_upstream_cors_headers_are_not_passed_on(server, http, bucket):
     assert cors.get("access-control-allow-origin", "https://evil.example") == "https://evil.example"
 
 
-def test_s3_errors_reach_the_client_intact(gw_s3, bucket):
+def test_s3_errors_reach_the_client_intact(gw_s3, backend_bucket):
     with pytest.raises(botocore.exceptions.ClientError) as err:
-        gw_s3.get_object(Bucket=bucket, Key="missing.ipynb")
+        gw_s3.get_object(Bucket=backend_bucket, Key="missing.ipynb")
     assert err.value.response["Error"]["Code"] == "NoSuchKey"
     with pytest.raises(botocore.exceptions.ClientError) as err:
         gw_s3.list_objects_v2(Bucket="no-such-bucket-here")
@@ -257,16 +299,16 @@ def test_unreachable_endpoint_is_a_clear_502(moto_url):
         assert response.json()["code"] == "EndpointUnreachable"
 
 
-def test_no_credentials_in_logs_or_responses(server, gw_s3, bucket):
+def test_no_credentials_in_logs_or_responses(s3_backend, gw_server, gw_s3, backend_bucket):
     """Runs last in this module: every call above went through the same debug-logging server."""
-    gw_s3.put_object(Bucket=bucket, Key="k", Body=b"v")
-    response = gw_s3.get_object(Bucket=bucket, Key="k")
+    gw_s3.put_object(Bucket=backend_bucket, Key="k", Body=b"v")
+    response = gw_s3.get_object(Bucket=backend_bucket, Key="k")
     headers = str(response["ResponseMetadata"]["HTTPHeaders"])
-    log = server.log_text()
+    log = gw_server.log_text()
     assert "smallfry/aws/s3" in log  # the requests were logged ...
     for secret in (
-        TEST_ACCESS_KEY,
-        TEST_SECRET_KEY,
+        s3_backend.access_key,
+        s3_backend.secret_key,
         TEST_SESSION_TOKEN,
         "Signature=",
         "X-Amz-Security-Token",

@@ -4,8 +4,9 @@ Header names are case-insensitive in HTTP, but not to every client: botocore bui
 object's ``Metadata`` from the ``x-amz-meta-*`` names with their case kept, so a gateway that
 re-cases ``x-amz-meta-owner`` to ``X-Amz-Meta-Owner`` hands boto3, the AWS CLI and s3fs the
 key ``Owner`` for what S3 stores as ``owner``. Browsers lower-case every name, which is why
-the JavaScript SDK never showed it. Checked against moto (which, like S3, stores metadata keys
-lower-cased) and against a stand-in that sends repeated and oddly cased names.
+the JavaScript SDK never showed it. Checked against moto and Ceph's radosgw (which, like S3,
+store metadata keys lower-cased) and against a stand-in that sends repeated and oddly cased
+names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, jupyter_server
+from .processes import S3Endpoint, jupyter_server
 
 METADATA = {"lower": "a", "Mixed-Case": "b", "CamelKey": "c", "UPPER": "d"}
 #: What the gateway never passes back (hop-by-hop, its own) and CORS grants.
@@ -41,11 +42,11 @@ def raw_headers(url: str, method: str = "HEAD", headers=None) -> tuple[int, list
         conn.close()
 
 
-def signed_for_moto(method: str, url: str) -> dict[str, str]:
-    """The headers of a SigV4-signed request straight to moto (it refuses anonymous reads)."""
+def signed_for(s3: S3Endpoint, method: str, url: str) -> dict[str, str]:
+    """The headers of a SigV4-signed request straight to ``s3`` (anonymous reads are refused)."""
     request = botocore.awsrequest.AWSRequest(method, url)
-    creds = botocore.credentials.Credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY)
-    botocore.auth.S3SigV4Auth(creds, "s3", "us-east-1").add_auth(request)
+    creds = botocore.credentials.Credentials(s3.access_key, s3.secret_key)
+    botocore.auth.S3SigV4Auth(creds, "s3", s3.region).add_auth(request)
     return dict(request.prepare().headers)
 
 
@@ -57,25 +58,27 @@ def relayed(names) -> list[str]:
     ]
 
 
-def test_boto3_sees_user_metadata_keys_as_s3_stores_them(gw_s3, direct_s3, bucket):
-    gw_s3.put_object(Bucket=bucket, Key="tagged.csv", Body=b"x,y\n", Metadata=METADATA)
-    stored = direct_s3.head_object(Bucket=bucket, Key="tagged.csv")["Metadata"]
-    # S3 (and moto) lower-case metadata keys on write; that is what every client must see.
+def test_boto3_sees_user_metadata_keys_as_s3_stores_them(gw_s3, backend_s3, backend_bucket):
+    gw_s3.put_object(Bucket=backend_bucket, Key="tagged.csv", Body=b"x,y\n", Metadata=METADATA)
+    stored = backend_s3.head_object(Bucket=backend_bucket, Key="tagged.csv")["Metadata"]
+    # S3 (moto and radosgw too) lower-cases metadata keys on write: every client must see that.
     assert stored == {k.lower(): v for k, v in METADATA.items()}
-    assert gw_s3.head_object(Bucket=bucket, Key="tagged.csv")["Metadata"] == stored
-    assert gw_s3.get_object(Bucket=bucket, Key="tagged.csv")["Metadata"] == stored
+    assert gw_s3.head_object(Bucket=backend_bucket, Key="tagged.csv")["Metadata"] == stored
+    assert gw_s3.get_object(Bucket=backend_bucket, Key="tagged.csv")["Metadata"] == stored
 
 
 @pytest.mark.parametrize("method", ["HEAD", "GET"])
-def test_header_names_are_byte_for_byte_those_of_s3(server, moto_url, direct_s3, bucket, method):
-    direct_s3.put_object(Bucket=bucket, Key="tagged.csv", Body=b"x,y\n", Metadata=METADATA)
-    direct_url = f"{moto_url}/{bucket}/tagged.csv"
-    status, direct = raw_headers(direct_url, method, signed_for_moto(method, direct_url))
+def test_header_names_are_byte_for_byte_those_of_s3(
+    gw_server, s3_backend, backend_s3, backend_bucket, method
+):
+    backend_s3.put_object(Bucket=backend_bucket, Key="tagged.csv", Body=b"x,y\n", Metadata=METADATA)
+    direct_url = f"{s3_backend.endpoint_url}/{backend_bucket}/tagged.csv"
+    status, direct = raw_headers(direct_url, method, signed_for(s3_backend, method, direct_url))
     assert status == 200, direct
     status, through = raw_headers(
-        f"{server.url}smallfry/aws/s3/{bucket}/tagged.csv",
+        f"{gw_server.url}smallfry/aws/s3/{backend_bucket}/tagged.csv",
         method,
-        {"Authorization": f"token {server.token}"},
+        {"Authorization": f"token {gw_server.token}"},
     )
     assert status == 200, through
     direct_names = [n for n, _ in direct]

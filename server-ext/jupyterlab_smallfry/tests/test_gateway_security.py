@@ -1,9 +1,10 @@
 """What browser JavaScript can and cannot get from the gateway: no STS action that hands out
 keys, and no S3 object that runs script on the Jupyter origin.
 
-The session's Jupyter server and moto (which implements GetSessionToken, AssumeRole and
-GetFederationToken, so a call that got through would really return keys), plus one server in
-front of a hostile S3 stand-in that sends its own Content-Security-Policy.
+The STS checks run against the session's Jupyter server and moto (which implements
+GetSessionToken, AssumeRole and GetFederationToken, so a call that got through would really
+return keys); what S3 objects can do runs against moto and Ceph's radosgw; and one server
+stands in front of a hostile S3 stand-in that sends its own Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -116,27 +117,33 @@ def assert_inert(reply: requests.Response) -> None:
     assert sandboxes and sandboxes[0] == "sandbox", csp_of(reply)
 
 
-def test_html_objects_from_the_gateway_cannot_run_script(server, http, direct_s3, bucket):
-    direct_s3.put_object(Bucket=bucket, Key="page.html", Body=HTML, ContentType="text/html")
-    direct_s3.put_object(Bucket=bucket, Key="page.txt", Body=HTML, ContentType="text/plain")
-    base = f"{server.url}smallfry/aws/s3/{bucket}"
+def test_html_objects_from_the_gateway_cannot_run_script(
+    gw_server, gw_http, backend_s3, backend_bucket
+):
+    backend_s3.put_object(
+        Bucket=backend_bucket, Key="page.html", Body=HTML, ContentType="text/html"
+    )
+    backend_s3.put_object(
+        Bucket=backend_bucket, Key="page.txt", Body=HTML, ContentType="text/plain"
+    )
+    base = f"{gw_server.url}smallfry/aws/s3/{backend_bucket}"
     for url in (
         f"{base}/page.html",
         f"{base}/page.txt?response-content-type=text%2Fhtml",  # S3 answers as HTML on request
         f"{base}/page.txt",
     ):
-        reply = http.get(url)
+        reply = gw_http.get(url)
         assert reply.status_code == 200 and reply.content == HTML
         assert_inert(reply)
-    assert_inert(http.head(f"{base}/page.html"))
+    assert_inert(gw_http.head(f"{base}/page.html"))
 
 
-def test_gateway_errors_are_inert_too(server, http, bucket):
-    base = f"{server.url}smallfry/aws"
-    assert_inert(http.get(f"{base}/s3/{bucket}/missing.html"))  # S3's own 404
-    assert_inert(http.get(f"{base}/ec2/"))  # the gateway's JSON error
-    assert_inert(sts_post(server, "Action=GetSessionToken"))
-    assert_inert(requests.get(f"{base}/s3/{bucket}/x.html", timeout=60))  # not logged in
+def test_gateway_errors_are_inert_too(gw_server, gw_http, backend_bucket):
+    base = f"{gw_server.url}smallfry/aws"
+    assert_inert(gw_http.get(f"{base}/s3/{backend_bucket}/missing.html"))  # S3's own 404
+    assert_inert(gw_http.get(f"{base}/ec2/"))  # the gateway's JSON error
+    assert_inert(sts_post(gw_server, "Action=GetSessionToken"))
+    assert_inert(requests.get(f"{base}/s3/{backend_bucket}/x.html", timeout=60))  # not logged in
 
 
 class _HostileS3(http.server.BaseHTTPRequestHandler):
