@@ -13,7 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import LakeError, NoSuchTable
 from .locations import is_hidden, locate
@@ -62,6 +62,8 @@ def describe(access: AwsAccess, name: str) -> GlueTable:
         if err.response["Error"]["Code"] == "EntityNotFoundException":
             raise NoSuchTable(_missing(glue, database, table)) from None
         raise
+    except BotoCoreError as err:
+        raise LakeError(f"The Glue Data Catalog could not be reached: {err}") from None
     return _table(database, answer)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import frames
 from .errors import LakeError, MissingPackage, UnknownConnection
@@ -131,6 +131,10 @@ def _secret(name: str, arn: str) -> tuple[str, str]:
             ) from None
         raise LakeError(
             f"connection {name!r}: reading its password secret failed ({code})"
+        ) from None
+    except BotoCoreError as err:
+        raise LakeError(
+            f"connection {name!r}: Secrets Manager could not be reached: {err}"
         ) from None
     text = value.get("SecretString")
     if text is None:
