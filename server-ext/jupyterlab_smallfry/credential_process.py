@@ -17,6 +17,8 @@ import sys
 import urllib.error
 import urllib.request
 
+from .contract import server_path
+
 #: The header that carries the kernel secret (the server reads it under this name).
 SECRET_HEADER = "X-Smallfry-Kernel-Secret"
 
@@ -37,7 +39,7 @@ def fetch(server_info: str, timeout: float = 60) -> dict:
     with open(server_info) as handle:
         info = json.load(handle)
     request = urllib.request.Request(
-        info["url"].rstrip("/") + "/smallfry/credentials/process",
+        info["url"].rstrip("/") + "/" + server_path("credentials_process"),
         headers={SECRET_HEADER: info["secret"]},
     )
     with _OPENER.open(request, timeout=timeout) as response:

@@ -10,6 +10,7 @@ import botocore.exceptions
 import botocore.session
 
 from .config import SmallFry
+from .contract import server_path
 from .credentials import CredentialCache
 from .credentials.cache import Fetcher
 from .credentials.service import CredentialService
@@ -60,7 +61,7 @@ class Services:
             "refresh_interval": self.config.refresh_interval,
             "region": self.region,
             "embedded": self.config.embedded,
-            "gateway": {"s3": "smallfry/aws/s3", "sts": "smallfry/aws/sts"},
+            "gateway": {service: server_path("gateway", service) for service in ("s3", "sts")},
         }
 
     async def close(self) -> None:
