@@ -8,7 +8,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI } from '../api';
+import { IFieldError, requestAPI } from '../api';
 
 /** The spec format version this front end writes. */
 export const API_VERSION = 'smallfry/v1';
@@ -112,6 +112,50 @@ export interface IJob {
   dag_id: string;
   /** The stored version; sent back as `If-Match` so a concurrent edit is a 409. */
   etag?: string;
+  /**
+   * The next run as Airflow will fire it (ISO, UTC), computed by the server;
+   * `null` for a manual or paused job.
+   */
+  next_run?: string | null;
+}
+
+/** One upcoming run, as the server computes it (Airflow's timetable). */
+export interface IUpcomingRun {
+  /** `2026-03-29T01:30:00Z` */
+  utc: string;
+  /** `2026-03-29T03:30:00+02:00`, in the schedule's time zone. */
+  local: string;
+  /**
+   * Set when a DST change touches the run: `repeated` when its wall time
+   * comes twice that night, `skipped` when its wall time does not exist that
+   * night (the run is later by the change).
+   */
+  dst?: 'repeated' | 'skipped';
+}
+
+/** When a cron schedule runs (`schedule` of a check's answer). */
+export interface IScheduleAnswer {
+  /** The 5-field cron (a preset expanded). */
+  cron: string;
+  timezone: string;
+  /** The start date as an instant. */
+  start: { utc: string; local: string };
+  /** The next runs at or after the later of now and the start date. */
+  next_runs: IUpcomingRun[];
+  /**
+   * Runs whose time has passed that Airflow starts as soon as it picks up a
+   * new job (every one since the start date with catch-up, else the most
+   * recent one); `null` when none. `capped`: there are more than `count`.
+   */
+  at_once: { count: number; capped: boolean; first: IUpcomingRun } | null;
+}
+
+/** Answer of `POST /smallfry/jobs/check`. */
+export interface ICheckAnswer {
+  /** Every problem of the draft, on its field (empty: it can be saved). */
+  errors: IFieldError[];
+  /** For a valid cron schedule, when it runs; otherwise `null`. */
+  schedule: IScheduleAnswer | null;
 }
 
 /** Answer of `GET /smallfry/jobs`. */
@@ -131,8 +175,14 @@ export interface IRunStarted {
   dag_id?: string;
 }
 
+/**
+ * Where the jobs endpoints are, below the extension's namespace (the
+ * contract's `server_paths.jobs`): every URL of this client starts here.
+ */
+const JOBS = 'jobs';
+
 function jobPath(id: string, action?: string): string {
-  const base = `jobs/${encodeURIComponent(id)}`;
+  const base = `${JOBS}/${encodeURIComponent(id)}`;
   return action ? `${base}/${action}` : base;
 }
 
@@ -156,7 +206,7 @@ export namespace JobsAPI {
   export function list(
     settings: ServerConnection.ISettings
   ): Promise<IJobList> {
-    return requestAPI<IJobList>('jobs', settings);
+    return requestAPI<IJobList>(JOBS, settings);
   }
 
   /** One job with its newest runs. */
@@ -172,7 +222,7 @@ export namespace JobsAPI {
     settings: ServerConnection.ISettings,
     spec: IJobSpec
   ): Promise<IJob> {
-    return requestAPI<IJob>('jobs', settings, json('POST', spec));
+    return requestAPI<IJob>(JOBS, settings, json('POST', spec));
   }
 
   /**
@@ -186,6 +236,25 @@ export namespace JobsAPI {
     etag?: string
   ): Promise<IJob> {
     return requestAPI<IJob>(jobPath(id), settings, json('PUT', spec, etag));
+  }
+
+  /**
+   * Every problem of a draft spec on its field and, for a cron schedule, its
+   * next runs as Airflow fires them; nothing is written.
+   *
+   * @param now - the instant to preview from (default: the server's clock)
+   */
+  export function check(
+    settings: ServerConnection.ISettings,
+    spec: IJobSpec,
+    now?: string
+  ): Promise<ICheckAnswer> {
+    const body = now === undefined ? { spec } : { spec, now };
+    return requestAPI<ICheckAnswer>(
+      `${JOBS}/check`,
+      settings,
+      json('POST', body)
+    );
   }
 
   /** Delete a job (its runs stay where they are). */

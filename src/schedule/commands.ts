@@ -17,7 +17,6 @@ import { S3Locations } from './locations';
 import { browserTimezone, INotebookInfo, ScheduleModel } from './model';
 import { findParametersCell, parseParametersCell } from './parameters';
 import { CommandIDs } from '../tokens';
-import { SpecValidator } from './validation';
 
 /** What the command needs. */
 export interface IScheduleCommandOptions {
@@ -25,8 +24,6 @@ export interface IScheduleCommandOptions {
   browsers: IFileBrowserFactory | null;
   /** The S3 locations (for the S3 drive's notebooks), once known. */
   locations: () => Promise<S3Locations>;
-  /** The compiled job spec schema, or null if it could not be loaded. */
-  validator: () => Promise<SpecValidator | null>;
 }
 
 /** The parts of a document widget the command reads. */
@@ -122,10 +119,7 @@ export async function openScheduleForm(
 ): Promise<IJob | null> {
   const { trans } = options;
   const settings = app.serviceManager.serverSettings;
-  const [locations, validator] = await Promise.all([
-    options.locations(),
-    options.validator()
-  ]);
+  const locations = await options.locations();
   let existing: IJobSpec | null = null;
   let existingEtag: string | undefined;
   let notebook: INotebookInfo | null = null;
@@ -160,7 +154,6 @@ export async function openScheduleForm(
   }
   const model = new ScheduleModel({
     serverSettings: settings,
-    validator,
     notebook,
     existing,
     existingEtag,

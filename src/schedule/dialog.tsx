@@ -14,7 +14,7 @@ import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import type { IJob } from './api';
-import { SCHEDULE_PRESETS } from './cron';
+import { SCHEDULE_CHOICES } from '../contract';
 import {
   FieldError,
   FieldRow,
@@ -217,7 +217,7 @@ function Schedule(props: {
 }): JSX.Element {
   const { model, trans } = props;
   const f = model.form;
-  const preset = SCHEDULE_PRESETS.find(p => p.cron === f.cron.trim());
+  const preset = SCHEDULE_CHOICES.find(p => p.cron === f.cron.trim());
   const scheduleTypes: [IScheduleForm['scheduleType'], string][] = [
     ['cron', trans.__('On a schedule')],
     ['manual', trans.__('Only when run by hand')]
@@ -253,7 +253,7 @@ function Schedule(props: {
               }}
             >
               <option value="">{trans.__('Custom (cron)')}</option>
-              {SCHEDULE_PRESETS.map(p => (
+              {SCHEDULE_CHOICES.map(p => (
                 <option key={p.cron} value={p.cron}>
                   {trans.__(p.label)}
                 </option>
@@ -292,19 +292,45 @@ function Schedule(props: {
                       key={r.utc}
                       className="jp-smallfry-PreviewRun"
                       data-utc={r.utc}
+                      data-dst={r.dst}
                       title={r.utc}
                     >
                       {r.local.replace('T', ' ')}
+                      {r.dst && (
+                        <span className="jp-smallfry-PreviewDst">
+                          {' '}
+                          {dstNote(r.dst, trans)}
+                        </span>
+                      )}
                     </li>
                   ))}
                 </ol>
               </>
+            )}
+            {model.preview.note && (
+              <div className="jp-smallfry-Muted jp-smallfry-PreviewNote">
+                {model.preview.note}
+              </div>
             )}
           </>
         )}
       </div>
     </fieldset>
   );
+}
+
+/** What a DST change does to a run, as the server flagged it. */
+function dstNote(
+  dst: 'repeated' | 'skipped',
+  trans: TranslationBundle
+): string {
+  return dst === 'repeated'
+    ? trans.__(
+        '(clocks go back that night, so this time comes twice; the offset says which)'
+      )
+    : trans.__(
+        '(clocks go forward that night: the scheduled time does not exist, so it runs after the change)'
+      );
 }
 
 function ScheduleForm(props: {
@@ -420,8 +446,8 @@ export class ScheduleDialog extends ReactWidget {
     this.addClass('jp-smallfry-ScheduleDialog');
     // Focusable, so activating the tab can move the focus here (see below).
     this.node.tabIndex = -1;
-    void this.model.refreshPreview();
-    this.model.validate();
+    // The server's first answer: problems of the job as it starts, next runs.
+    void this.model.check();
   }
 
   /** The form's model. */
@@ -434,6 +460,7 @@ export class ScheduleDialog extends ReactWidget {
 
   dispose(): void {
     this._resolve(null);
+    this.model.dispose();
     super.dispose();
   }
 

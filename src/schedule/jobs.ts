@@ -9,7 +9,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IJob, IRunStarted, JobsAPI } from './api';
-import { describeCron, nextRuns, parseWallTime, wallToUtc } from './cron';
+import { describeCron } from './cron';
 
 /** What the panel shows about a job's schedule. */
 export interface IScheduleSummary {
@@ -30,7 +30,6 @@ export class JobsModel implements IDisposable {
       options.activeRefreshInterval ?? 3000,
       this._interval
     );
-    this._now = options.now ?? (() => Date.now());
   }
 
   /** Emitted after every refresh and action. */
@@ -206,26 +205,15 @@ export class JobsModel implements IDisposable {
   }
 
   private async _summarise(): Promise<void> {
-    const now = Math.floor(this._now() / 60000) * 60000;
     const summaries = new Map<string, IScheduleSummary>();
     await Promise.all(
       this._jobs.map(async job => {
         const s = job.spec.schedule;
         const summary: IScheduleSummary = { description: '', nextRun: null };
-        if (s.type === 'cron' && s.cron && s.timezone) {
-          try {
-            summary.description = await describeCron(s.cron);
-            if (!job.spec.paused) {
-              const wall = parseWallTime(s.start_date ?? '');
-              const from = Number.isNaN(wall)
-                ? now
-                : Math.max(now, wallToUtc(wall, s.timezone));
-              const [next] = await nextRuns(s.cron, s.timezone, from, 1);
-              summary.nextRun = next.utc;
-            }
-          } catch {
-            // The server validated the spec; a browser without the zone shows no next run.
-          }
+        if (s.type === 'cron' && s.cron) {
+          summary.description = await describeCron(s.cron);
+          // The server computes it as Airflow will; a paused job has none.
+          summary.nextRun = job.spec.paused ? null : (job.next_run ?? null);
         }
         summaries.set(job.spec.id, summary);
       })
@@ -236,7 +224,6 @@ export class JobsModel implements IDisposable {
   private _serverSettings: ServerConnection.ISettings;
   private _interval: number;
   private _activeInterval: number;
-  private _now: () => number;
   private _poll: Poll | null = null;
   private _visible = false;
   private _jobs: IJob[] = [];
@@ -260,7 +247,5 @@ export namespace JobsModel {
      * (default 3 s, never more than `refreshInterval`).
      */
     activeRefreshInterval?: number;
-    /** Clock, for tests. */
-    now?: () => number;
   }
 }

@@ -1,7 +1,12 @@
 /**
- * State of the "Schedule this notebook" dialog: the form, its validation
- * (the shared schema plus the semantic checks, each problem on its field),
- * pre-flight warnings and the next-runs preview. No DOM.
+ * State of the "Schedule this notebook" dialog: the form, its problems on
+ * their fields, pre-flight warnings and the next-runs preview. No DOM.
+ *
+ * The rules of a job spec live once, on the server: every edit is checked
+ * there (`POST smallfry/jobs/check`, debounced), and the form shows the
+ * answer — each problem next to its field, and the next runs as Airflow
+ * fires them. The form itself only reads its own inputs (a number field
+ * holds a number, a parameter's text is of its type).
  */
 import { ServerConnection } from '@jupyterlab/services';
 import {
@@ -10,16 +15,18 @@ import {
 } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { APIError } from '../api';
-import { API_VERSION, IJob, IJobSpec, JobsAPI, ParameterValue } from './api';
+import { APIError, IFieldError } from '../api';
 import {
-  describeCron,
-  formatLocal,
+  API_VERSION,
+  ICheckAnswer,
+  IJob,
+  IJobSpec,
+  IScheduleAnswer,
   IUpcomingRun,
-  nextRuns,
-  parseWallTime,
-  wallToUtc
-} from './cron';
+  JobsAPI,
+  ParameterValue
+} from './api';
+import { describeCron } from './cron';
 import {
   coerceValue,
   formatValue,
@@ -27,10 +34,9 @@ import {
   ParameterType,
   typeOf
 } from './parameters';
-import { ISpecError, SpecValidator } from './validation';
 
-/** How many upcoming runs the preview shows. */
-export const PREVIEW_COUNT = 5;
+/** Milliseconds without an edit before the form is checked on the server. */
+export const CHECK_DELAY = 250;
 
 /** The notebook being scheduled, as the dialog found it. */
 export interface INotebookInfo {
@@ -95,8 +101,14 @@ export interface IWarning {
 export interface IPreview {
   /** The schedule in words. */
   description: string;
+  /** The next runs, as the server computed them. */
   runs: IUpcomingRun[];
-  /** Why there is no preview (the cron or zone at fault), or "". */
+  /**
+   * What else Airflow will do: runs it starts at once because their time
+   * has passed (a start date in the past), or "".
+   */
+  note: string;
+  /** Why there are no runs to show (a problem with the schedule), or "". */
   error: string;
 }
 
@@ -146,7 +158,16 @@ export function fieldOf(path: string): string {
  * a refusal that lists none is shown whole, for the job as a whole.
  */
 function serverProblems(error: unknown): { [field: string]: string } {
-  const listed: ISpecError[] = error instanceof APIError ? error.errors : [];
+  const listed: IFieldError[] = error instanceof APIError ? error.errors : [];
+  const problems = byField(listed);
+  if (listed.length === 0) {
+    problems[''] = error instanceof Error ? error.message : String(error);
+  }
+  return problems;
+}
+
+/** Problems by form field: the first one per field, as `fieldOf` maps them. */
+function byField(listed: readonly IFieldError[]): { [field: string]: string } {
   const problems: { [field: string]: string } = {};
   for (const e of listed) {
     const field = fieldOf(e.field);
@@ -154,9 +175,6 @@ function serverProblems(error: unknown): { [field: string]: string } {
       problems[field] =
         field || !e.field ? e.message : `${e.field}: ${e.message}`;
     }
-  }
-  if (listed.length === 0) {
-    problems[''] = error instanceof Error ? error.message : String(error);
   }
   return problems;
 }
@@ -186,7 +204,13 @@ function splitList(text: string): string[] {
 
 function todayIn(timeZone: string, now: number): string {
   try {
-    return formatLocal(now, timeZone).slice(0, 10);
+    // en-CA writes dates as YYYY-MM-DD.
+    return new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit'
+    }).format(now);
   } catch {
     return new Date(now).toISOString().slice(0, 10);
   }
@@ -198,7 +222,8 @@ function todayIn(timeZone: string, now: number): string {
 export class ScheduleModel {
   constructor(options: ScheduleModel.IOptions) {
     this._serverSettings = options.serverSettings;
-    this._validator = options.validator ?? null;
+    this._checkDelay = options.checkDelay ?? CHECK_DELAY;
+    this._sendClock = options.now !== undefined;
     this._notebook = options.notebook ?? null;
     this._existing = options.existing ?? null;
     this._existingEtag = options.existingEtag;
@@ -270,14 +295,23 @@ export class ScheduleModel {
     return this._parameters;
   }
 
-  /** Problems by form field (see {@link fieldOf}); "" for the job as a whole. */
+  /**
+   * Problems by form field (see {@link fieldOf}); "" for the job as a whole:
+   * the form's own (a field that does not hold what it must), then the
+   * server's answer to the last check or save.
+   */
   get errors(): Readonly<{ [field: string]: string }> {
     return this._errors;
   }
 
-  /** The preview of the schedule. */
+  /** The preview of the schedule, from the server's last answer. */
   get preview(): IPreview {
     return this._preview;
+  }
+
+  /** Whether a check of the form as it is now is waiting for the server. */
+  get checking(): boolean {
+    return this._answered !== this._checkSeq || this._timer !== null;
   }
 
   /** Whether a save is running. */
@@ -330,21 +364,13 @@ export class ScheduleModel {
     return out;
   }
 
-  /** Change a form field; re-validates, and re-computes the preview when it depends on it. */
+  /** Change a form field; the server checks the form once the edits pause. */
   set<K extends keyof IScheduleForm>(field: K, value: IScheduleForm[K]): void {
     if (this._form[field] === value) {
       return;
     }
     this._form = { ...this._form, [field]: value };
-    this.validate();
-    if (
-      ['scheduleType', 'cron', 'timezone', 'startDate'].includes(
-        field as string
-      )
-    ) {
-      void this.refreshPreview();
-    }
-    this._changed.emit();
+    this._edited();
   }
 
   /** Change the text of a parameter. */
@@ -352,24 +378,34 @@ export class ScheduleModel {
     this._parameters = this._parameters.map(p =>
       p.name === name ? { ...p, text } : p
     );
-    this.validate();
-    this._changed.emit();
+    this._edited();
   }
 
   /** Drop a parameter the notebook does not know. */
   removeParameter(name: string): void {
     this._parameters = this._parameters.filter(p => p.name !== name);
-    this.validate();
-    this._changed.emit();
+    this._edited();
+  }
+
+  /** Stop checking: the form is gone. */
+  dispose(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    this._disposed = true;
+    Signal.clearData(this);
   }
 
   /**
    * The spec to send: `POST` on create, `PUT` on edit. Fields the form does
    * not show (description, image, …) are kept from the edited spec.
    *
+   * @param lenient - leave out a parameter whose text is not of its type
+   *   (to check the rest) instead of throwing
    * @throws Error when a parameter's text is not of its type (see `errors`).
    */
-  toSpec(): IJobSpec {
+  toSpec(lenient = false): IJobSpec {
     const f = this._form;
     const base: IJobSpec = this._existing
       ? (JSON.parse(JSON.stringify(this._existing)) as IJobSpec)
@@ -397,7 +433,13 @@ export class ScheduleModel {
     }
     const parameters: { [name: string]: ParameterValue } = {};
     for (const p of this._parameters) {
-      parameters[p.name] = coerceValue(p.type, p.text);
+      try {
+        parameters[p.name] = coerceValue(p.type, p.text);
+      } catch (err) {
+        if (!lenient) {
+          throw err;
+        }
+      }
     }
     spec.parameters = parameters;
     spec.schedule =
@@ -452,10 +494,131 @@ export class ScheduleModel {
   }
 
   /**
-   * Check the form as the server will; `errors` holds each problem on its
-   * field. Returns whether the job can be scheduled.
+   * Whether the form can be scheduled as far as is known now: none of its
+   * own problems and none in the server's answer for it. Sets `errors`.
    */
   validate(): boolean {
+    const errors = this._ownProblems();
+    const server = byField(this._serverErrors);
+    for (const [field, message] of Object.entries(server)) {
+      if (!(field in errors)) {
+        errors[field] = message;
+      }
+    }
+    if (this._unreachable && !('' in errors)) {
+      errors[''] = this._unreachable;
+    }
+    this._errors = errors;
+    return Object.keys(errors).length === 0;
+  }
+
+  /**
+   * Ask the server about the form as it is now, at once; the answer lands
+   * in `errors` and `preview` unless the form changed meanwhile (then the
+   * newer check's answer does). Resolves with whether the server found the
+   * form fit to schedule (`false` when it could not be asked).
+   */
+  async check(): Promise<boolean> {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    const seq = ++this._checkSeq;
+    const spec = this._draft();
+    let answer: ICheckAnswer | null = null;
+    let refusal: unknown = null;
+    try {
+      answer = await JobsAPI.check(
+        this._serverSettings,
+        spec,
+        this._sendClock ? new Date(this._now()).toISOString() : undefined
+      );
+    } catch (err) {
+      refusal = err;
+    }
+    if (seq !== this._checkSeq || this._disposed) {
+      // An older answer: the form changed since, and a newer check is out.
+      return false;
+    }
+    this._answered = seq;
+    if (answer) {
+      this._serverErrors = answer.errors;
+      this._unreachable = '';
+    } else if (refusal instanceof APIError) {
+      // A refusal of the request itself (too large, not a spec): its problems.
+      this._serverErrors = refusal.errors.length
+        ? refusal.errors
+        : [{ field: '', message: refusal.message }];
+      this._unreachable = '';
+    } else {
+      this._serverErrors = [];
+      this._unreachable = this._trans.__(
+        'The server cannot be reached to check this job (%1). It cannot be scheduled until the server answers.',
+        refusal instanceof Error ? refusal.message : String(refusal)
+      );
+    }
+    const fine = this.validate();
+    await this._showPreview(answer, seq);
+    return fine && !!answer && answer.errors.length === 0;
+  }
+
+  /**
+   * Schedule (POST) or save (PUT) the job. Refused while the form or the
+   * server's check finds a problem, or the server cannot be asked; problems
+   * of the save land on their fields. Returns the job, or `null`.
+   */
+  async submit(): Promise<IJob | null> {
+    if (Object.keys(this._ownProblems()).length > 0) {
+      this.validate();
+      this._changed.emit();
+      return null;
+    }
+    // The answer for the form as it is says no: refuse without asking again.
+    if (!this.checking && !this.validate()) {
+      this._changed.emit();
+      return null;
+    }
+    this._saving = true;
+    this._changed.emit();
+    try {
+      if (!(await this.check())) {
+        return null;
+      }
+      const spec = this.toSpec();
+      return this._existing
+        ? await JobsAPI.update(
+            this._serverSettings,
+            this._existing.id,
+            spec,
+            this._existingEtag
+          )
+        : await JobsAPI.create(this._serverSettings, spec);
+    } catch (err) {
+      this._errors = serverProblems(err);
+      return null;
+    } finally {
+      this._saving = false;
+      this._changed.emit();
+    }
+  }
+
+  /** An edit: the old answer no longer holds; check again once edits pause. */
+  private _edited(): void {
+    // Answers to checks already out are for the form as it was.
+    ++this._checkSeq;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      void this.check();
+    }, this._checkDelay);
+    this.validate();
+    this._changed.emit();
+  }
+
+  /** The form's own problems: fields that do not hold what they must. */
+  private _ownProblems(): { [field: string]: string } {
     const errors: { [field: string]: string } = {};
     const add = (path: string, message: string) => {
       const field = fieldOf(path);
@@ -476,98 +639,84 @@ export class ScheduleModel {
       ['timeoutMinutes', 'timeout_seconds']
     ];
     for (const [key, path] of numbers) {
-      if (
-        !Number.isFinite(Number(String(this._form[key]).trim())) ||
-        String(this._form[key]).trim() === ''
-      ) {
+      const text = String(this._form[key]).trim();
+      if (text === '' || !Number.isFinite(Number(text))) {
         add(path, this._trans.__('must be a number'));
       }
     }
     if (!this.isEdit && !this._notebook?.source) {
       add('notebook', this._trans.__('no notebook to schedule'));
     }
-    if (Object.keys(errors).length === 0 && this._validator) {
-      const spec = this.toSpec() as IJobSpec & { [k: string]: unknown };
-      // The server replaces `notebook` by a snapshot; check the rest.
-      spec.notebook = PLACEHOLDER_NOTEBOOK;
-      spec.owner = 'owner';
-      for (const e of this._validator.validate(spec, true)) {
-        add(e.field, e.message);
-      }
-    }
-    this._errors = errors;
-    return Object.keys(errors).length === 0;
+    return errors;
   }
 
-  /** Re-compute the words and the next runs of the schedule. */
-  async refreshPreview(): Promise<void> {
-    const seq = ++this._previewSeq;
+  /** The spec to check: what would be sent, leaving out unreadable parameters. */
+  private _draft(): IJobSpec {
+    const spec = this.toSpec(true);
+    if (spec.notebook && !spec.notebook.source) {
+      // No notebook is a problem of the form's own; let the server judge the rest.
+      delete spec.notebook;
+    }
+    return spec;
+  }
+
+  /** The words and runs of the schedule the server answered for. */
+  private async _showPreview(
+    answer: ICheckAnswer | null,
+    seq: number
+  ): Promise<void> {
+    const trans = this._trans;
     const f = this._form;
     let preview: IPreview;
     if (f.scheduleType === 'manual') {
       preview = {
-        description: this._trans.__('Only when you click Run now'),
+        description: trans.__('Only when you click Run now'),
         runs: [],
+        note: '',
+        error: ''
+      };
+    } else if (answer?.schedule) {
+      const schedule = answer.schedule;
+      preview = {
+        description: await describeCron(schedule.cron),
+        runs: schedule.next_runs,
+        note: this._atOnceNote(schedule.at_once),
         error: ''
       };
     } else {
-      try {
-        // Before either promise exists: a bad zone throws here, and would
-        // otherwise leave a bad cron's rejection unhandled.
-        const from = this._previewFrom();
-        const [description, runs] = await Promise.all([
-          describeCron(f.cron),
-          nextRuns(f.cron, f.timezone, from, PREVIEW_COUNT)
-        ]);
-        preview = { description, runs, error: '' };
-      } catch (err) {
-        preview = { description: '', runs: [], error: (err as Error).message };
-      }
+      preview = {
+        description: '',
+        runs: [],
+        note: '',
+        error: answer
+          ? trans.__('The next runs show once the schedule is valid.')
+          : ''
+      };
     }
-    if (seq === this._previewSeq) {
+    if (seq === this._checkSeq && !this._disposed) {
       this._preview = preview;
       this._changed.emit();
     }
   }
 
-  /**
-   * Schedule (POST) or save (PUT) the job. Server problems land on their
-   * fields; returns the job, or `null` when something is at fault.
-   */
-  async submit(): Promise<IJob | null> {
-    if (!this.validate()) {
-      this._changed.emit();
-      return null;
+  private _atOnceNote(atOnce: IScheduleAnswer['at_once']): string {
+    // An edited job has runs already: Airflow goes on from its last one.
+    if (!atOnce || this.isEdit) {
+      return '';
     }
-    this._saving = true;
-    this._changed.emit();
-    try {
-      const spec = this.toSpec();
-      return this._existing
-        ? await JobsAPI.update(
-            this._serverSettings,
-            this._existing.id,
-            spec,
-            this._existingEtag
-          )
-        : await JobsAPI.create(this._serverSettings, spec);
-    } catch (err) {
-      this._errors = serverProblems(err);
-      return null;
-    } finally {
-      this._saving = false;
-      this._changed.emit();
+    const first = atOnce.first.local.replace('T', ' ');
+    if (atOnce.count === 1) {
+      return this._trans.__(
+        'The start date has passed: Airflow runs the one due at %1 as soon as it picks up the job.',
+        first
+      );
     }
-  }
-
-  private _previewFrom(): number {
-    const f = this._form;
-    const now = Math.floor(this._now() / 60000) * 60000;
-    const wall = parseWallTime(f.startDate.trim());
-    if (Number.isNaN(wall)) {
-      return now;
-    }
-    return Math.max(now, wallToUtc(wall, f.timezone.trim()));
+    return this._trans.__(
+      'Catch-up is on: Airflow runs the %1%2 runs due since the start date (the first at %3) as soon as it picks up the job.',
+      atOnce.capped ? this._trans.__('more than ') : '',
+      String(atOnce.count),
+      first
+    );
   }
 
   private _initialParameters(): IFormParameter[] {
@@ -602,7 +751,14 @@ export class ScheduleModel {
   }
 
   private _serverSettings: ServerConnection.ISettings;
-  private _validator: SpecValidator | null;
+  private _checkDelay: number;
+  private _sendClock: boolean;
+  private _checkSeq = 0;
+  private _answered = -1;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _serverErrors: readonly IFieldError[] = [];
+  private _unreachable = '';
+  private _disposed = false;
   private _notebook: INotebookInfo | null;
   private _existing: IJobSpec | null;
   private _existingEtag: string | undefined;
@@ -611,8 +767,12 @@ export class ScheduleModel {
   private _form: IScheduleForm;
   private _parameters: IFormParameter[];
   private _errors: { [field: string]: string } = {};
-  private _preview: IPreview = { description: '', runs: [], error: '' };
-  private _previewSeq = 0;
+  private _preview: IPreview = {
+    description: '',
+    runs: [],
+    note: '',
+    error: ''
+  };
   private _saving = false;
   private _changed = new Signal<this, void>(this);
 }
@@ -621,8 +781,8 @@ export class ScheduleModel {
 export namespace ScheduleModel {
   export interface IOptions {
     serverSettings: ServerConnection.ISettings;
-    /** The compiled schema; without it only the form's own checks run. */
-    validator?: SpecValidator | null;
+    /** Milliseconds without an edit before the server checks the form. */
+    checkDelay?: number;
     /** The notebook to schedule (or that the edited job came from). */
     notebook?: INotebookInfo | null;
     /** The job to edit. */
@@ -631,17 +791,14 @@ export namespace ScheduleModel {
     existingEtag?: string;
     /** Default time zone (the browser's). */
     timezone?: string;
-    /** Clock, for tests. */
+    /**
+     * Clock, for tests: the default start date's day and, when given, the
+     * instant the server previews the runs from (else the server's clock).
+     */
     now?: () => number;
     trans?: TranslationBundle;
   }
 }
-
-const PLACEHOLDER_NOTEBOOK = {
-  uri: `/snapshots/${'0'.repeat(64)}.ipynb`,
-  sha256: '0'.repeat(64),
-  kernel: 'python3'
-};
 
 function numberOr(text: string): number {
   const v = Number(text.trim());

@@ -18,12 +18,10 @@ import { addScheduleCommand } from './commands';
 import { JobsModel } from './jobs';
 import { S3Locations } from './locations';
 import { JobsPanel } from './panel';
-import { loadSchema, SpecValidator } from './validation';
 
 /** Loaded once, on first use, by whichever plugin needs it first. */
 namespace Shared {
   let locations: Promise<S3Locations> | null = null;
-  let validator: Promise<SpecValidator | null> | null = null;
 
   export function getLocations(smallfry: ISmallFry): Promise<S3Locations> {
     if (!locations) {
@@ -34,19 +32,6 @@ namespace Shared {
         .catch(() => new S3Locations(new RootMap([]), false));
     }
     return locations;
-  }
-
-  export function getValidator(): Promise<SpecValidator | null> {
-    if (!validator) {
-      validator = loadSchema()
-        .then(schema => SpecValidator.create(schema))
-        .catch(error => {
-          // The server validates anyway; the form only loses its early checks.
-          console.warn('Small Fry: job spec schema not loaded.', error);
-          return null;
-        });
-    }
-    return validator;
   }
 }
 
@@ -71,8 +56,7 @@ export const schedulePlugin: JupyterFrontEndPlugin<void> = {
     addScheduleCommand(app, {
       trans,
       browsers,
-      locations: () => Shared.getLocations(smallfry),
-      validator: Shared.getValidator
+      locations: () => Shared.getLocations(smallfry)
     });
     palette?.addItem({
       command: CommandIDs.schedule,

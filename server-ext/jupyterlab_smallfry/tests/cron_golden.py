@@ -1,5 +1,5 @@
-"""Next-run times from Airflow's own ``CronTriggerTimetable``: the golden file the browser's
-preview (cron-parser) and our checks must match.
+"""Next-run times from Airflow's own ``CronTriggerTimetable``: the golden file the server's
+preview (``jobs/preview.py``, shown by the schedule form) and our checks must match.
 
 Run with the Airflow venv's python: ``python cron_golden.py > …/jobs/fixtures/cron-golden.json``.
 Each case lists the first ``count`` runs at or after ``start`` (wall time in ``timezone``),

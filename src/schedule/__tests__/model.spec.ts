@@ -1,209 +1,251 @@
 /**
- * The dialog's model and the Jobs panel's model, through their signals.
- *
- * Only the REST module (`src/api.ts`, its `requestAPI`) is replaced here, by
- * a jest mock that answers like `jobs/handlers.py`; everything else (the
- * schema, the validation, cron-parser, cronstrue) is the real code.
+ * The schedule form's model against the real Jupyter server the jest global
+ * setup starts: the server checks every edit (`POST smallfry/jobs/check`)
+ * and the model shows its answer — each problem on its field, the next runs
+ * as Airflow fires them — and schedules only what the server accepts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
 import { ServerConnection } from '@jupyterlab/services';
-import { sleep } from '@jupyterlab/testing';
 
-jest.mock('../../api', () => ({
-  ...jest.requireActual('../../api'),
-  requestAPI: jest.fn()
-}));
-
-import { APIError, IFieldError, requestAPI } from '../../api';
-import type { IJob, IJobSpec } from '../api';
-import { JobsModel } from '../jobs';
-import { fieldOf, ScheduleModel, slugify } from '../model';
+import type { IJobSpec } from '../api';
+import { JobsAPI } from '../api';
+import { INotebookInfo, ScheduleModel } from '../model';
 import { parseParametersCell } from '../parameters';
-import { SpecValidator } from '../validation';
+import {
+  serverSettings,
+  uniqueName as unique
+} from '../../__tests__/harness/connection';
 
-const requestMock = requestAPI as jest.MockedFunction<typeof requestAPI>;
-const JOBS = path.resolve(
-  __dirname,
-  '../../../server-ext/jupyterlab_smallfry/jobs'
-);
-const settings = ServerConnection.makeSettings({ baseUrl: 'http://x/' });
-// Tuesday 2026-11-24 20:00 UTC.
+const settings = serverSettings();
+// Tuesday 2026-11-24 20:00 UTC: the previews below are counted from here.
 const NOW = Date.UTC(2026, 10, 24, 20, 0);
+const PARAMETERS = "region = 'EU'\ndays = 1\ndry_run = False";
 
-let validator: SpecValidator;
-
-beforeAll(async () => {
-  validator = await SpecValidator.create(
-    JSON.parse(fs.readFileSync(path.join(JOBS, 'jobspec.schema.json'), 'utf-8'))
+/** A saved notebook with a kernel and a parameters cell, in the server's root. */
+function writeNotebook(name: string): string {
+  const notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3' }
+    },
+    cells: [
+      {
+        id: 'params',
+        cell_type: 'code',
+        metadata: { tags: ['parameters'] },
+        source: PARAMETERS,
+        outputs: [],
+        execution_count: null
+      }
+    ]
+  };
+  fs.writeFileSync(
+    path.join(process.env.SMALLFRY_TEST_HOME!, name),
+    JSON.stringify(notebook)
   );
-});
+  return name;
+}
 
-beforeEach(() => {
-  requestMock.mockReset();
-});
-
-function notebook(overrides: Partial<ScheduleModel.IOptions['notebook']> = {}) {
+function notebook(over: Partial<INotebookInfo> = {}): INotebookInfo {
+  const name = `${unique('model')}.ipynb`;
   return {
-    path: 'reports/Sales Report.ipynb',
-    source: 'reports/Sales Report.ipynb',
+    path: name,
+    source: name,
     kernel: 'python3',
     dirty: false,
-    cell: parseParametersCell("region = 'EU'\ndays = 1\ndry_run = False"),
-    ...overrides
+    cell: parseParametersCell(PARAMETERS),
+    ...over
   };
 }
 
-function dialog(options: Partial<ScheduleModel.IOptions> = {}) {
-  return new ScheduleModel({
+const models: ScheduleModel[] = [];
+
+function form(options: Partial<ScheduleModel.IOptions> = {}): ScheduleModel {
+  const model = new ScheduleModel({
     serverSettings: settings,
-    validator,
     notebook: notebook(),
     timezone: 'Europe/Amsterdam',
     now: () => NOW,
+    // Short, so the tests wait little; the debounce itself is tested below.
+    checkDelay: 20,
     ...options
+  });
+  models.push(model);
+  return model;
+}
+
+afterEach(() => {
+  for (const model of models.splice(0)) {
+    model.dispose();
+  }
+});
+
+/** Resolve once `done()` holds, checking after every `changed`. */
+function until(model: ScheduleModel, done: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (done()) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      model.changed.disconnect(check);
+      reject(new Error('the model never got there'));
+    }, 15000);
+    const check = () => {
+      if (done()) {
+        clearTimeout(timer);
+        model.changed.disconnect(check);
+        resolve();
+      }
+    };
+    model.changed.connect(check);
   });
 }
 
-/**
- * A refusal as `requestAPI` throws it: the message joins the problems the
- * way the server's does, for clients that only read it.
- */
-function refusal(
-  status: number,
-  errors: IFieldError[],
-  message = errors.map(e => `${e.field}: ${e.message}`).join('; ')
-): APIError {
-  return new APIError(
-    new Response(JSON.stringify({ message, errors }), { status }),
-    message,
-    errors
-  );
-}
-
-function job(spec: Partial<IJobSpec>, runs: any[] = []): IJob {
-  return {
-    spec: {
-      apiVersion: 'smallfry/v1',
-      kind: 'NotebookJob',
-      id: 'sales',
-      owner: 'alice',
-      schedule: {
-        type: 'cron',
-        cron: '0 6 * * 1-5',
-        timezone: 'Europe/Amsterdam',
-        start_date: '2026-11-01'
-      },
-      ...spec
-    } as IJobSpec,
-    runs,
-    dag_id: 'smallfry__alice__sales'
-  };
-}
-
-describe('ScheduleModel', () => {
-  it('starts from the notebook: id, parameters, weekday schedule in the browser zone', () => {
-    const model = dialog();
-    expect(model.form.id).toBe('sales-report');
-    expect(model.form.timezone).toBe('Europe/Amsterdam');
+describe('ScheduleModel with the server', () => {
+  it('starts from the notebook and shows the next five runs the server computed', async () => {
+    const model = form();
+    expect(model.form.id).toMatch(/^model-/);
     expect(model.form.startDate).toBe('2026-11-24');
     expect(model.parameters.map(p => [p.name, p.type, p.text])).toEqual([
       ['region', 'str', 'EU'],
       ['days', 'int', '1'],
       ['dry_run', 'bool', 'false']
     ]);
-    expect(model.validate()).toBe(true);
-    expect(model.warnings).toEqual([]);
-  });
-
-  it('previews the next five runs in words, through the changed signal', async () => {
-    const model = dialog();
-    const seen = new Promise<void>(resolve =>
-      model.changed.connect(() => {
-        if (model.preview.runs.length) {
-          resolve();
-        }
-      })
-    );
-    model.set('cron', '0 6 * * 1-5');
-    model.set('timezone', 'America/New_York');
-    await seen;
+    expect(await model.check()).toBe(true);
+    expect(model.errors).toEqual({});
     expect(model.preview.description).toBe('At 06:00, Monday through Friday');
     expect(model.preview.runs.map(r => r.local)).toEqual([
-      '2026-11-25T06:00:00-05:00',
-      '2026-11-26T06:00:00-05:00',
-      '2026-11-27T06:00:00-05:00',
-      '2026-11-30T06:00:00-05:00',
-      '2026-12-01T06:00:00-05:00'
+      '2026-11-25T06:00:00+01:00',
+      '2026-11-26T06:00:00+01:00',
+      '2026-11-27T06:00:00+01:00',
+      '2026-11-30T06:00:00+01:00',
+      '2026-12-01T06:00:00+01:00'
     ]);
+    expect(model.preview.runs[0].utc).toBe('2026-11-25T05:00:00Z');
   });
 
-  it('puts each problem next to its field', () => {
-    const model = dialog();
+  it('checks an edit once the typing pauses and shows the new runs', async () => {
+    const model = form({ checkDelay: 250 });
+    await model.check();
+    model.set('timezone', 'America/New_York');
+    model.set('cron', '30 1 * * *');
+    model.set('startDate', '2027-11-05');
+    // Nothing asked yet: the edits are still coming.
+    expect(model.checking).toBe(true);
+    await until(model, () => model.preview.runs[0]?.local.endsWith('-04:00'));
+    expect(model.checking).toBe(false);
+    // 01:30 comes twice on 2027-11-07: Airflow runs the second (EST) one.
+    expect(model.preview.runs.map(r => [r.local, r.dst ?? ''])).toEqual([
+      ['2027-11-05T01:30:00-04:00', ''],
+      ['2027-11-06T01:30:00-04:00', ''],
+      ['2027-11-07T01:30:00-05:00', 'repeated'],
+      ['2027-11-08T01:30:00-05:00', ''],
+      ['2027-11-09T01:30:00-05:00', '']
+    ]);
+    expect(model.preview.description).toBe('At 01:30');
+  });
+
+  it("puts each of the server's problems next to its field", async () => {
+    const model = form();
     model.set('cron', '0 24 * * *');
-    model.set('emails', 'alice@example.com, not-an-address');
-    model.setParameter('days', 'two');
-    expect(model.validate()).toBe(false);
-    expect(Object.keys(model.errors)).toEqual(['parameters.days']);
-    model.setParameter('days', '2');
-    expect(model.errors['schedule.cron']).toMatch(/hour: 24 is outside 0-23/);
-    expect(model.errors['notifications.on_failure']).toMatch(/pattern/);
-    model.set('cron', '@daily');
     model.set('timezone', 'Europe/Amsterdan');
-    expect(model.errors['schedule.timezone']).toMatch(/IANA/);
+    model.set('emails', 'alice@example.com, not-an-address');
+    model.set('outputTemplate', 's3://b/{owner}/{day}/{run_id}/');
+    expect(await model.check()).toBe(false);
+    expect(model.errors['schedule.cron']).toBe('hour: 24 is outside 0-23');
+    expect(model.errors['schedule.timezone']).toBe(
+      "'Europe/Amsterdan' is not an IANA time zone (for example Europe/Amsterdam)"
+    );
+    expect(model.errors['notifications.on_failure']).toMatch(/not-an-address/);
+    expect(model.errors['output.uri_template']).toBe(
+      'unknown placeholder {day}; use {owner}, {job_id}, {run_id}'
+    );
+    expect(model.preview.runs).toEqual([]);
+    expect(model.preview.error).toMatch(/once the schedule is valid/);
+
+    model.set('cron', '@daily');
+    model.set('timezone', 'UTC');
+    await model.check();
     expect(model.errors['schedule.cron']).toBeUndefined();
+    expect(model.errors['schedule.timezone']).toBeUndefined();
+    expect(model.preview.runs[0].utc).toBe('2026-11-25T00:00:00Z');
+    expect(model.preview.description).toBe('At 00:00');
   });
 
-  it('warns before scheduling something that would fail', () => {
-    const model = dialog({
-      notebook: notebook({ dirty: true, kernel: null, cell: null }),
-      existing: null
-    });
-    expect(model.warnings.map(w => w.kind)).toEqual([
-      'unsaved',
-      'no-kernel',
-      'no-parameters'
-    ]);
-    // The user picks a kernel and saves with the form open.
-    let changes = 0;
-    model.changed.connect(() => changes++);
-    model.updateNotebookState({ dirty: false, kernel: 'python3' });
-    expect(changes).toBe(1);
-    expect(model.warnings.map(w => w.kind)).toEqual(['no-parameters']);
-    const edited = dialog({
-      existing: job({ parameters: { region: 'US', regoin: 'typo' } }).spec
-    });
-    expect(edited.warnings.map(w => [w.kind, w.message])).toEqual([
-      ['unknown-parameter', expect.stringContaining('"regoin"')]
-    ]);
-    expect(edited.parameters.find(p => p.name === 'region')!.text).toBe('US');
+  it("keeps the form's own problems first and still asks about the rest", async () => {
+    const model = form();
+    model.setParameter('days', 'two');
+    model.set('cron', '61 * * * *');
+    await model.check();
+    expect(model.errors['parameters.days']).toBe('must be a whole number');
+    expect(model.errors['schedule.cron']).toBe('minute: 61 is outside 0-59');
+    expect(await model.submit()).toBeNull();
   });
 
-  it('POSTs a typed spec and shows a server refusal on its field', async () => {
-    const model = dialog();
+  it('never lets an older answer overwrite a newer one', async () => {
+    // The server is real; only the first check's answer is held back until
+    // the second one has landed.
+    let release!: () => void;
+    const held = new Promise<void>(resolve => (release = resolve));
+    let calls = 0;
+    let heldBack = false;
+    const slowFirst = ServerConnection.makeSettings({
+      ...settings,
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const answer = await fetch(input, init);
+        const url = input instanceof Request ? input.url : String(input);
+        if (new URL(url).pathname.endsWith('/jobs/check') && calls++ === 0) {
+          heldBack = true;
+          await held;
+        }
+        return answer;
+      }) as typeof fetch
+    });
+    const model = form({ serverSettings: slowFirst });
+    model.set('cron', '0 24 * * *');
+    const older = model.check();
+    model.set('cron', '15 8 * * *');
+    const newer = model.check();
+    expect(await newer).toBe(true);
+    expect(model.preview.runs[0].local).toBe('2026-11-25T08:15:00+01:00');
+    expect(heldBack).toBe(true);
+    release();
+    expect(await older).toBe(false);
+    expect(model.errors).toEqual({});
+    expect(model.preview.runs[0].local).toBe('2026-11-25T08:15:00+01:00');
+  });
+
+  it('says when the server cannot be reached, and refuses to schedule', async () => {
+    const gone = ServerConnection.makeSettings({
+      ...settings,
+      // Nothing listens on port 9 (discard) of this machine.
+      baseUrl: 'http://127.0.0.1:9/'
+    });
+    const model = form({ serverSettings: gone });
+    expect(await model.check()).toBe(false);
+    expect(model.errors['']).toMatch(/server cannot be reached/);
+    expect(model.preview.runs).toEqual([]);
+    expect(await model.submit()).toBeNull();
+    expect(model.errors['']).toMatch(/cannot be scheduled until/);
+  });
+
+  it('schedules what the server accepts, typed, and owned by the signed-in user', async () => {
+    const info = notebook();
+    writeNotebook(info.source);
+    const model = form({ notebook: info });
+    const id = unique('model-save');
+    model.set('id', id);
     model.setParameter('days', '7');
     model.set('emails', 'alice@example.com');
-    requestMock.mockRejectedValueOnce(
-      refusal(409, [
-        {
-          field: 'id',
-          message:
-            "a job 'sales-report' already exists; edit it or pick another id"
-        }
-      ])
-    );
-    expect(await model.submit()).toBeNull();
-    expect(model.errors).toEqual({
-      id: "a job 'sales-report' already exists; edit it or pick another id"
-    });
-    const [endpoint, , init] = requestMock.mock.calls[0];
-    expect(endpoint).toBe('jobs');
-    expect(init!.method).toBe('POST');
-    const body = JSON.parse(init!.body as string);
-    expect(body).toMatchObject({
-      id: 'sales-report',
-      notebook: { source: 'reports/Sales Report.ipynb', kernel: 'python3' },
+    const job = await model.submit();
+    expect(job).not.toBeNull();
+    const stored = (await JobsAPI.get(settings, id)).spec;
+    expect(stored).toMatchObject({
+      id,
       parameters: { region: 'EU', days: 7, dry_run: false },
       schedule: {
         type: 'cron',
@@ -213,234 +255,46 @@ describe('ScheduleModel', () => {
       },
       notifications: { on_failure: ['alice@example.com'] }
     });
-    expect(body.owner).toBeUndefined();
-  });
+    expect(stored.owner).toBeTruthy();
+    expect(stored.notebook!.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-  it("puts each of the server's problems on its field, each message whole", async () => {
-    const model = dialog();
-    requestMock.mockRejectedValueOnce(
-      refusal(400, [
-        {
-          field: 'schedule.cron',
-          message:
-            "unknown preset '@sometimes'; use one of @hourly, @daily, @weekly"
-        },
-        {
-          field: 'notifications.on_failure.1',
-          message: 'is not an email; check it'
-        },
-        {
-          field: 'notifications.on_failure.2',
-          message: 'is not an email either'
-        },
-        { field: 'parameters.days', message: 'must be an int; got "x"' },
-        { field: 'priority', message: 'unknown field; remove it' }
-      ])
-    );
-    expect(await model.submit()).toBeNull();
-    expect(model.errors).toEqual({
-      'schedule.cron':
-        "unknown preset '@sometimes'; use one of @hourly, @daily, @weekly",
-      'notifications.on_failure': 'is not an email; check it',
-      'parameters.days': 'must be an int; got "x"',
-      '': 'priority: unknown field; remove it'
+    // The same id again: the server's refusal is on the id, whole.
+    const again = form({ notebook: info });
+    again.set('id', id);
+    expect(await again.submit()).toBeNull();
+    expect(again.errors).toEqual({
+      id: `a job '${id}' already exists; edit it or pick another id`
     });
+    await JobsAPI.remove(settings, id);
   });
 
-  it('shows a refusal that names no field whole, for the job as a whole', async () => {
-    const model = dialog({
-      existing: job({}).spec,
-      existingEtag: '"v1"',
+  it('shows a refusal about no field whole, for the job as a whole', async () => {
+    const info = notebook();
+    writeNotebook(info.source);
+    const id = unique('model-edit');
+    const created = await JobsAPI.create(settings, {
+      id,
+      notebook: { source: info.source },
+      schedule: { type: 'manual' }
+    });
+    const existing: IJobSpec = created.spec;
+    // Someone else changes it after this form was opened.
+    await JobsAPI.update(
+      settings,
+      id,
+      { ...existing, title: 'changed elsewhere' },
+      created.etag
+    );
+    const model = form({
+      existing,
+      existingEtag: created.etag,
       notebook: null
     });
-    const message =
-      "The job 'sales' was changed by someone else since you opened it; reload it and make your change again";
-    requestMock.mockRejectedValueOnce(refusal(409, [], message));
+    model.set('title', 'mine');
     expect(await model.submit()).toBeNull();
-    expect(model.errors).toEqual({ '': message });
-  });
-
-  it('PUTs an edit without re-snapshotting unless asked', async () => {
-    const existing = job({
-      notebook: {
-        uri: `s3://b/snapshots/${'a'.repeat(64)}.ipynb`,
-        sha256: 'a'.repeat(64),
-        kernel: 'python3'
-      },
-      image: 'example/papermill:1'
-    }).spec;
-    const model = dialog({ existing, notebook: null });
-    requestMock.mockResolvedValueOnce(job({}));
-    model.set('scheduleType', 'manual');
-    expect(await model.submit()).not.toBeNull();
-    const [endpoint, , init] = requestMock.mock.calls[0];
-    expect(endpoint).toBe('jobs/sales');
-    expect(init!.method).toBe('PUT');
-    const body = JSON.parse(init!.body as string);
-    expect(body.notebook).toBeUndefined();
-    expect(body.image).toBe('example/papermill:1');
-    expect(body.schedule).toEqual({ type: 'manual' });
-  });
-});
-
-describe('helpers', () => {
-  it('maps spec paths to form fields', () => {
-    expect(fieldOf('notifications.on_failure.0')).toBe(
-      'notifications.on_failure'
-    );
-    expect(fieldOf('tags.3')).toBe('tags');
-    expect(fieldOf('parameters.min-total')).toBe('parameters.min-total');
-    expect(fieldOf('priority')).toBe('');
-    expect(slugify('S3:demo/Sales Report (v2).ipynb')).toBe('sales-report-v2');
-  });
-});
-
-describe('JobsModel', () => {
-  it('lists jobs with words and next run, and acts on them', async () => {
-    const run = {
-      job_id: 'sales',
-      owner: 'alice',
-      run_id: 'r1',
-      status: 'success',
-      output_uri: 's3://smallfry-demo/runs/alice/sales/r1/output.ipynb',
-      start: '2026-11-24T05:00:00Z',
-      end: '2026-11-24T05:01:30Z',
-      duration_seconds: 90,
-      error: null
-    };
-    requestMock.mockResolvedValueOnce({
-      jobs: [
-        job({}, [run]),
-        job({ id: 'adhoc', schedule: { type: 'manual' } })
-      ],
-      jobs_uri: '/x/jobs',
-      runs_uri: 's3://smallfry-demo/runs/'
+    expect(model.errors).toEqual({
+      '': `The job '${id}' was changed by someone else since you opened it; reload it and make your change again`
     });
-    const model = new JobsModel({ serverSettings: settings, now: () => NOW });
-    const emitted = jest.fn();
-    model.changed.connect(emitted);
-    await model.refresh();
-    expect(emitted).toHaveBeenCalled();
-    expect(model.jobs.map(j => j.spec.id)).toEqual(['sales', 'adhoc']);
-    expect(model.summary('sales')).toEqual({
-      description: 'At 06:00, Monday through Friday',
-      nextRun: '2026-11-25T05:00:00Z'
-    });
-    expect(model.summary('adhoc').nextRun).toBeNull();
-
-    requestMock.mockResolvedValueOnce(job({ paused: true }, [run]));
-    await model.setPaused('sales', true);
-    expect(requestMock).toHaveBeenLastCalledWith(
-      'jobs/sales/pause',
-      settings,
-      expect.objectContaining({ method: 'POST' })
-    );
-    expect(model.jobs[0].spec.paused).toBe(true);
-    expect(model.summary('sales').nextRun).toBeNull();
-
-    requestMock
-      .mockResolvedValueOnce({ run_id: 'r2', run_uri: 'u', output_uri: 'o' })
-      .mockResolvedValueOnce(
-        job({ paused: true }, [
-          { ...run, run_id: 'r2', status: 'running' },
-          run
-        ])
-      );
-    const started = await model.runNow('sales');
-    expect(started!.run_id).toBe('r2');
-    expect(model.jobs[0].runs.map(r => r.status)).toEqual([
-      'running',
-      'success'
-    ]);
-
-    requestMock.mockResolvedValueOnce(undefined);
-    await model.remove('adhoc');
-    expect(requestMock).toHaveBeenLastCalledWith(
-      'jobs/adhoc',
-      settings,
-      expect.objectContaining({ method: 'DELETE' })
-    );
-    expect(model.jobs.map(j => j.spec.id)).toEqual(['sales']);
-    expect(model.busy.size).toBe(0);
-    model.dispose();
-  });
-
-  it('lists again every few seconds while a run is going, so its outcome shows soon', async () => {
-    const run = (status: string) => ({
-      job_id: 'sales',
-      owner: 'alice',
-      run_id: 'r1',
-      status,
-      output_uri: 's3://smallfry-demo/runs/alice/sales/r1/output.ipynb',
-      start: '2026-11-24T05:00:00Z',
-      end: null,
-      duration_seconds: null,
-      error: null
-    });
-    // The server: no runs until "Run now"; then two listings see the run
-    // going and the third sees it done.
-    let runs: string[] = [];
-    let listings = 0;
-    requestMock.mockImplementation(async (path: string) => {
-      if (path === 'jobs/sales/run') {
-        runs = ['running', 'running', 'success'];
-        return { run_id: 'r1', run_uri: 'u', output_uri: 'o' };
-      }
-      const status = runs.length > 1 ? runs.shift()! : runs[0];
-      const current = job({}, status ? [run(status)] : []);
-      if (path === 'jobs') {
-        listings++;
-        return { jobs: [current], jobs_uri: '/x/jobs', runs_uri: 's3://x/' };
-      }
-      return current;
-    });
-    const model = new JobsModel({
-      serverSettings: settings,
-      now: () => NOW,
-      refreshInterval: 60000,
-      activeRefreshInterval: 20
-    });
-    const until = (done: () => boolean) =>
-      new Promise<void>(resolve => {
-        const check = () => {
-          if (done()) {
-            model.changed.disconnect(check);
-            resolve();
-          }
-        };
-        model.changed.connect(check);
-      });
-    const status = () => model.jobs[0]?.runs[0]?.status;
-
-    model.visible = true;
-    const listed = until(() => model.loaded);
-    model.start();
-    await listed;
-    expect(model.hasActiveRuns).toBe(false);
-
-    await model.runNow('sales');
-    expect(status()).toBe('running');
-    expect(model.hasActiveRuns).toBe(true);
-
-    // The panel follows the run to its end on its own, well before the
-    // normal minute between listings...
-    const before = listings;
-    await Promise.race([until(() => status() === 'success'), sleep(5000)]);
-    expect(status()).toBe('success');
-    expect(listings - before).toBe(2);
-    expect(model.hasActiveRuns).toBe(false);
-
-    // ...and then goes back to its normal pace.
-    await sleep(200);
-    expect(listings - before).toBe(2);
-    model.dispose();
-  });
-
-  it('keeps the server message when a listing fails', async () => {
-    requestMock.mockRejectedValueOnce(new Error('jobs location unreachable'));
-    const model = new JobsModel({ serverSettings: settings });
-    await expect(model.refresh()).rejects.toThrow();
-    expect(model.error).toBe('jobs location unreachable');
-    model.dispose();
+    await JobsAPI.remove(settings, id);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The "Schedule this notebook" form and the Jobs panel in the DOM, driven
- * like a user drives them. Models, schema, cron-parser and cronstrue are
- * the real code; the REST calls go to the real Jupyter server the jest
- * global setup starts (jobs and runs in its work folder). Run manifests are
+ * like a user drives them. Models and cronstrue are the real code; the
+ * REST calls (the checks of the form included) go to the real Jupyter
+ * server the jest global setup starts (jobs and runs in its work folder). Run manifests are
  * written where the server lists them, as a finished run leaves them,
  * instead of executing notebooks.
  */
@@ -18,7 +18,6 @@ import { JobsModel } from '../jobs';
 import { INotebookInfo, ScheduleModel } from '../model';
 import { IJobsPanelActions, JobsPanel } from '../panel';
 import { parseParametersCell } from '../parameters';
-import { loadSchema, SpecValidator } from '../validation';
 import {
   serverSettings,
   uniqueName as unique
@@ -129,12 +128,7 @@ function text(node: Element | null | undefined): string {
 }
 
 describe('schedule form', () => {
-  let validator: SpecValidator;
   const open: ScheduleDialog[] = [];
-
-  beforeAll(async () => {
-    validator = await SpecValidator.create(await loadSchema());
-  });
 
   afterEach(() => {
     for (const dialog of open.splice(0)) {
@@ -146,7 +140,6 @@ describe('schedule form', () => {
   function openForm(options: Partial<ScheduleModel.IOptions> = {}) {
     const model = new ScheduleModel({
       serverSettings: settings,
-      validator,
       notebook: notebookInfo(),
       timezone: ZONE,
       now: () => NOW,
@@ -198,7 +191,7 @@ describe('schedule form', () => {
     let settled = false;
     void dialog.done.then(() => (settled = true));
     button.click();
-    // Refused before any request: a save would have started by now.
+    // Refused at once: the server's answer for this form already said no.
     expect(model.saving).toBe(false);
     await expect(JobsAPI.get(settings, id)).rejects.toMatchObject({
       response: { status: 404 }
@@ -264,9 +257,7 @@ describe('schedule form', () => {
   it('puts each of the server’s problems on its own field', async () => {
     const name = writeNotebook(`${unique('several')}.ipynb`);
     const id = unique('several');
-    // Without the schema in the browser, only the server judges the spec.
     const { model, node, field } = openForm({
-      validator: null,
       notebook: notebookInfo({ path: name, source: name })
     });
     enter(await field('id'), id);
@@ -550,7 +541,7 @@ describe('Jobs panel', () => {
       edit: () => undefined
     };
     panel = new JobsPanel({
-      model: new JobsModel({ serverSettings: settings, now: () => NOW }),
+      model: new JobsModel({ serverSettings: settings }),
       trans,
       actions
     });
@@ -582,14 +573,25 @@ describe('Jobs panel', () => {
     expect(text(job.querySelector('.jp-smallfry-JobSchedule'))).toBe(
       `At 06:00, Monday through Friday (${ZONE})`
     );
-    // Wednesday 06:00 in Amsterdam, written in the job's zone and the
-    // browser's language.
-    const wednesday = new Date('2026-11-25T05:00:00Z').toLocaleString(
-      undefined,
-      { dateStyle: 'medium', timeStyle: 'short', timeZone: ZONE }
-    );
+    // The server's next run (from its clock): a weekday at 06:00 in
+    // Amsterdam, written in the job's zone and the browser's language.
+    const next = (await JobsAPI.get(settings, daily)).next_run!;
+    expect(Date.parse(next)).toBeGreaterThan(Date.now() - 60000);
+    const wall = new Intl.DateTimeFormat('en-GB', {
+      timeZone: ZONE,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23'
+    }).format(new Date(next));
+    expect(wall).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 06:00$/);
+    const shown = new Date(next).toLocaleString(undefined, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: ZONE
+    });
     expect(text(job.querySelector('.jp-smallfry-JobNext'))).toBe(
-      `Next run: ${wednesday}`
+      `Next run: ${shown}`
     );
     expect(text(job.querySelector('.jp-smallfry-Pause'))).toBe('Pause');
     expect(job.classList).not.toContain('jp-mod-paused');
