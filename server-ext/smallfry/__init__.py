@@ -4,6 +4,7 @@
 - ``sf.table("db.table", where={"year": 2025})``: a Glue catalog table, partitions pruned;
 - ``sf.sql("SELECT … FROM 's3://bucket/x/*.parquet'")`` and ``FROM db.table``: DuckDB;
 - ``sf.connect("warehouse")``: a SQLAlchemy engine for a connection the admin named;
+- ``sf.duckdb_connection()``: a DuckDB connection reading ``s3://`` (several statements);
 - ``sf.here()``: the notebook's own ``s3://`` folder; ``sf.params``: a scheduled run's
   parameters (``{}`` interactively).
 
@@ -31,7 +32,7 @@ from jupyterlab_smallfry.lake import (
     table,
     write,
 )
-from jupyterlab_smallfry.lake import connection as duckdb
+from jupyterlab_smallfry.lake import connection as duckdb_connection
 from jupyterlab_smallfry.lake import params as _params
 
 
@@ -52,7 +53,7 @@ __all__ = [
     "NotOnS3",
     "UnknownConnection",
     "connect",
-    "duckdb",
+    "duckdb_connection",
     "here",
     "params",
     "read",

@@ -2,7 +2,7 @@
 
 Everything uses the kernel's own AWS configuration (see :mod:`.session`), so each user reads
 and writes with their own keys. Modules: :mod:`.io` (``read``/``write``), :mod:`.catalog`
-(Glue tables), :mod:`.sql` (DuckDB), :mod:`.connections` (named SQLAlchemy connections),
+(Glue tables), :mod:`.duckdb_sql` (DuckDB), :mod:`.connections` (named SQLAlchemy connections),
 :mod:`.context` (``here``/``params``), :mod:`.errors`.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import catalog, frames
 from .connections import connect
 from .context import here, params
+from .duckdb_sql import connection, sql
 from .errors import (
     AccessDenied,
     BrokenFile,
@@ -23,7 +24,6 @@ from .errors import (
 )
 from .io import read, write
 from .session import aws, reset
-from .sql import connection, sql
 
 
 def table(name: str, where=None, *, columns=None, engine: str = "pandas"):

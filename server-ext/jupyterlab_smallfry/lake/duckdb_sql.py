@@ -27,7 +27,7 @@ def connection(access: AwsAccess | None = None):
     """A new in-memory DuckDB connection that reads ``s3://`` with the kernel's keys.
 
     For queries ``sql`` does not cover (several statements, ``COPY … TO``, prepared
-    parameters): ``con = sf.duckdb()`` then ``con.sql(…)``.
+    parameters): ``con = sf.duckdb_connection()`` then ``con.sql(…)``.
     """
     duckdb = frames.need("duckdb", "smallfry.sql", "duckdb>=1.4")
     frames.need("fsspec", "smallfry.sql", "fsspec")
