@@ -148,6 +148,46 @@ def test_multipart_upload_and_abort(gw_s3, backend_s3, backend_bucket):
     assert not backend_s3.list_multipart_uploads(Bucket=backend_bucket).get("Uploads")
 
 
+#: radosgw 16.2 answers CompleteMultipartUpload with an empty <ETag/> (fixed in later Ceph).
+CEPH_COMPLETE_ETAG = (
+    "radosgw 16.2 answers CompleteMultipartUpload with an empty ETag: a client that keeps "
+    "that ETag for its next conditional save has none"
+)
+
+
+def test_completing_a_multipart_upload_names_the_new_objects_etag(
+    request, s3_backend, gw_s3, backend_s3, backend_bucket
+):
+    """S3's CompleteMultipartUpload result carries the new object's ETag ("<md5>-<parts>",
+    AWS's CompleteMultipartUpload reference), which the drive keeps to save over exactly the
+    version it wrote. moto does; radosgw 16.2 sends an empty one (strict xfail)."""
+    if s3_backend.kind == "ceph":
+        request.applymarker(pytest.mark.xfail(reason=CEPH_COMPLETE_ETAG, strict=True))
+    upload = gw_s3.create_multipart_upload(Bucket=backend_bucket, Key="two parts.bin")
+    parts = [
+        {
+            "PartNumber": n,
+            "ETag": gw_s3.upload_part(
+                Bucket=backend_bucket,
+                Key="two parts.bin",
+                UploadId=upload["UploadId"],
+                PartNumber=n,
+                Body=bytes([n]) * (5 * 1024 * 1024 if n == 1 else 10),
+            )["ETag"],
+        }
+        for n in (1, 2)
+    ]
+    done = gw_s3.complete_multipart_upload(
+        Bucket=backend_bucket,
+        Key="two parts.bin",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
+    stored = backend_s3.head_object(Bucket=backend_bucket, Key="two parts.bin")["ETag"]
+    assert stored.endswith('-2"')
+    assert done.get("ETag") == stored
+
+
 def test_batch_delete_reports_per_key(gw_s3, backend_s3, backend_bucket):
     keys = [f"folder/{i}.txt" for i in range(25)]
     for key in keys:
