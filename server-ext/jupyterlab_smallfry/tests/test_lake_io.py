@@ -182,3 +182,18 @@ def test_the_s3_endpoint_comes_from_the_managed_profile(s3, moto_url, tmp_path, 
         assert len(sf.read(f"s3://{BUCKET}/sales/year=2024/")) == 100
     finally:
         lake.reset()
+
+
+def test_here_and_params_say_what_is_wrong(s3, monkeypatch):
+    monkeypatch.setenv("SMALLFRY_NOTEBOOK_URI", f"s3://{BUCKET}/sales/year=2024/nb.ipynb")
+    assert sf.here() == f"s3://{BUCKET}/sales/year=2024/"
+    assert len(sf.read(sf.here())) == 100
+    monkeypatch.delenv("SMALLFRY_NOTEBOOK_URI")
+    with pytest.raises(sf.NotOnS3, match="not stored on S3.*restart the kernel"):
+        sf.here()
+    assert sf.params == {}
+    monkeypatch.setenv("SMALLFRY_PARAMETERS", '{"region": "north", "limit": 5}')
+    assert sf.params == {"region": "north", "limit": 5}
+    monkeypatch.setenv("SMALLFRY_PARAMETERS", "region=north")
+    with pytest.raises(sf.LakeError, match=r"\$SMALLFRY_PARAMETERS is not valid JSON"):
+        _ = sf.params
