@@ -188,3 +188,18 @@ export function describeFailures<T>(
   }
   return lines.join('\n');
 }
+
+/**
+ * A request the drive cannot do as asked (HTTP 400), in the user's words.
+ */
+export function invalidRequest(message: string): AwsError {
+  return new AwsError('InvalidRequest', message, 400);
+}
+
+/**
+ * Nothing at a drive path, as S3 says it for a key (NoSuchKey, HTTP 404):
+ * JupyterLab treats a 404 as "not there yet", not as a failure to report.
+ */
+export function noSuchKey(message: string): AwsError {
+  return new AwsError('NoSuchKey', message, 404);
+}

@@ -1,9 +1,32 @@
 /**
- * Drive feedback shown with JupyterLab notifications.
+ * How the S3 drive reports to the user: the hooks it calls (plain
+ * interfaces, so the drive runs in Node and tests record what it says), and
+ * their implementation with JupyterLab notifications.
  */
 import { Notification } from '@jupyterlab/apputils';
 
-import type { IProgressReporter, IS3DriveFeedback } from './drive';
+/**
+ * How a long operation reports its progress to the user.
+ */
+export interface IProgressReporter {
+  /** Update the message and the progress (0..1). */
+  update(message: string, progress: number): void;
+  /** Finish, successfully or not. */
+  done(message: string, ok: boolean): void;
+}
+
+/**
+ * User feedback hooks of the drive (the plugin wires them to `Notification`).
+ */
+export interface IS3DriveFeedback {
+  /**
+   * Show an error the user should act on; `credentials` says the fix is in
+   * the user's AWS credentials or role.
+   */
+  error(message: string, options?: { credentials?: boolean }): void;
+  /** Start a long operation with progress. */
+  progress(message: string): IProgressReporter;
+}
 
 /**
  * Report drive errors and long operations as JupyterLab notifications.

@@ -189,3 +189,34 @@ export function fileModel(
     hash_algorithm: 'etag'
   };
 }
+
+/**
+ * The bytes to store for a model being saved (whole, or one upload chunk).
+ */
+export function modelBytes(options: Partial<Contents.IModel>): Uint8Array {
+  const content = options.content;
+  if (options.format === 'base64') {
+    return base64ToBytes(typeof content === 'string' ? content : '');
+  }
+  if (
+    options.format === 'json' ||
+    options.type === 'notebook' ||
+    (content !== null && typeof content === 'object')
+  ) {
+    return encodeUtf8(serializeNotebook(content));
+  }
+  return encodeUtf8(typeof content === 'string' ? content : '');
+}
+
+/**
+ * The Content-Type to store with a file saved from a model.
+ */
+export function contentTypeFor(
+  name: string,
+  options: Partial<Contents.IModel>
+): string {
+  if (options.type === 'notebook' || extname(name) === '.ipynb') {
+    return NOTEBOOK_MIMETYPE;
+  }
+  return guessMimetype(name, options.format ?? 'text');
+}
