@@ -1,8 +1,9 @@
-"""REST API of notebook jobs: ``/smallfry/jobs`` and ``/smallfry/jobs/<id>[/run|/pause|/resume]``.
+"""REST API of notebook jobs: ``/smallfry/jobs``, ``/smallfry/jobs/check`` and
+``/smallfry/jobs/<id>[/run|/pause|/resume]``.
 
-The owner of a job is always the authenticated user; a body that names someone else is
-refused. Specs are validated before they are written, written atomically, and each user only
-ever reads and writes under their own folder of the jobs location.
+Thin: each handler parses the request, names the owner (always the authenticated user; a body
+that names someone else is refused) and calls the jobs backend of :mod:`.context`, which
+validates, writes atomically, keeps each user under their own folder and starts runs.
 """
 
 from __future__ import annotations
@@ -10,90 +11,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
-import secrets
-import sys
-from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.web import HTTPError
 
 from ..identity import request_user
-from .service import JobError, JobService, Locations, blocking, check_id, dag_id_for
-from .snapshot import snapshots_uri_for
-from .store import Storage, dumps, is_s3, join, output_folder
-
-_DEMO_RUNS_URI = "s3://smallfry-demo/runs/"
-
-
-class JobsContext:
-    """Where this server keeps jobs and runs, and an S3 client with the user's current keys."""
-
-    def __init__(self, services):
-        self.services = services
-        cfg = services.config
-        self.jobs_uri = cfg.jobs_uri or str(Path.home() / ".local/share/smallfry/jobs")
-        if cfg.runs_uri:
-            self.runs_uri = cfg.runs_uri
-        elif cfg.embedded:
-            # The Jobs panel opens outputs with the S3 browser, which shows the demo bucket.
-            self.runs_uri = _DEMO_RUNS_URI
-        else:
-            self.runs_uri = join(self.jobs_uri.rstrip("/").rsplit("/", 1)[0], "runs") + "/"
-        if not is_s3(self.jobs_uri):
-            self.jobs_uri = os.path.abspath(os.path.expanduser(self.jobs_uri))
-        if not is_s3(self.runs_uri):
-            self.runs_uri = os.path.abspath(os.path.expanduser(self.runs_uri)) + "/"
-        self.snapshots_uri = snapshots_uri_for(self.runs_uri)
-        self.remote = bool(cfg.jobs_service_url)
-        if self.remote:
-            from .remote import RemoteJobs
-
-            token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
-            self.backend = RemoteJobs(cfg.jobs_service_url, token, services.http)
-        else:
-            from .signing import load_key
-
-            locations = Locations(self.jobs_uri, self.runs_uri, self.snapshots_uri)
-            self.backend = JobService(locations, self.storage, signing_key=load_key())
-
-    async def s3_request(self) -> dict:
-        """Endpoint, region and the cached current keys, for boto3 here or in a runner process."""
-        creds = await self.services.credential_cache.get()
-        endpoint = (
-            self.services.endpoints.s3_base.geturl() if self.services.endpoints.s3_custom else ""
-        )
-        return {
-            "endpoint_url": endpoint,
-            "region": self.services.region,
-            "access_key": creds.access_key,
-            "secret_key": creds.secret_key,
-            "token": creds.token,
-        }
-
-    async def storage(self) -> Storage:
-        s3 = await self.s3_request()
-
-        def client():
-            import boto3
-            from botocore.config import Config
-
-            return boto3.client(
-                "s3",
-                endpoint_url=s3["endpoint_url"] or None,
-                region_name=s3["region"],
-                aws_access_key_id=s3["access_key"],
-                aws_secret_access_key=s3["secret_key"],
-                aws_session_token=s3["token"],
-                config=Config(
-                    s3={"addressing_style": "path" if s3["endpoint_url"] else "auto"},
-                    retries={"max_attempts": 3, "mode": "standard"},
-                ),
-            )
-
-        return Storage(client)
+from .context import JobsContext
+from .service import JobError, blocking, check_id
+from .store import is_s3
 
 
 class _JobsBase(APIHandler):
@@ -288,151 +214,15 @@ class JobPauseHandler(_JobsBase):
 
 
 class JobRunHandler(_JobsBase):
-    """``POST /smallfry/jobs/<id>/run``: run the spec once now, with papermill on this server.
-
-    The run happens in a child process (the same runner the Airflow task uses); the answer
-    comes at once with the run id and where ``run.json`` will say how it went.
-    """
+    """``POST /smallfry/jobs/<id>/run``: run the job once now. The answer comes at once (202)
+    with the run id and where ``run.json`` will say how it went; the run itself happens in a
+    runner process of this server, in Airflow, or through the team's Hub service."""
 
     @tornado.web.authenticated
     async def post(self, job_id):
-        check_id(job_id)
-        if self.jobs.remote:
-            self.set_status(202)
-            self.finish(json.dumps(await self.backend.run_now(self.owner, job_id)))
-            return
-        spec = await self.backend.stored(self.owner, job_id)
-        if self.jobs.services.config.airflow_api_url:
-            return await self.trigger_airflow(spec)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
-        run_id = f"smallfry__{stamp}__{secrets.token_hex(3)}"
-        folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
-        request = {
-            "spec": spec,
-            "run_id": run_id,
-            "trigger": "server",
-            "s3": await self.jobs.s3_request(),
-        }
-        # Write the "running" manifest before answering, so a list right after shows the run.
-        from .runner import start_manifest
-
-        storage = await self.jobs.storage()
-        await self.blocking(
-            storage.write, join(folder, "run.json"), dumps(start_manifest(spec, run_id, "server"))
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "jupyterlab_smallfry.jobs.runner",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=_runner_env(),
-        )
-        proc.stdin.write(json.dumps(request).encode("utf-8"))
-        proc.stdin.close()
-        runs = self.settings.setdefault("smallfry_job_runs", {})
-        runs[run_id] = asyncio.ensure_future(_reap(proc, spec.get("timeout_seconds", 3600) + 120))
-        runs[run_id].add_done_callback(lambda _f: runs.pop(run_id, None))
+        started = await self.backend.run_now(self.owner, check_id(job_id))
         self.set_status(202)
-        self.finish(
-            json.dumps(
-                {
-                    "run_id": run_id,
-                    "run_uri": join(folder, "run.json"),
-                    "output_uri": join(folder, "output.ipynb"),
-                }
-            )
-        )
-
-    async def trigger_airflow(self, spec: dict) -> None:
-        """Start a run of the job's DAG through Airflow's REST API (``/api/v2``).
-
-        Credentials for Airflow: ``user:password@`` in ``SmallFry.airflow_api_url`` (exchanged
-        for a JWT at ``/auth/token``), else a bearer token in ``$SMALLFRY_AIRFLOW_TOKEN``.
-        """
-        import aiohttp
-
-        parts = urlsplit(self.jobs.services.config.airflow_api_url)
-        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-        base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        base = base.removesuffix("/api/v2")  # either form
-        http = self.jobs.services.http
-        headers = {"Content-Type": "application/json"}
-        dag_id = dag_id_for(spec["owner"], spec["id"])
-        try:
-            if parts.username:
-                async with http.post(
-                    f"{base}/auth/token",
-                    json={
-                        "username": unquote(parts.username),
-                        "password": unquote(parts.password or ""),
-                    },
-                ) as answer:
-                    if answer.status not in (200, 201):
-                        raise HTTPError(
-                            502,
-                            f"Airflow at {base} refused the Small Fry login "
-                            f"({answer.status}); check SmallFry.airflow_api_url",
-                        )
-                    headers["Authorization"] = f"Bearer {(await answer.json())['access_token']}"
-            elif os.environ.get("SMALLFRY_AIRFLOW_TOKEN"):
-                headers["Authorization"] = f"Bearer {os.environ['SMALLFRY_AIRFLOW_TOKEN']}"
-            async with http.post(
-                f"{base}/api/v2/dags/{dag_id}/dagRuns",
-                headers=headers,
-                json={
-                    "logical_date": None,
-                    "conf": {},
-                    "note": f"Run now from Jupyter by {self.owner}",
-                },
-            ) as answer:
-                if answer.status == 404:
-                    raise HTTPError(
-                        409,
-                        f"Airflow does not have the DAG {dag_id} yet: the spec "
-                        "reaches Airflow with the next sync and parse; try again shortly",
-                    )
-                if answer.status not in (200, 201):
-                    raise HTTPError(502, f"Airflow refused to start {dag_id} ({answer.status})")
-                run_id = (await answer.json())["dag_run_id"]
-        except aiohttp.ClientError as err:
-            raise HTTPError(
-                502, f"Airflow at {base} is unreachable: {type(err).__name__}"
-            ) from None
-        folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
-        from .runner import start_manifest
-
-        manifest = {**start_manifest(spec, run_id, "airflow"), "status": "queued", "start": None}
-        storage = await self.jobs.storage()
-        await self.blocking(storage.write, join(folder, "run.json"), dumps(manifest))
-        self.set_status(202)
-        self.finish(
-            json.dumps(
-                {
-                    "run_id": run_id,
-                    "dag_id": dag_id,
-                    "airflow": True,
-                    "run_uri": join(folder, "run.json"),
-                    "output_uri": join(folder, "output.ipynb"),
-                }
-            )
-        )
-
-
-def _runner_env() -> dict:
-    env = dict(os.environ)
-    pkg_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
-    return env
-
-
-async def _reap(proc, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(proc.wait(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
+        self.finish(json.dumps(started))
 
 
 def job_routes(base: str) -> list:

@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 from .preview import next_run
 from .signing import sign_spec
@@ -89,8 +90,15 @@ def decode_notebook(notebook: dict) -> bytes | None:
         raise JobError(400, "is not valid base64", field="notebook.content") from None
 
 
+class RunStarter(Protocol):
+    """How a writer starts a run now: this server's own runner process
+    (:class:`.local_runs.LocalRuns`) or Airflow (:class:`.airflow_trigger.AirflowTrigger`)."""
+
+    async def start(self, spec: dict, owner: str) -> dict: ...
+
+
 class JobService:
-    """Create, change, list and delete one owner's jobs in one jobs location."""
+    """Create, change, list, delete and run now one owner's jobs in one jobs location."""
 
     def __init__(
         self,
@@ -98,10 +106,12 @@ class JobService:
         storage: Callable[[], Awaitable[Storage]],
         *,
         signing_key: bytes | None = None,
+        runs: RunStarter | None = None,
     ):
         self.locations = locations
         self._storage = storage
         self._signing_key = signing_key
+        self._runs = runs
 
     async def blocking(self, fn, *args, **kwargs):
         return await blocking(fn, *args, **kwargs)
@@ -150,6 +160,12 @@ class JobService:
     async def stored(self, owner: str, job_id: str) -> dict:
         """The spec exactly as stored (signature included), for a run."""
         return (await self._existing(owner, job_id))[1]
+
+    async def run_now(self, owner: str, job_id: str) -> dict:
+        """Start one run of the stored job now: its run id and where it writes."""
+        if self._runs is None:
+            raise JobError(409, "This writer cannot start runs")
+        return await self._runs.start(await self.stored(owner, job_id), owner)
 
     async def _existing(self, owner: str, job_id: str) -> tuple[JobStore, dict, str]:
         check_id(job_id)
