@@ -9,11 +9,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 uv=${UV:-uv}
-lock() { # image extra
+lock() { # image extra...
+  local image=$1 extras=()
+  shift
+  for extra in "$@"; do extras+=(--extra "$extra"); done
   (cd "$root" && "$uv" pip compile --quiet --python-version 3.11 --no-header \
-    --annotation-style line pyproject.toml --extra "$2" "deploy/images/$1/requirements.in" \
-    -o "deploy/images/$1/requirements.txt")
+    --annotation-style line pyproject.toml "${extras[@]}" "deploy/images/$image/requirements.in" \
+    -o "deploy/images/$image/requirements.txt")
 }
-lock job jobs
-lock singleuser jobs
+lock job jobs lake
+lock singleuser jobs lake
 lock hub hub

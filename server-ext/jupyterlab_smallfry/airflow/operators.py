@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from airflow.sdk import BaseOperator
 
@@ -85,11 +86,12 @@ class InvalidSpecOperator(BaseOperator):
 def pod_operator(*, spec: dict, **kwargs):
     """A Kubernetes pod of the spec's image that runs the same runner (scale-out).
 
-    The image needs ``jupyterlab-smallfry`` (no extras), papermill and the notebook's kernel;
-    AWS access comes from the pod's identity (e.g. IRSA) or the spec's run-as role. Needs
-    ``apache-airflow-providers-cncf-kubernetes``.
+    The image needs ``jupyterlab-smallfry`` (no extras), papermill and the notebook's kernel
+    (``deploy/images/job`` builds one); AWS access comes from the pod's identity (e.g. IRSA)
+    or the spec's run-as role. Needs ``apache-airflow-providers-cncf-kubernetes``.
     """
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.providers.cncf.kubernetes.pod_generator import make_safe_label_value
     from kubernetes.client import models as k8s
 
     class NotebookJobPodOperator(KubernetesPodOperator):
@@ -98,9 +100,16 @@ def pod_operator(*, spec: dict, **kwargs):
         def __init__(self, *, spec: dict, **kw):
             super().__init__(
                 image=spec["image"],
-                name=f"smallfry-{spec['id']}"[:63],
+                name=pod_name(spec["id"]),
                 cmds=["python", "-m", "jupyterlab_smallfry.jobs.runner"],
-                labels={"app.kubernetes.io/part-of": "smallfry", "smallfry/job": spec["id"]},
+                # Label values have a stricter syntax than job ids (a label must end with a
+                # letter or digit): the provider's own rule makes them valid, with a hash
+                # suffix where it had to change them. The exact id is in an annotation.
+                labels={
+                    "app.kubernetes.io/part-of": "smallfry",
+                    "smallfry/job": make_safe_label_value(spec["id"]),
+                },
+                annotations={"smallfry/job": spec["id"], "smallfry/owner": spec["owner"]},
                 get_logs=True,
                 on_finish_action="delete_pod",
                 **kw,
@@ -113,8 +122,23 @@ def pod_operator(*, spec: dict, **kwargs):
                 check_trusted(self.spec)
             except SpecError as err:
                 _fail_now(f"Refused to run this Small Fry job spec: {err}")
-            request = {"spec": self.spec, "run_id": str(context["run_id"]), "trigger": "airflow"}
-            self.env_vars = [k8s.V1EnvVar(name="SMALLFRY_RUN_REQUEST", value=json.dumps(request))]
             return super().execute(context)
 
+        def build_pod_request_obj(self, context=None, **kw):
+            # The run request goes in here, not in execute(), so that every pod the provider
+            # builds (also its dry_run()) is the pod that runs.
+            run_id = str(context["run_id"]) if context else "dry-run"
+            try_number = int(getattr(context.get("ti"), "try_number", 1) or 1) if context else 1
+            if try_number > 1:
+                run_id = f"{run_id}-try{try_number}"  # as on a worker: each attempt its own log
+            request = {"spec": self.spec, "run_id": run_id, "trigger": "airflow"}
+            self.env_vars = [k8s.V1EnvVar(name="SMALLFRY_RUN_REQUEST", value=json.dumps(request))]
+            return super().build_pod_request_obj(context, **kw)
+
     return NotebookJobPodOperator(spec=spec, **kwargs)
+
+
+def pod_name(job_id: str) -> str:
+    """A pod name (DNS-1123: lower-case letters, digits and '-') for a job id, which may hold
+    '_' and end with '-' or '_'; the provider adds a random suffix after it."""
+    return re.sub(r"[^a-z0-9-]+", "-", f"smallfry-{job_id}")[:53].rstrip("-")
