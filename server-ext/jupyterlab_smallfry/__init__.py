@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 try:
@@ -20,7 +21,7 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(server_app):
     """Build the shared services once and register the routes."""
-    from . import notebook_uri
+    from . import kernel_env, notebook_uri
     from .config import SmallFry
     from .credentials.cache import static_fetcher
     from .handlers import setup_handlers
@@ -47,6 +48,9 @@ def _load_jupyter_server_extension(server_app):
             AWS_DEFAULT_REGION="us-east-1",
         )
         server_app.web_app.settings["smallfry_embedded"] = embedded
+    if config.connections:
+        # Kernels and terminals inherit this; sf.connect() reads the definitions (no secret).
+        os.environ[kernel_env.CONNECTIONS] = json.dumps(config.connections)
     services = Services(config, fixed_keys)
     server_app.web_app.settings["smallfry"] = services
     if config.credentials_mode != "ambient":

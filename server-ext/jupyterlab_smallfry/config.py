@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from traitlets import Bool, Dict, Enum, Integer, List, Unicode, Union, validate
 from traitlets.config import Configurable
 
@@ -9,6 +12,8 @@ from traitlets.config import Configurable
 from .drive_roots import BUCKET_NAME_RE, name_roots, normalize_root
 
 __all__ = ["BUCKET_NAME_RE", "SmallFry", "normalize_root"]
+
+_CONNECTION_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SmallFry(Configurable):
@@ -146,12 +151,38 @@ class SmallFry(Configurable):
         "this server sends the user's jobs there with its Hub token and never writes the jobs, "
         "snapshots or runs locations itself, nor holds Airflow credentials.",
     )
+    connections = Dict(
+        default_value={},
+        config=True,
+        help="Named database connections for sf.connect() in kernels: name -> {'url': a "
+        "SQLAlchemy URL without a password, 'password_secret': the ARN of a Secrets Manager "
+        "secret holding the password (a string, or JSON with 'password' and optionally "
+        "'username')}. Kernels get the definitions, never a secret, in $SMALLFRY_CONNECTIONS; "
+        "each user fetches the password with their own keys.",
+    )
     max_upload_bytes = Integer(
         5 * 1024**4,
         config=True,
         help="Largest request body the gateway streams upstream (bytes). Default 5 TiB, the S3 "
         "object limit; the gateway never buffers bodies, so this is not a memory setting.",
     )
+
+    @validate("connections")
+    def _valid_connections(self, proposal):
+        found = {}
+        for name, spec in proposal["value"].items():
+            if not _CONNECTION_NAME_RE.fullmatch(str(name)):
+                raise ValueError(f"SmallFry.connections: {name!r} is not a plain name")
+            if not isinstance(spec, dict) or not isinstance(spec.get("url"), str):
+                raise TypeError(f"SmallFry.connections[{name!r}] needs a 'url'")
+            # Kernels and the browser may see the definitions: a password must not be there.
+            if urlsplit(spec["url"]).password:
+                raise ValueError(
+                    f"SmallFry.connections[{name!r}]: no password in the URL; put it in Secrets "
+                    "Manager and name the secret in 'password_secret'"
+                )
+            found[str(name)] = dict(spec)
+        return found
 
     @validate("page_size")
     def _valid_page_size(self, proposal):

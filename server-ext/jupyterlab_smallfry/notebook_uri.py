@@ -10,12 +10,13 @@ notebook. A kernel keeps the URI it started with; after a rename, restart the ke
 
 from __future__ import annotations
 
+from . import kernel_env
 from .drive_roots import s3_uri_of
 
 __all__ = ["ENV", "install", "s3_uri_of"]
 
 #: The kernel environment variable.
-ENV = "SMALLFRY_NOTEBOOK_URI"
+ENV = kernel_env.NOTEBOOK_URI
 
 
 def install(session_manager, config) -> None:

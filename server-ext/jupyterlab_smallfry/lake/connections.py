@@ -15,12 +15,13 @@ import os
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .. import kernel_env
 from . import frames
 from .errors import LakeError, MissingPackage, UnknownConnection
 from .session import aws
 
 #: The kernel environment variable with the admin's connection definitions (no secrets).
-ENV = "SMALLFRY_CONNECTIONS"
+ENV = kernel_env.CONNECTIONS
 
 #: SQLAlchemy driver (or dialect, when the dialect itself is a plugin) -> pip requirement.
 REQUIREMENTS = {

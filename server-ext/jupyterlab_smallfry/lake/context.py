@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 
+from .. import kernel_env
 from .errors import LakeError, NotOnS3
 
-NOTEBOOK_ENV = "SMALLFRY_NOTEBOOK_URI"
-PARAMETERS_ENV = "SMALLFRY_PARAMETERS"
+NOTEBOOK_ENV = kernel_env.NOTEBOOK_URI
+PARAMETERS_ENV = kernel_env.PARAMETERS
 
 
 def here(environ=os.environ) -> str:

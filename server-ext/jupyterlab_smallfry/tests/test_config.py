@@ -63,3 +63,25 @@ def test_bad_roots_are_refused_with_a_clear_message(bad):
 def test_page_size_is_bounded_by_s3():
     with pytest.raises(Exception, match="between 1 and 1000"):
         SmallFry(page_size=5000)
+
+
+def test_connections_keep_their_definitions():
+    warehouse = {
+        "url": "postgresql+psycopg://analyst@db.internal:5432/sales",
+        "password_secret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg-AbC",
+    }
+    assert SmallFry(connections={"warehouse": warehouse}).connections == {"warehouse": warehouse}
+
+
+@pytest.mark.parametrize(
+    "connections, says",
+    [
+        # Kernels see the definitions: a password there would reach every user's kernel.
+        ({"dw": {"url": "mssql+pyodbc://analyst:hunter2@sql01/sales"}}, "no password in the URL"),
+        ({"dw": {"password_secret": "arn:aws:secretsmanager:x"}}, "needs a 'url'"),
+        ({"two words": {"url": "sqlite://"}}, "not a plain name"),
+    ],
+)
+def test_connections_refuse_what_would_leak_or_break(connections, says):
+    with pytest.raises((ValueError, TypeError), match=says):
+        SmallFry(connections=connections)
