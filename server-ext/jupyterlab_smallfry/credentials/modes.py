@@ -7,6 +7,7 @@ non-secret facts about the login token for the status panel.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -16,7 +17,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from ..logs import log
 from .cache import AwsCredentials, CredentialError, Fetcher, Identity
 from .hub import HubClient, groups_of, jwt_claims
-from .sts import Sts, session_name
+from .sts import Sts, preload, session_name
 
 #: Never hand an id_token to STS that expires sooner than this; ask the Hub for a new one.
 TOKEN_MIN_LIFE = 30
@@ -44,9 +45,13 @@ class Source:
 
 
 class AmbientSource(Source):
-    """botocore's default chain (or fixed demo keys); the identity is asked of STS once."""
+    """botocore's default chain (or fixed demo keys); the identity is asked of STS once per key."""
 
     mode = "ambient"
+
+    #: Identities remembered, newest last: the current keys' and a few before them (a
+    #: rotation every hour must not grow this for the life of the server).
+    KEEP_IDENTITIES = 4
 
     def __init__(self, fetch: Fetcher, sts_endpoint: str, region: str, verify=True):
         super().__init__()
@@ -54,24 +59,35 @@ class AmbientSource(Source):
         self._sts_endpoint = sts_endpoint
         self._region = region
         self._verify = verify
-        self._identities: dict[str, Identity | None] = {}
+        #: One lookup per access key id, shared by every status call that asks meanwhile.
+        self._identities: dict[str, asyncio.Future] = {}
+        preload()  # the status panel asks STS about every new key (see sts.preload)
 
     async def fetch(self) -> AwsCredentials:
         return await self._fetch()
 
     async def identity_of(self, creds: AwsCredentials) -> Identity | None:
         # One GetCallerIdentity per key, asked only by the status panel: an S3-only endpoint
-        # without STS must not slow down the gateway.
-        if creds.access_key not in self._identities:
-            try:
-                sts = Sts(self._sts_endpoint, self._region, self._verify, creds)
-                self._identities[creds.access_key] = await sts.caller_identity()
-            # No STS here (e.g. MinIO), or any other failure: the keys may still work for S3,
-            # and the status panel must not fail over an optional detail.
-            except Exception as err:  # noqa: BLE001 - see above
-                log.info("Small Fry: no identity for the ambient keys (%s)", type(err).__name__)
-                self._identities[creds.access_key] = None
-        return self._identities[creds.access_key]
+        # without STS must not slow down the gateway. After a rotation several status calls
+        # may ask at once; they share the one call (and the one STS client it builds).
+        lookup = self._identities.get(creds.access_key)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._ask_sts(creds))
+            self._identities[creds.access_key] = lookup
+            while len(self._identities) > self.KEEP_IDENTITIES:
+                del self._identities[next(iter(self._identities))]
+        # A status call that goes away must not cancel the lookup the others wait for.
+        return await asyncio.shield(lookup)
+
+    async def _ask_sts(self, creds: AwsCredentials) -> Identity | None:
+        try:
+            sts = Sts(self._sts_endpoint, self._region, self._verify, creds)
+            return await sts.caller_identity()
+        # No STS here (e.g. MinIO), or any other failure: the keys may still work for S3,
+        # and the status panel must not fail over an optional detail.
+        except Exception as err:  # noqa: BLE001 - see above
+            log.info("Small Fry: no identity for the ambient keys (%s)", type(err).__name__)
+            return None
 
 
 class WebIdentitySource(Source):
@@ -86,6 +102,7 @@ class WebIdentitySource(Source):
         self._role_arn = role_arn
         self._role_map = role_map
         self._duration = duration
+        preload()  # every lookup calls STS (see sts.preload)
 
     async def fetch(self) -> AwsCredentials:
         token, claims = await self._id_token()

@@ -2,17 +2,25 @@
 
 botocore's own retries are off: the credential cache retries transient errors itself, with backoff,
 inside one single-flight refresh, so one refresh never turns into a burst of STS calls.
+
+Off the event loop means the client too: building a botocore client costs 2-10 ms of Python
+(the first one in the process 100-400 ms: it reads the service model and endpoint rules from
+disk), and the status panel needs a new one for every new set of ambient keys. Built on the
+loop, that stalled every request of the server at each key rotation; here it is built in the
+worker thread that makes the first call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 
 import botocore
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from ..logs import log
 from ..safe_names import role_session_name
@@ -25,40 +33,93 @@ def session_name(user: str) -> str:
 
 
 _session: botocore.session.Session | None = None
+#: botocore sessions are not thread-safe, and clients are built in worker threads.
+_session_lock = threading.Lock()
+_preloaded = False
 
 
 def _shared_session() -> botocore.session.Session:
     """One botocore session for every STS client: a fresh one re-reads the service models
-    from disk (100-300 ms on the event loop) each time new keys need an identity."""
+    from disk (100-300 ms) each time new keys need an identity. Call with ``_session_lock``."""
     global _session
     if _session is None:
-        _session = botocore.session.get_session()
+        session = botocore.session.get_session()
+        # Clients are built later, on demand; by then the kernels' managed profile may have
+        # put AWS_PROFILE and AWS_CONFIG_FILE in this process's environment (kernels.py).
+        # The server's own STS calls keep the profile and the config files it started with.
+        profile = session.get_config_variable("profile") or None
+        session.get_component("config_store").set_config_variable("profile", profile)
+        session.full_config  # noqa: B018 - reads the config files now; botocore keeps them
+        _session = session
     return _session
 
 
+def preload() -> None:
+    """Read STS's service model and endpoint rules into the shared session, once per process.
+
+    The first client of a process reads them from disk: 100-400 ms of Python. Even in a worker
+    thread that stalls the server (the event loop waits for the GIL), and it would happen at
+    the first status call, as the page loads. The credential sources call this when they are
+    built, at extension load, before the server takes requests; later clients cost 2-10 ms.
+    """
+    global _preloaded
+    with _session_lock:
+        if not _preloaded:
+            _shared_session().create_client(
+                "sts", region_name="us-east-1", config=Config(signature_version=botocore.UNSIGNED)
+            )
+            _preloaded = True
+
+
 class Sts:
-    """One STS endpoint; ``credentials`` are the caller's own (None: unsigned calls only)."""
+    """One STS endpoint; ``credentials`` are the caller's own (None: unsigned calls only).
+
+    Constructing one is cheap and may happen on the event loop; the botocore client is built
+    by the first call, in its worker thread, and reused by the calls after it.
+    """
 
     def __init__(self, endpoint_url: str, region: str, verify: bool | str = True, credentials=None):
-        session = _shared_session()
+        if endpoint_url and not (
+            is_valid_endpoint_url(endpoint_url) or is_valid_ipv6_endpoint_url(endpoint_url)
+        ):
+            # What botocore would say when building the client; said here, at start-up.
+            raise ValueError(f"Invalid endpoint: {endpoint_url}")
+        self._endpoint_url = endpoint_url or None
+        self._region = region
+        self._verify = verify
+        self._credentials = credentials
+        self._client = None
+        #: How many botocore clients this object built (one, however many calls).
+        self.clients_built = 0
+
+    def _client_here(self):
+        """The botocore client, built on first use. Runs in a worker thread, never the loop."""
+        with _session_lock:
+            if self._client is None:
+                self._client = self._build_client()
+                self.clients_built += 1
+            return self._client
+
+    def _build_client(self):
+        creds = self._credentials
         config = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=5,
             read_timeout=20,
-            signature_version=None if credentials else botocore.UNSIGNED,
+            signature_version=None if creds else botocore.UNSIGNED,
         )
         kwargs = {}
-        if credentials is not None:
+        if creds is not None:
             kwargs = {
-                "aws_access_key_id": credentials.access_key,
-                "aws_secret_access_key": credentials.secret_key,
-                "aws_session_token": credentials.token,
+                "aws_access_key_id": creds.access_key,
+                "aws_secret_access_key": creds.secret_key,
+                "aws_session_token": creds.token,
             }
-        self._client = session.create_client(
+        return _shared_session().create_client(
             "sts",
-            region_name=region,
-            endpoint_url=endpoint_url or None,
-            verify=verify,
+            region_name=self._region,
+            endpoint_url=self._endpoint_url,
+            verify=self._verify,
             config=config,
             **kwargs,
         )
@@ -91,9 +152,11 @@ class Sts:
         return Identity.from_arn(reply["Arn"])
 
     async def _call(self, operation: str, **kwargs) -> dict:
-        method = getattr(self._client, operation)
+        def call() -> dict:
+            return getattr(self._client_here(), operation)(**kwargs)
+
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, lambda: method(**kwargs))
+            return await asyncio.get_running_loop().run_in_executor(None, call)
         except ClientError as err:
             from .errors import code_for_sts_error
 
