@@ -13,10 +13,11 @@
 #       --engine podman|docker (default: $CONTAINER_ENGINE, else podman, else docker)
 #
 # Small Fry goes into each image as a wheel built from this checkout. The job and Hub
-# images need only the Python package, so their wheel is built without the build hooks
-# (no Node.js, seconds); the single-user image needs the JupyterLab extension, so its wheel
-# comes from a production build of the front end. Both are built in a staging copy of the
-# tracked files, never in the checkout itself (its lib/ and labextension/ stay as they are).
+# images need only the Python package, so their wheel is built without the front end
+# (SKIP_JUPYTER_BUILDER: no Node.js, seconds); the single-user image needs the JupyterLab
+# extension, so its wheel comes from a production build of the front end. Both are built
+# in a staging copy of the tracked files, never in the checkout itself (its lib/ and
+# labextension/ stay as they are).
 # Nothing secret is passed to a build: the images get their AWS identity at run time.
 set -euo pipefail
 
@@ -93,7 +94,8 @@ build_wheel() { # image dest_dir
     (cd "$src" && npm run build:prod >/dev/null)
     (cd "$src" && python3 -m pip wheel --no-deps --quiet -w "$out" .)
   else
-    (cd "$src" && HATCH_BUILD_NO_HOOKS=true python3 -m pip wheel --no-deps --quiet -w "$out" .)
+    # hatch-jupyter-builder's own switch: no npm build; the version hook still runs.
+    (cd "$src" && SKIP_JUPYTER_BUILDER=1 python3 -m pip wheel --no-deps --quiet -w "$out" .)
   fi
   rm -rf "$src"
 }

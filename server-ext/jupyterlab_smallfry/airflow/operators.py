@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -98,8 +99,16 @@ def pod_operator(*, spec: dict, **kwargs):
         template_fields = ()  # the spec is data; nothing of it is rendered as Jinja
 
         def __init__(self, *, spec: dict, **kw):
+            # The runner in the pod stops the notebook at the spec's timeout and writes a
+            # failed run.json that says so. Airflow's own limit must come later: it deletes
+            # the pod, which then writes nothing, and starting the pod (scheduling, pulling
+            # the image) already ate into the same time. The cluster's deadline is the
+            # backstop if the task itself is gone. (The DAG run's limit is 10 minutes more.)
+            limit = int(spec.get("timeout_seconds", 3600)) + POD_TIMEOUT_MARGIN_SECONDS
+            kw["execution_timeout"] = dt.timedelta(seconds=limit)
             super().__init__(
                 image=spec["image"],
+                active_deadline_seconds=limit,
                 name=pod_name(spec["id"]),
                 cmds=["python", "-m", "jupyterlab_smallfry.jobs.runner"],
                 # Label values have a stricter syntax than job ids (a label must end with a
@@ -136,6 +145,10 @@ def pod_operator(*, spec: dict, **kwargs):
             return super().build_pod_request_obj(context, **kw)
 
     return NotebookJobPodOperator(spec=spec, **kwargs)
+
+
+#: How much longer than a spec's timeout Airflow and the cluster give its pod.
+POD_TIMEOUT_MARGIN_SECONDS = 300
 
 
 def pod_name(job_id: str) -> str:

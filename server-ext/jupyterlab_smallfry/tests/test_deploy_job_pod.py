@@ -60,6 +60,7 @@ def test_the_operators_pod_is_a_valid_kubernetes_pod(airflow_python, tmp_path):
         sha,
         "registry.example.com/team/smallfry-job:0.1.0",
         run_as={"role_arn": ROLE},
+        timeout_seconds=900,
     )
     write_spec(jobs, spec)
     run_id = "manual__2026-11-30T12:00:00+00:00"
@@ -81,6 +82,10 @@ def test_the_operators_pod_is_a_valid_kubernetes_pod(airflow_python, tmp_path):
     assert container["command"] == ["python", "-m", "jupyterlab_smallfry.jobs.runner"]
     env = {var["name"]: var["value"] for var in container["env"]}
     assert set(env) == {"SMALLFRY_RUN_REQUEST"}  # no keys: the pod's identity gives AWS access
+    # The runner's own limit (900 s) ends a run first and records why; Airflow's, which
+    # deletes the pod and so records nothing, and the cluster's come later.
+    assert rendered["execution_timeout"] == 900 + 300
+    assert pod["spec"]["activeDeadlineSeconds"] == 900 + 300
     request = json.loads(env["SMALLFRY_RUN_REQUEST"])
     # Exactly the spec file, and a retry keeps its own run folder, as on a worker.
     assert request == {"spec": spec, "run_id": f"{run_id}-try2", "trigger": "airflow"}
