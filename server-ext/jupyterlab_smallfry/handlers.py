@@ -12,6 +12,7 @@ from .contract import server_path
 from .credentials.handlers import credential_routes
 from .gateway.handler import GatewayHandler
 from .jobs.handlers import job_routes
+from .preview.handlers import PreviewHandler
 
 
 class ConfigHandler(APIHandler):
@@ -32,6 +33,7 @@ def setup_handlers(web_app) -> None:
         [
             (url_path_join(base, server_path("config")), ConfigHandler),
             (url_path_join(base, server_path("gateway", "([a-z0-9-]+)(?:/.*)?")), GatewayHandler),
+            (url_path_join(base, server_path("preview")), PreviewHandler),
             *job_routes(base),
             *credential_routes(base, profile.secret if profile is not None else None),
         ],
