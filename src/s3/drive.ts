@@ -65,6 +65,7 @@ export class S3Drive implements Contents.IDrive {
       (options.translator ?? nullTranslator).load('jupyterlab_smallfry')
     );
     this._messages = messages;
+    this._versions = new SeenVersions(messages);
     this._listing = new Listing({
       client: this.client,
       roots: this._roots,
@@ -552,7 +553,7 @@ export class S3Drive implements Contents.IDrive {
   private _roots: RootMap;
   private _feedback: IS3DriveFeedback | null;
   private _messages: DriveMessages;
-  private _versions = new SeenVersions();
+  private _versions: SeenVersions;
   private _listing: Listing;
   private _files: FileStore;
   private _transfers: Transfers;

@@ -140,21 +140,14 @@ export class FileStore {
     options: Partial<Contents.IModel>
   ): Promise<Contents.IModel> {
     const name = basename(path);
-    const ifMatch = this._versions.get(path);
-    let etag: string;
-    try {
-      etag = await this._client.put(loc.bucket, loc.key, modelBytes(options), {
-        contentType: contentTypeFor(name, options),
-        ifMatch
-      });
-    } catch (error) {
-      throw this._versions.saveFailure(
-        error,
-        path,
-        ifMatch,
-        this._options.messages
-      );
-    }
+    const body = modelBytes(options);
+    const contentType = contentTypeFor(name, options);
+    const etag = await this._versions.writeIfUnchanged(
+      path,
+      ifMatch =>
+        this._client.put(loc.bucket, loc.key, body, { contentType, ifMatch }),
+      async () => (await this._client.head(loc.bucket, loc.key)).etag
+    );
     this._versions.remember(path, etag);
     const info = await this._client.head(loc.bucket, loc.key);
     return fileModel(

@@ -79,6 +79,11 @@ export class Transfers {
       const etag = await current.finish();
       this._options.versions.remember(path, etag);
       const info = await this._client.head(loc.bucket, loc.key);
+      if (!etag) {
+        // radosgw 16.2 completes a multipart upload with an empty ETag; the
+        // HEAD has the real one, which the next save's conflict check needs.
+        this._options.versions.remember(path, info.etag);
+      }
       return fileModel({ path, name }, info);
     } catch (error) {
       if (this._uploads.get(path) === current) {

@@ -54,6 +54,23 @@ describe('S3Drive uploads', () => {
     expect(await bucket.pendingUploads(`${folder}/`)).toBe(0);
   });
 
+  it('still refuses to overwrite a multipart upload someone else replaced', async () => {
+    // The drive remembers the uploaded object's version for the next save's
+    // conflict check, even where S3 completes the upload without an ETag
+    // (radosgw 16.2).
+    const { drive, bucket } = fixture;
+    const path = `${ROOT}/${folder}/then edited.txt`;
+    await upload(drive, path, randomBytes(9 * MiB));
+    await bucket.put(`${folder}/then edited.txt`, 'theirs');
+    await expect(
+      drive.save(path, { type: 'file', format: 'text', content: 'mine' })
+    ).rejects.toMatchObject({
+      response: { status: 409 },
+      message: expect.stringContaining('changed on S3 by someone else')
+    });
+    expect(await bucket.text(`${folder}/then edited.txt`)).toBe('theirs');
+  });
+
   it('writes a small chunked upload with one PutObject', async () => {
     const { drive, bucket } = fixture;
     const bytes = randomBytes(Math.floor(2.5 * MiB));
