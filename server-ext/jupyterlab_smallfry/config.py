@@ -31,6 +31,12 @@ class SmallFry(Configurable):
         help="STS endpoint URL. Empty: the regional AWS STS endpoint (or botocore's "
         "AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL when set).",
     )
+    glue_endpoint_url = Unicode(
+        "",
+        config=True,
+        help="AWS Glue Data Catalog endpoint URL (the Catalog panel). Empty: the regional AWS "
+        "Glue endpoint (or botocore's AWS_ENDPOINT_URL_GLUE / AWS_ENDPOINT_URL when set).",
+    )
     region = Unicode(
         "",
         config=True,
@@ -142,6 +148,25 @@ class SmallFry(Configurable):
         help="STS actions the browser may call through the gateway. The credentials widget "
         "needs only GetCallerIdentity; actions that return keys (GetSessionToken, AssumeRole, "
         "GetFederationToken) must never reach browser JavaScript. Others get a 403.",
+    )
+    glue_actions = List(
+        Unicode(),
+        default_value=[
+            "GetDatabases",
+            "GetDatabase",
+            "GetTables",
+            "GetTable",
+            "GetPartitions",
+            "CreateDatabase",
+            "CreateTable",
+            "BatchCreatePartition",
+        ],
+        config=True,
+        help="Glue actions the browser may call through the gateway. The Catalog panel reads "
+        "with GetDatabases, GetDatabase, GetTables, GetTable and GetPartitions; 'Register as "
+        "table' adds with CreateTable, BatchCreatePartition and CreateDatabase (a team's first "
+        "database). Nothing that changes or deletes what exists; the user's IAM policy still "
+        "decides. Remove the Create* actions for a read-only catalog. Others get a 403.",
     )
     jobs_service_url = Unicode(
         "",

@@ -14,7 +14,7 @@ from .contract import server_path
 from .credentials import CredentialCache
 from .credentials.cache import Fetcher
 from .credentials.service import CredentialService
-from .gateway.endpoints import Endpoints
+from .gateway.endpoints import SERVICES, Endpoints
 
 
 class Services:
@@ -24,7 +24,11 @@ class Services:
         self.config = config
         self.region = config.region or _botocore_region() or "us-east-1"
         self.endpoints = Endpoints(
-            config.endpoint_url, config.sts_endpoint_url, self.region, config.addressing_style
+            config.endpoint_url,
+            config.sts_endpoint_url,
+            self.region,
+            config.addressing_style,
+            glue_url=config.glue_endpoint_url,
         )
         # ``fixed_keys`` given: the embedded demo's keys, shown as the 'ambient' mode.
         self.credentials = CredentialService.build(config, self.region, ambient=fixed_keys)
@@ -61,7 +65,7 @@ class Services:
             "refresh_interval": self.config.refresh_interval,
             "region": self.region,
             "embedded": self.config.embedded,
-            "gateway": {service: server_path("gateway", service) for service in ("s3", "sts")},
+            "gateway": {service: server_path("gateway", service) for service in SERVICES},
         }
 
     async def close(self) -> None:

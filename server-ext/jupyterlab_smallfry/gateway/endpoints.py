@@ -1,6 +1,6 @@
-"""Which upstream URL a gateway request goes to, and which STS action it asks for.
+"""Which upstream URL a gateway request goes to, and which STS or Glue action it asks for.
 
-Only configured endpoints are ever reached, and only allow-listed STS actions.
+Only configured endpoints are ever reached, and only allow-listed STS and Glue actions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-SERVICES = ("s3", "sts")
+SERVICES = ("s3", "sts", "glue")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class EndpointError(ValueError):
 
 
 class ActionError(ValueError):
-    """An STS request whose one action cannot be read for certain."""
+    """An STS or Glue request whose one action cannot be read for certain."""
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -67,6 +67,41 @@ def sts_action(method: str, raw_path: str, raw_query: str, headers, body: bytes 
     return actions.pop()
 
 
+#: The AWS JSON protocol versions Glue speaks (the SDKs send 1.1).
+_GLUE_JSON = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
+_GLUE_TARGET = re.compile(r"^AWSGlue\.([A-Za-z]{1,64})$")
+
+
+def glue_action(method: str, raw_path: str, raw_query: str, headers) -> str:
+    """The one Glue action a gateway request asks for, read as Glue would read it.
+
+    Glue's JSON protocol names the operation in the one ``X-Amz-Target`` header
+    (``AWSGlue.GetTables``) of a POST to the root path. Anything else that could name an
+    operation is refused rather than guessed at: another path (newer protocols put the
+    operation there), a query string, a repeated target header (tornado would join the
+    values, while the copy sent upstream keeps one of them), another content type or an
+    encoded body.
+    """
+    if method != "POST":
+        raise ActionError(f"Glue calls are POST, not {method}")
+    if raw_path not in ("", "/"):
+        raise ActionError("Glue calls go to the endpoint's root path")
+    if raw_query:
+        raise ActionError("Glue calls have no query string")
+    targets = headers.get_list("X-Amz-Target")
+    if len(targets) != 1:
+        raise ActionError("no X-Amz-Target" if not targets else "more than one X-Amz-Target")
+    if headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise ActionError("encoded Glue bodies are not forwarded")
+    content_type = headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if content_type not in _GLUE_JSON:
+        raise ActionError(f"Glue bodies must be {_GLUE_JSON[0]}")
+    match = _GLUE_TARGET.match(targets[0])
+    if not match:
+        raise ActionError("X-Amz-Target is not AWSGlue.<Action>")
+    return match[1]
+
+
 def _form_pairs(text: str) -> list[tuple[str, str]]:
     try:
         return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
@@ -81,7 +116,9 @@ class Endpoints:
     appended to it, so a crafted path cannot point the gateway at another host.
     """
 
-    def __init__(self, s3_url: str, sts_url: str, region: str, addressing_style: str):
+    def __init__(
+        self, s3_url: str, sts_url: str, region: str, addressing_style: str, glue_url: str = ""
+    ):
         self.region = region
         self.s3_custom = bool(s3_url or _env_endpoint("S3"))
         self.s3_base = _base(s3_url or _env_endpoint("S3") or _aws_s3(region))
@@ -90,16 +127,21 @@ class Endpoints:
         sts_default = f"https://sts.{region}.amazonaws.com"
         self.sts_base = _base(sts_url or _env_endpoint("STS") or sts_default)
         self.addressing_style = addressing_style
+        glue_default = f"https://glue.{region}.amazonaws.com"
+        self.glue_base = _base(glue_url or _env_endpoint("GLUE") or glue_default)
 
     def resolve(self, service: str, raw_path: str, raw_query: str) -> Upstream:
         """``raw_path`` is what followed ``/smallfry/aws/<service>``, still percent-encoded."""
         if service not in SERVICES:
-            raise EndpointError(f"Unknown AWS service {service!r}; the gateway serves s3 and sts.")
+            raise EndpointError(
+                f"Unknown AWS service {service!r}; the gateway serves {', '.join(SERVICES)}."
+            )
         if not raw_path.startswith("/"):
             raw_path = "/" + raw_path
         query = f"?{raw_query}" if raw_query else ""
-        if service == "sts":
-            return Upstream(self.sts_base.geturl() + raw_path + query, self.region, "sts")
+        if service in ("sts", "glue"):
+            base = self.sts_base if service == "sts" else self.glue_base
+            return Upstream(base.geturl() + raw_path + query, self.region, service)
         bucket, _, rest = raw_path[1:].partition("/")
         region = self.bucket_regions.get(bucket, self.region)
         base = self.s3_base if region == self.region else _base(_aws_s3(region))

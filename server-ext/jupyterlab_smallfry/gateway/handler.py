@@ -4,6 +4,9 @@ The answers are served on the Jupyter origin, so nothing in them may act there: 
 (relayed or the gateway's own) is ``nosniff`` and ``Content-Security-Policy: sandbox``, which
 keeps an HTML object from running script with the user's Jupyter session. And browser code
 must never receive keys: STS calls pass only for the actions in ``c.SmallFry.sts_actions``.
+Glue calls pass only for the actions in ``c.SmallFry.glue_actions`` (reads, and the few
+additions the Catalog panel's *Register as table* makes), so browser code cannot change or
+delete what the catalog holds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ..contract import server_path
 from ..credentials import CredentialError
 from ..logs import log
 from .body import BodyPipe
-from .endpoints import ActionError, EndpointError, sts_action
+from .endpoints import ActionError, EndpointError, glue_action, sts_action
 from .signing import SIGNING_HEADERS, sign
 
 #: Request headers passed on to AWS (plus every ``x-amz-*`` but the signing ones).
@@ -156,6 +159,8 @@ class GatewayHandler(APIHandler):
     async def _forward_once(self) -> None:
         if self._service == "sts" and not self._sts_action_allowed():
             return
+        if self._service == "glue" and not self._glue_action_allowed():
+            return
         try:
             creds = await self.smallfry.credential_cache.get()
         except CredentialError as err:
@@ -200,6 +205,33 @@ class GatewayHandler(APIHandler):
             f"call only {listed}. An administrator can change c.SmallFry.sts_actions, but "
             "actions that return keys (GetSessionToken, AssumeRole*, GetFederationToken) must "
             "never be allowed.",
+            code="ActionNotAllowed",
+        )
+        return False
+
+    def _glue_action_allowed(self) -> bool:
+        """Answer 403 unless the request is one allow-listed Glue action (compared exactly)."""
+        allowed = list(self.smallfry.config.glue_actions)
+        listed = ", ".join(allowed) or "none"
+        try:
+            action = glue_action(
+                self.request.method, self._raw_path, self.request.query, self.request.headers
+            )
+        except ActionError as err:
+            self._gateway_error(
+                403,
+                f"The gateway forwards only plain Glue JSON calls with one allowed "
+                f"X-Amz-Target ({err}). Allowed here: {listed} (c.SmallFry.glue_actions).",
+                code="ActionNotAllowed",
+            )
+            return False
+        if action in allowed:
+            return True
+        log.warning("Small Fry gateway: refused Glue action %.64r", action)
+        self._gateway_error(
+            403,
+            f"The gateway does not forward the Glue action {action!r}: browser code may call "
+            f"only {listed}. An administrator can change c.SmallFry.glue_actions.",
             code="ActionNotAllowed",
         )
         return False

@@ -16,7 +16,11 @@ def test_config_gives_front_end_its_settings_and_nothing_secret(server, http):
         {"bucket": "smallfry-test", "prefix": "", "name": "smallfry-test"},
         {"bucket": "smallfry-test", "prefix": "reports/", "name": "smallfry-test \u203a reports"},
     ]
-    assert body["gateway"] == {"s3": "smallfry/aws/s3", "sts": "smallfry/aws/sts"}
+    assert body["gateway"] == {
+        "s3": "smallfry/aws/s3",
+        "sts": "smallfry/aws/sts",
+        "glue": "smallfry/aws/glue",
+    }
     assert body["page_size"] == 1000 and body["region"] == "us-east-1"
     for secret in (TEST_ACCESS_KEY, TEST_SECRET_KEY, TEST_SESSION_TOKEN):
         assert secret not in response.text
