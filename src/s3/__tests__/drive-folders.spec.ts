@@ -200,9 +200,12 @@ describe('S3Drive folders', () => {
   });
 
   // The failure is staged with an archived (GLACIER) object, which S3 and
-  // moto refuse to copy (InvalidObjectState); radosgw 16.2 has no GLACIER
-  // class unless its placement defines one, so it cannot stage this failure.
-  motoOnly('needs an object S3 refuses to copy (GLACIER storage class)')(
+  // moto refuse to copy (InvalidObjectState). radosgw 16.2 refuses to store
+  // one (InvalidArgument: its placement has no GLACIER class), so this
+  // failure cannot be staged there.
+  motoOnly(
+    'needs an archived object S3 refuses to copy; radosgw stores no GLACIER class'
+  )(
     'leaves the originals intact when a copy fails, and says what failed',
     async () => {
       const { drive, bucket, feedback } = fixture;
