@@ -44,7 +44,12 @@ module.exports = {
         '--no-first-run',
         '--disable-background-networking',
         '--disable-component-update',
-        '--disable-sync'
+        '--disable-sync',
+        // Chromium's own record of every request (queueing, body upload,
+        // sockets), for profiling: SMALLFRY_BENCH_NETLOG=/path/netlog.json.
+        ...(process.env.SMALLFRY_BENCH_NETLOG
+          ? [`--log-net-log=${process.env.SMALLFRY_BENCH_NETLOG}`]
+          : [])
       ]
     }
   },

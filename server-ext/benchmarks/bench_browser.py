@@ -40,6 +40,8 @@ from jupyterlab_smallfry.tests.streams import MiB
 
 BUCKET = "bench-browser"
 UI_TESTS = Path(__file__).resolve().parents[2] / "ui-tests"
+#: What ``npm run build`` writes: the front end the benchmark measures by default.
+TREE_BUILD = Path(__file__).resolve().parents[1] / "jupyterlab_smallfry" / "labextension"
 
 
 class MemoryTimeline:
@@ -118,6 +120,18 @@ def main() -> None:
     parser.add_argument("--notebook-mb", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each browser action")
     parser.add_argument("--grep", default="", help="run only the browser tests matching this")
+    parser.add_argument(
+        "--labextension",
+        type=Path,
+        default=TREE_BUILD,
+        help="the built front end to measure (default: this tree's, from `npm run build`, "
+        "rather than whatever copy is installed); e.g. another worktree's, to compare",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also take a CPU profile of the upload (slows it down; figures not comparable)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="smallfry-bench-browser-"))
@@ -128,10 +142,18 @@ def main() -> None:
         data.writelines(block for _ in range(args.upload_mib))
     notebook, cells = notebook_bytes(args.notebook_mb)
 
+    # JupyterLab takes the first copy of an extension it finds, and extra paths come first.
+    if not (args.labextension / "package.json").is_file():
+        parser.error(f"{args.labextension} is not a built labextension (run `npm run build`)")
+    measured = work / "labextensions"
+    measured.mkdir()
+    (measured / "jupyterlab-smallfry").symlink_to(args.labextension.resolve())
+
     server_args = [
         # Galata's test settings: no XSRF check, its in-page helpers. The token stays: the
         # browser sends it in a header (playwright.bench.config.js).
         "--ServerApp.disable_check_xsrf=True",
+        f"--LabServerApp.extra_labextensions_path={measured}",
         f"--LabServerApp.extra_labextensions_path={Path(jupyterlab.galata.__file__).parent}",
         "--LabApp.expose_app_in_browser=True",
         f"--LabApp.workspaces_dir={work / 'workspaces'}",
@@ -164,6 +186,7 @@ def main() -> None:
                         "SMALLFRY_BENCH_REPEAT": str(args.repeat),
                         "SMALLFRY_BENCH_CELLS": str(cells),
                         "SMALLFRY_BENCH_UPLOAD": str(upload_path),
+                        "SMALLFRY_BENCH_PROFILE": "1" if args.profile else "",
                     },
                     args.grep,
                 )

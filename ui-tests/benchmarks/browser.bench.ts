@@ -19,7 +19,10 @@ import { openS3Folder, s3Item, s3Panel, selectors } from '../tests/helpers';
 const env = (name: string, fallback: string): string =>
   process.env[name] ?? fallback;
 
-const OUT = env('SMALLFRY_BENCH_OUT', path.join(__dirname, '..', 'test-results', 'bench'));
+const OUT = env(
+  'SMALLFRY_BENCH_OUT',
+  path.join(__dirname, '..', 'test-results', 'bench')
+);
 const BUCKET = env('SMALLFRY_BENCH_BUCKET', 'bench-browser');
 const REPEAT = Number(env('SMALLFRY_BENCH_REPEAT', '7'));
 /** The 100,000-key folder of the bucket and its first key (sorted). */
@@ -29,6 +32,8 @@ const HUGE_FIRST = '0000000.json';
 const NOTEBOOK = 'big.ipynb';
 const NOTEBOOK_CELLS = Number(env('SMALLFRY_BENCH_CELLS', '200'));
 const UPLOAD_FILE = env('SMALLFRY_BENCH_UPLOAD', '');
+/** Take a CPU profile of the upload too (it slows the upload down). */
+const PROFILE = env('SMALLFRY_BENCH_PROFILE', '') !== '';
 const EXTENSION_PATH = '/lab/extensions/jupyterlab-smallfry/';
 
 test.use({ autoGoto: false });
@@ -130,6 +135,101 @@ function selfTimeByScript(
     .slice(0, top);
 }
 
+/** Summed self time of a CPU profile, by function (and its script). */
+function selfTimeByFunction(
+  profile: any,
+  top = 25
+): { fn: string; ms: number }[] {
+  const byNode = new Map<number, any>();
+  for (const node of profile.nodes) {
+    byNode.set(node.id, node);
+  }
+  const totals = new Map<string, number>();
+  const deltas: number[] = profile.timeDeltas;
+  profile.samples.forEach((id: number, i: number) => {
+    const frame = byNode.get(id).callFrame;
+    const script = frame.url
+      ? frame.url.replace(/^.*\//, '').replace(/\?.*$/, '')
+      : '';
+    const fn = `${frame.functionName || '(anonymous)'} ${script}:${frame.lineNumber}`;
+    totals.set(fn, (totals.get(fn) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
+  });
+  return [...totals.entries()]
+    .map(([fn, ms]) => ({ fn, ms: Math.round(ms * 10) / 10 }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, top);
+}
+
+/**
+ * Where an upload's time went, from the page's own clock: the chunks'
+ * `contents.save` calls (and the gaps between them, where JupyterLab reads
+ * the next chunk) and the gateway's S3 requests (queued, waiting, receiving).
+ */
+async function uploadTimeline(page: IJupyterLabPageFixture): Promise<unknown> {
+  return page.evaluate(() => {
+    const w = window as any;
+    // The last save may still be running (the drive reads the new object's
+    // metadata after S3 completed it).
+    const saves: { chunk: number; start: number; end: number }[] = (
+      w.__benchSaves ?? []
+    ).filter((s: { end?: number }) => s.end !== undefined);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const sum = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0));
+    const t0 = saves.length ? saves[0].start : 0;
+    const gaps = saves.slice(1).map((s, i) => s.start - saves[i].end);
+    const durations = saves.map(s => s.end - s.start);
+    const requests = performance
+      .getEntriesByType('resource')
+      .filter(e => e.name.includes('/smallfry/aws/s3'))
+      .map(e => {
+        const r = e as PerformanceResourceTiming;
+        const url = new URL(r.name);
+        const kind = url.searchParams.has('partNumber')
+          ? `part ${url.searchParams.get('partNumber')}`
+          : url.searchParams.has('uploads')
+            ? 'create'
+            : url.searchParams.has('uploadId')
+              ? 'complete'
+              : 'other';
+        return {
+          kind,
+          start: round(r.startTime - t0),
+          connect: round(r.connectStart - t0),
+          connected: round(r.connectEnd - t0),
+          sent: round(r.requestStart - t0),
+          firstByte: round(r.responseStart - t0),
+          end: round(r.responseEnd - t0)
+        };
+      })
+      .filter(r => r.end >= 0);
+    return {
+      chunks: saves.length,
+      saves_ms: sum(durations),
+      between_saves_ms: sum(gaps),
+      slowest_saves: saves
+        .map(s => ({
+          chunk: s.chunk,
+          at: round(s.start - t0),
+          ms: round(s.end - s.start)
+        }))
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 10),
+      // Saves that waited for a part to leave (a free slot) or for S3.
+      saves_over_20ms: durations.filter(d => d > 20).length,
+      saves_over_20ms_total_ms: sum(durations.filter(d => d > 20)),
+      median_save_ms: round(
+        [...durations].sort((a, b) => a - b)[
+          Math.floor(durations.length / 2)
+        ] ?? 0
+      ),
+      median_gap_ms: round(
+        [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0
+      ),
+      requests
+    };
+  });
+}
+
 test.describe.serial('Small Fry in the browser', () => {
   test('extension JavaScript fetched on page load', async ({ page }) => {
     const files: { url: string; raw: number; gzip: number; wire: number }[] =
@@ -213,9 +313,8 @@ test.describe.serial('Small Fry in the browser', () => {
               });
             return {
               ms: visible - w.__bench.start,
-              rows: document.querySelectorAll(
-                `${panelSel} .jp-DirListing-item`
-              ).length,
+              rows: document.querySelectorAll(`${panelSel} .jp-DirListing-item`)
+                .length,
               s3
             };
           },
@@ -287,13 +386,11 @@ test.describe.serial('Small Fry in the browser', () => {
     const open = async (where: 's3' | 'local') => {
       const sidebar = where === 's3' ? 'smallfry-s3-browser' : 'filebrowser';
       await showSidebar(page, sidebar);
-      const row = page
-        .locator(`#${sidebar} ${selectors.item}`)
-        .filter({
-          has: page
-            .locator(selectors.itemText)
-            .getByText(NOTEBOOK, { exact: true })
-        });
+      const row = page.locator(`#${sidebar} ${selectors.item}`).filter({
+        has: page
+          .locator(selectors.itemText)
+          .getByText(NOTEBOOK, { exact: true })
+      });
       await armDblclick(page);
       await row.locator(selectors.itemText).dblclick();
       const handle = await page.waitForFunction(
@@ -359,6 +456,22 @@ test.describe.serial('Small Fry in the browser', () => {
       local
     });
   });
+});
+
+test.describe('Small Fry upload in the browser', () => {
+  // Galata's mocks (settings, state, user, sessions...) route requests through
+  // Playwright: Chromium then pauses every request for a round trip to the
+  // test runner (Chromium's net log: ~1.2 s before each 8 MiB part went out).
+  // A user's browser has no such detour, so the upload runs without them.
+  test.use({
+    mockConfig: false,
+    mockSettings: false,
+    mockState: false,
+    mockUser: false,
+    kernels: null,
+    sessions: null,
+    terminals: null
+  });
 
   test('upload a big file through the S3 browser', async ({ page }) => {
     test.skip(!UPLOAD_FILE, 'SMALLFRY_BENCH_UPLOAD names no file');
@@ -366,6 +479,34 @@ test.describe.serial('Small Fry in the browser', () => {
     await openBucket(page);
     const name = path.basename(UPLOAD_FILE);
     const bytes = fs.statSync(UPLOAD_FILE).size;
+
+    // Where the time goes: every contents.save (one per 1 MiB chunk) and
+    // every gateway request, time-stamped in the page.
+    await page.evaluate(() => {
+      const w = window as any;
+      performance.setResourceTimingBufferSize(100000);
+      performance.clearResourceTimings();
+      const contents = w.jupyterapp.serviceManager.contents;
+      const save = contents.save.bind(contents);
+      w.__benchSaves = [];
+      contents.save = async (p: string, options: any) => {
+        const entry: any = { chunk: options?.chunk, start: performance.now() };
+        w.__benchSaves.push(entry);
+        try {
+          return await save(p, options);
+        } finally {
+          entry.end = performance.now();
+        }
+      };
+    });
+    const cdp: CDPSession | null = PROFILE
+      ? await page.context().newCDPSession(page.page)
+      : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
 
     const chooser = page.waitForEvent('filechooser');
     await s3Panel(page).locator(selectors.uploadButton).click();
@@ -400,6 +541,13 @@ test.describe.serial('Small Fry in the browser', () => {
     expect(head.status()).toBe(200);
     expect(Number(head.headers()['content-length'])).toBe(bytes);
 
+    const timeline = await uploadTimeline(page);
+    let profile: any = null;
+    if (cdp) {
+      profile = (await cdp.send('Profiler.stop')).profile;
+      await cdp.detach();
+    }
+
     const seconds = (result.endMs - result.startMs) / 1000;
     const parts = requests.filter(r => r.url().includes('partNumber=')).length;
     save('upload', {
@@ -409,7 +557,14 @@ test.describe.serial('Small Fry in the browser', () => {
       start_ms: result.startMs,
       end_ms: result.endMs,
       parts,
-      requests: requests.length
+      requests: requests.length,
+      timeline,
+      ...(profile
+        ? {
+            self_time_by_script: selfTimeByScript(profile),
+            self_time_by_function: selfTimeByFunction(profile)
+          }
+        : {})
     });
   });
 });
