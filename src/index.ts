@@ -4,8 +4,10 @@
  * `jupyterlab-smallfry:core` provides `ISmallFry` (see `tokens.ts`), which the
  * features require and other extensions may require too.
  */
+import { catalogPlugin } from './catalog/plugin';
 import { corePlugin } from './core/plugin';
 import { credentialsPlugin } from './credentials/plugin';
+import { previewPlugin } from './preview/plugin';
 import { s3BrowserPlugin } from './s3/plugin';
 import { jobsPlugin, schedulePlugin } from './schedule/plugin';
 
@@ -17,5 +19,7 @@ export default [
   s3BrowserPlugin,
   schedulePlugin,
   jobsPlugin,
-  credentialsPlugin
+  catalogPlugin,
+  credentialsPlugin,
+  previewPlugin
 ];
