@@ -1,8 +1,8 @@
 /**
  * The contract file shared with the server (`contract.json` in the Python
- * package), imported without its `.json` extension like the job spec schema
- * (see `schedule/schema.d.ts`): the builder's webpack bundles it, jest reads
- * it from disk, and TypeScript sees only this declaration.
+ * package), imported without its `.json` extension: the builder's webpack
+ * resolves `.json` itself and bundles the file, jest reads it from disk, and
+ * TypeScript (whose `rootDir` is `src/`) sees only this declaration.
  */
 declare module '*/jupyterlab_smallfry/contract' {
   const contract: {

@@ -9,6 +9,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IFieldError, requestAPI } from '../api';
+import { serverPath } from '../contract';
 
 /** The spec format version this front end writes. */
 export const API_VERSION = 'smallfry/v1';
@@ -179,7 +180,7 @@ export interface IRunStarted {
  * Where the jobs endpoints are, below the extension's namespace (the
  * contract's `server_paths.jobs`): every URL of this client starts here.
  */
-const JOBS = 'jobs';
+const JOBS = serverPath('jobs');
 
 function jobPath(id: string, action?: string): string {
   const base = `${JOBS}/${encodeURIComponent(id)}`;

@@ -30,9 +30,10 @@ import logging
 import os
 from pathlib import Path
 
+from ..contract import CRON_PRESETS
 from ..jobs.signing import SigningKeyError, load_key, verify_spec
 from ..jobs.store import owner_from_key, owner_key
-from ..jobs.validation import PRESETS, SpecError, read_spec_file, validate_spec
+from ..jobs.validation import SpecError, read_spec_file, validate_spec
 from .naming import dag_id_for, owner_role
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def _schedule(spec: dict):
     if sched["type"] != "cron" or spec.get("paused"):
         return None, None, False
     tz = sched["timezone"]
-    cron = PRESETS.get(sched["cron"].strip(), sched["cron"].strip())
+    cron = CRON_PRESETS.get(sched["cron"].strip(), sched["cron"].strip())
     start = pendulum.parse(sched["start_date"], tz=tz)
     return CronTriggerTimetable(cron, timezone=tz), start, bool(sched.get("catchup", False))
 

@@ -229,10 +229,13 @@ def job_routes(base: str) -> list:
     """Routes for :func:`handlers.setup_handlers`."""
     from jupyter_server.utils import url_path_join
 
+    from ..contract import server_path
+
+    jobs = server_path("jobs")
     return [
-        (url_path_join(base, r"smallfry/jobs/?"), JobsHandler),
-        (url_path_join(base, r"smallfry/jobs/(check)"), JobCheckHandler),
-        (url_path_join(base, r"smallfry/jobs/(.+)/(pause|resume)"), JobPauseHandler),
-        (url_path_join(base, r"smallfry/jobs/(.+)/run"), JobRunHandler),
-        (url_path_join(base, r"smallfry/jobs/(.+)"), JobHandler),
+        (url_path_join(base, jobs + r"/?"), JobsHandler),
+        (url_path_join(base, jobs + r"/(check)"), JobCheckHandler),
+        (url_path_join(base, jobs + r"/(.+)/(pause|resume)"), JobPauseHandler),
+        (url_path_join(base, jobs + r"/(.+)/run"), JobRunHandler),
+        (url_path_join(base, jobs + r"/(.+)"), JobHandler),
     ]

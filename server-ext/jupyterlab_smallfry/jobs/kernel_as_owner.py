@@ -58,6 +58,8 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
+from .. import kernel_env as kernel_env_names
+
 #: Turns the mode on (``1``/``true``/``yes``), in the environment of the Airflow task.
 ENABLE_ENV = "SMALLFRY_KERNEL_AS_OWNER"
 #: The interpreter that runs the kernel: the users' venv's ``bin/python``.
@@ -69,7 +71,9 @@ OWNER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 #: Kernel names the mode can serve: it always starts ipykernel from ``SMALLFRY_KERNEL_PYTHON``.
 PYTHON_KERNELS = ("python3", "python")
 #: Worker settings that reach the kernel: where AWS is, never who the worker is on it.
-_PASSED = re.compile(r"^(AWS_DEFAULT_REGION|AWS_ENDPOINT_URL(_[A-Z0-9_]+)?)$")
+_PASSED = re.compile(
+    rf"^(AWS_DEFAULT_REGION|AWS_ENDPOINT_URL(_[A-Z0-9_]+)?|{kernel_env_names.CONNECTIONS})$"
+)
 #: Where ``setpriv`` is looked for (never the task's own PATH).
 _SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 

@@ -43,6 +43,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from .. import kernel_env as kernel_env_names
 from ..safe_names import USER_TAG_KEY, role_session_name, tag_value
 from . import kernel_as_owner
 from .signing import SigningKeyError, load_key, verify_spec
@@ -134,6 +135,11 @@ def run_spec(
         try:
             # With SMALLFRY_KERNEL_AS_OWNER the owner's account is checked before anything
             # runs; a refusal ends here with a failed run.json that says why.
+            # sf.params in the notebook: the values papermill injects, as JSON.
+            kernel_env = {
+                **(kernel_env or {}),
+                kernel_env_names.PARAMETERS: json.dumps(spec.get("parameters", {})),
+            }
             as_owner = kernel_as_owner.prepare(
                 spec["owner"], spec["notebook"]["kernel"], kernel_env
             )
