@@ -4,6 +4,7 @@
  * `jupyterlab-smallfry:core` provides `ISmallFry` (see `tokens.ts`), which the
  * features require and other extensions may require too.
  */
+import { catalogPlugin } from './catalog/plugin';
 import { corePlugin } from './core/plugin';
 import { credentialsPlugin } from './credentials/plugin';
 import { previewPlugin } from './preview/plugin';
@@ -18,6 +19,7 @@ export default [
   s3BrowserPlugin,
   schedulePlugin,
   jobsPlugin,
+  catalogPlugin,
   credentialsPlugin,
   previewPlugin
 ];
