@@ -13,6 +13,7 @@ from .jobs_support import (
     REPORT,
     cell_text,
     injected_source,
+    notebook,
     read_json,
     s3_storage,
     spec_for,
@@ -80,6 +81,16 @@ def test_template_looking_parameter_reaches_the_notebook_literally(storage, dire
     out = read_json(direct_s3, bucket, "runs/alice/literal/r1/output.ipynb")
     assert "NOTE=" + secretish in cell_text(out)
     assert "REPORT region={% raw %}x" in cell_text(out)
+
+
+def test_the_kernel_library_sees_the_runs_parameters(storage, direct_s3, bucket):
+    # sf.params in a scheduled notebook: the same values papermill injected.
+    reads = notebook('import smallfry as sf\nprint("PARAMS", sorted(sf.params.items()))')
+    uri, sha = _snap(storage, bucket, reads)
+    spec = spec_for("params", uri, sha, f"s3://{bucket}/runs/", parameters={"region": "EU"})
+    assert run_spec(spec, "r1", storage)["status"] == "success"
+    out = read_json(direct_s3, bucket, "runs/alice/params/r1/output.ipynb")
+    assert "PARAMS [('region', 'EU')]" in cell_text(out)
 
 
 def test_changed_snapshot_is_refused_not_run(storage, direct_s3, bucket):
