@@ -30,11 +30,12 @@ def _load_jupyter_server_extension(server_app):
     config = SmallFry(parent=server_app)
     fixed_keys = None
     if config.embedded:
-        from .embedded import EmbeddedS3
+        from .embedded import EmbeddedS3, catalog_seed
         from .embedded.server import DEMO_ACCESS_KEY, DEMO_BUCKET, DEMO_SECRET_KEY
 
         embedded = EmbeddedS3()
         embedded.seed()
+        catalog_seed.seed_demo_catalog(embedded.url)  # the Catalog panel's demo database
         config.endpoint_url = config.sts_endpoint_url = embedded.url
         if not config.roots:
             config.roots = [{"bucket": DEMO_BUCKET, "name": "Demo bucket"}]
