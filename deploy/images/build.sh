@@ -82,6 +82,11 @@ stage_source() { # dest: the checkout's tracked files as they are now (no node_m
   fi
 }
 
+quote_log() { # log what: show the end of a quiet step's output, then stop
+  tail -n 60 "$1" >&2
+  die "$2 failed (the end of its output is above)"
+}
+
 build_wheel() { # image dest_dir
   local image=$1 out=$2 src
   src=$(mktemp -d /var/tmp/smallfry-src.XXXXXX)
@@ -89,9 +94,10 @@ build_wheel() { # image dest_dir
   if [[ $image == singleuser ]]; then
     # The labextension, production build: reuse the checkout's node_modules if it has one.
     if [[ -d $root/node_modules ]]; then ln -s "$root/node_modules" "$src/node_modules"
-    else (cd "$src" && npm ci --no-audit --no-fund >/dev/null)
+    else (cd "$src" && npm ci --no-audit --no-fund >"$out/npm.log" 2>&1) || quote_log "$out/npm.log" "npm ci"
     fi
-    (cd "$src" && npm run build:prod >/dev/null)
+    (cd "$src" && npm run build:prod >"$out/npm.log" 2>&1) || quote_log "$out/npm.log" "npm run build:prod"
+    rm -f "$out/npm.log"
     (cd "$src" && python3 -m pip wheel --no-deps --quiet -w "$out" .)
   else
     # hatch-jupyter-builder's own switch: no npm build; the version hook still runs.

@@ -21,7 +21,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 IMAGES = REPO / "deploy" / "images"
 BASE_IMAGE = "localhost/debian:bookworm"
-JOB_IMAGE = "localhost/smallfry-job"
 
 #: What podman needs on a VM without systemd where RLIMIT_NOFILE cannot be raised (crun
 #: fails there): runc and fixed ulimits. Used unless CONTAINERS_CONF names another file.
@@ -88,31 +87,45 @@ def _image_exists(name: str) -> bool:
     return podman("image", "exists", name, check=False).returncode == 0
 
 
-def job_image_inputs() -> list[Path]:
-    """Every file whose content goes into the job image: its build files and the tracked
-    files the wheel is built from (build.sh builds from the tracked files only)."""
+#: Tracked files that never go into an image (tests, benchmarks, CI, docs).
+_NOT_IN_IMAGES = (
+    "server-ext/jupyterlab_smallfry/tests/",
+    "server-ext/benchmarks/",
+    "ui-tests/",
+    ".ci/",
+    "binder/",
+    "README.md",
+    "CHANGELOG.md",
+)
+#: What each image is built from besides its own folder: the Python package for all; the
+#: front end too for the single-user image (its wheel carries the JupyterLab extension).
+_IMAGE_SOURCES = {
+    "job": ["pyproject.toml", "package.json", "server-ext"],
+    "hub": ["pyproject.toml", "package.json", "server-ext"],
+    "singleuser": ["."],
+}
+
+
+def image_inputs(image: str) -> list[Path]:
+    """Every file whose content goes into ``image``: its build files and the tracked files
+    its wheel is built from (build.sh builds from the tracked files only)."""
+    where = [*_IMAGE_SOURCES[image], "deploy/images/build.sh", f"deploy/images/{image}"]
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "pyproject.toml", "package.json", "server-ext", "deploy/images"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
+        ["git", "ls-files", "-z", *where], cwd=REPO, capture_output=True, check=True
     ).stdout.split(b"\0")
-    skip = (
-        "server-ext/jupyterlab_smallfry/tests/",
-        "server-ext/benchmarks/",
-        "deploy/images/hub/",
-        "deploy/images/singleuser/",
-    )
+    other_images = tuple(f"deploy/images/{o}/" for o in _IMAGE_SOURCES if o != image)
+    skip = _NOT_IN_IMAGES + other_images
     paths = [REPO / n.decode() for n in listed if n and not n.decode().startswith(skip)]
     return sorted(p for p in paths if p.is_file())
 
 
-def job_image_tag() -> str:
+def image_tag(image: str) -> str:
+    """``localhost/smallfry-<image>:test-<hash of the base image and the inputs>``."""
     digest = hashlib.sha256()
     digest.update(podman("image", "inspect", "--format", "{{.Id}}", BASE_IMAGE).stdout.encode())
-    for path in job_image_inputs():
+    for path in image_inputs(image):
         digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{JOB_IMAGE}:test-{digest.hexdigest()[:12]}"
+    return f"localhost/smallfry-{image}:test-{digest.hexdigest()[:12]}"
 
 
 def extra_ca_bundle() -> Path | None:
@@ -125,10 +138,10 @@ def extra_ca_bundle() -> Path | None:
     return bundle
 
 
-def ensure_job_image(log=print) -> tuple[str, dict]:
-    """The job image's name, built (base image first, if needed) unless one with the same
-    inputs exists; and what it took, in seconds: ``{"base": s, "image": s}`` for what was
-    built now."""
+def ensure_image(image: str, log=print) -> tuple[str, dict]:
+    """The name of ``image`` (job, singleuser, hub), built (base image first, if needed)
+    unless one with the same inputs exists; and what it took, in seconds:
+    ``{"base": s, "image": s}`` for what was built now."""
     took = {}
     env = podman_env()
     if not _image_exists(BASE_IMAGE):
@@ -142,19 +155,19 @@ def ensure_job_image(log=print) -> tuple[str, dict]:
             timeout=900,
         )
         took["base"] = round(time.monotonic() - started, 1)
-    tag = job_image_tag()
+    tag = image_tag(image)
     if _image_exists(tag):
         return tag, took
-    log(f"building the job image {tag}")
+    log(f"building the {image} image {tag}")
     started = time.monotonic()
-    command = ["bash", str(IMAGES / "build.sh"), "job", "--base", BASE_IMAGE, "--tag", tag]
+    command = ["bash", str(IMAGES / "build.sh"), image, "--base", BASE_IMAGE, "--tag", tag]
     bundle = extra_ca_bundle()
     if bundle:
         command += ["--extra-ca-bundle", str(bundle)]
     proc = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=1200, check=False
     )
-    assert proc.returncode == 0, f"building the job image failed:\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, f"building the {image} image failed:\n{proc.stderr[-6000:]}"
     took["image"] = round(time.monotonic() - started, 1)
     _remove_older_test_images(tag)
     return tag, took
@@ -162,7 +175,8 @@ def ensure_job_image(log=print) -> tuple[str, dict]:
 
 def _remove_older_test_images(keep: str) -> None:
     """Images of earlier inputs only fill the disk; their shared layers stay."""
-    names = podman("images", "--format", "{{.Repository}}:{{.Tag}}", JOB_IMAGE).stdout.split()
+    repository = keep.rsplit(":", 1)[0]
+    names = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repository).stdout.split()
     old = [n for n in names if n != keep and n.split(":")[-1].startswith("test-")]
     if old:
         podman("rmi", *old, check=False)
@@ -197,3 +211,23 @@ class PlayedPod:
 
 def image_user(tag: str) -> str:
     return json.loads(podman("image", "inspect", tag).stdout)[0]["Config"].get("User", "")
+
+
+class Container:
+    """A container of ``image`` on the host network (``podman run -d``), removed by
+    :meth:`remove`; :meth:`exec` runs a command in it as the image's user."""
+
+    def __init__(self, image: str, *args: str, env: dict | None = None):
+        self.name = f"smallfry-test-{os.getpid()}-{time.monotonic_ns()}"
+        flags = [f"--env={k}={v}" for k, v in (env or {}).items()]
+        podman("run", "-d", "--name", self.name, "--network", "host", *flags, image, *args)
+
+    def exec(self, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return podman("exec", self.name, *command, timeout=timeout)
+
+    def logs(self) -> str:
+        proc = podman("logs", self.name, check=False)
+        return proc.stdout + proc.stderr
+
+    def remove(self) -> None:
+        podman("rm", "-f", self.name, check=False)

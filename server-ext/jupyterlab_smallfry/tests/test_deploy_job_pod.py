@@ -20,7 +20,7 @@ from .airflow_env import ensure_venv
 from .jobs_support import FAILING, cell_text, injected_source, notebook, read_json, s3_storage
 from .jobs_support import spec_for as base_spec
 from .pod_manifest import api_server_problems, render_job_pod, validate, write_spec
-from .pod_runtime import PlayedPod, ensure_job_image, image_user, missing_tools
+from .pod_runtime import Container, PlayedPod, ensure_image, image_user, missing_tools
 from .processes import AWS_TEST_ENV, TEST_ACCESS_KEY
 
 pytestmark = pytest.mark.timeout(1800)
@@ -157,7 +157,7 @@ def job_image():
     reason = missing_tools()
     if reason:
         pytest.skip(f"pods cannot run on this machine: {reason}")
-    tag, took = ensure_job_image()
+    tag, took = ensure_image("job")
     print(f"job image {tag}: built in {took or 'no time (reused)'}")
     return tag
 
@@ -273,3 +273,124 @@ def test_a_run_past_its_timeout_is_stopped_in_the_pod_and_says_so(pods, direct_s
     assert "timeout of 60 s" in run["error"]["message"]
     assert 50 <= run["duration_seconds"] < 100  # stopped at the limit, not at the sleep's end
     assert pod.seconds < 200
+
+
+# --- the single-user image ------------------------------------------------------------------
+
+#: What the Hub's Small Fry broker answers a user's server (``credentials/modes.py``).
+BROKER_KEY = "ASIASINGLEUSERTEST01"
+
+# Runs in the container, as the image's user: talks to the server's kernel by its
+# connection file and prints what the notebook code sees.
+KERNEL_PROBE = r"""
+import glob, sys
+import jupyter_client
+(path,) = glob.glob(f"/home/jovyan/.local/share/jupyter/runtime/kernel-{sys.argv[1]}.json")
+client = jupyter_client.BlockingKernelClient(connection_file=path)
+client.load_connection_file()
+client.start_channels()
+client.wait_for_ready(60)
+out = []
+code = ("import os, boto3\n"
+        "creds = boto3.Session().get_credentials().get_frozen_credentials()\n"
+        "print(os.environ.get('AWS_PROFILE'), creds.access_key)")
+client.execute_interactive(code, timeout=60,
+                           output_hook=lambda m: out.append(m["content"].get("text", "")))
+print("".join(out).strip())
+"""
+
+
+@pytest.fixture(scope="module")
+def singleuser_image():
+    reason = missing_tools()
+    if reason:
+        pytest.skip(f"images cannot be built on this machine: {reason}")
+    tag, took = ensure_image("singleuser")
+    print(f"single-user image {tag}: built in {took or 'no time (reused)'}")
+    return tag
+
+
+@pytest.fixture
+def broker():
+    """A stand-in for the Hub's broker service: answers every server with the same keys and
+    remembers the Hub API tokens it was shown."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.headers.get("Authorization"))
+            body = json.dumps(
+                {
+                    "AccessKeyId": BROKER_KEY,
+                    "SecretAccessKey": "single-user-test-secret",
+                    "SessionToken": "single-user-test-token",
+                    "Expiration": "2099-01-01T00:00:00Z",
+                    "arn": "arn:aws:sts::123456789012:assumed-role/analyst/alice",
+                    "roles": [],
+                    "role": "",
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+
+
+def test_the_single_user_image_serves_small_fry_and_its_kernels_get_keys_from_the_profile(
+    singleuser_image, broker
+):
+    """JupyterLab with the extension, and the managed AWS profile: a kernel's boto3 gets the
+    user's keys through the profile's credential_process, from the user's own server."""
+    import time
+
+    import requests
+
+    from .processes import free_port
+
+    assert image_user(singleuser_image) == "1000:100"
+    broker_url, seen = broker
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": "token single-user-test"}
+    server = Container(
+        singleuser_image,
+        "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        "--IdentityProvider.token=single-user-test",
+        "--SmallFry.credentials_mode=broker", f"--SmallFry.broker_url={broker_url}",
+        env={"JUPYTERHUB_API_TOKEN": "hub-token-of-alice"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{base}/api/status", headers=auth, timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, server.logs()[-3000:]
+            time.sleep(0.5)
+        lab = requests.get(f"{base}/lab", headers=auth, timeout=30)
+        assert lab.ok and "jupyterlab-smallfry" in lab.text  # the prebuilt extension loads
+        config = requests.get(f"{base}/smallfry/config", headers=auth, timeout=30)
+        assert config.ok, config.text
+        kernel = requests.post(
+            f"{base}/api/kernels", headers=auth, json={"name": "python3"}, timeout=60
+        ).json()
+        probe = server.exec("python", "-c", KERNEL_PROBE, kernel["id"], timeout=180)
+        assert probe.stdout.strip().splitlines()[-1] == f"smallfry {BROKER_KEY}", probe.stderr
+        assert "token hub-token-of-alice" in seen  # the server asked the broker as the user
+    finally:
+        server.remove()
