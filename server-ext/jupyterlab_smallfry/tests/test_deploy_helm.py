@@ -364,7 +364,14 @@ def test_the_dag_folder_file_is_the_factorys_own():
 
 
 def mounted_secret_dirs(volumes: list[dict], mounts: list[dict], secret: str) -> set[str]:
-    names = {v["name"] for v in volumes if v.get("secret", {}).get("secretName") == secret}
+    names = set()
+    for volume in volumes:
+        if volume.get("secret", {}).get("secretName") == secret:
+            names.add(volume["name"])
+            # The runner and the service refuse a key file others may read; the pods' users
+            # (uid 1000 / 50000) read it through their fsGroup.
+            mode = volume["secret"]["defaultMode"]
+            assert mode & 0o007 == 0 and mode & 0o040, f"{volume['name']}: mode {mode:o}"
     return {m["mountPath"].rstrip("/") for m in mounts if m["name"] in names}
 
 
