@@ -199,8 +199,14 @@ describe('ScheduleModel with the server', () => {
         const answer = await fetch(input, init);
         const url = input instanceof Request ? input.url : String(input);
         if (new URL(url).pathname.endsWith('/jobs/check') && calls++ === 0) {
+          // Read the body first: an unread body keeps its connection busy.
+          const body = await answer.text();
           heldBack = true;
           await held;
+          return new Response(body, {
+            status: answer.status,
+            headers: answer.headers
+          });
         }
         return answer;
       }) as typeof fetch
