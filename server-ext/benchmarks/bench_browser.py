@@ -95,12 +95,16 @@ def notebook_bytes(megabytes: int) -> tuple[bytes, int]:
     return json.dumps(nb, indent=1).encode(), len(nb["cells"])
 
 
-def upload_baseline(s3, path: str) -> float:
+def upload_baseline(s3, path: str) -> tuple[float, str]:
+    """Seconds of boto3's upload, and the object's ETag: a multipart ETag is the MD5 of the
+    parts' MD5s, so the browser's object (same 8 MiB parts) has the same one only if every
+    part holds the same bytes in the same place."""
     start = time.perf_counter()
     s3.upload_file(path, BUCKET, "direct.bin", Config=TRANSFER)
     seconds = time.perf_counter() - start
+    etag = s3.head_object(Bucket=BUCKET, Key="direct.bin")["ETag"]
     s3.delete_object(Bucket=BUCKET, Key="direct.bin")
-    return seconds
+    return seconds, etag
 
 
 def run_playwright(server, out: Path, env: dict, grep: str) -> None:
@@ -198,7 +202,7 @@ def main() -> None:
     print(json.dumps(results, indent=1))
 
     boto_list_ms = statistics.mean([list_before, list_after]) * 1000
-    boto_upload_s = statistics.mean([upload_before, upload_after])
+    boto_upload_s = statistics.mean([upload_before[0], upload_after[0]])
     rows = []
     if listing := results.get("listing"):
         rows += [
@@ -253,6 +257,10 @@ def main() -> None:
             (
                 "browser / boto3 throughput",
                 f"{boto_upload_s / up['seconds']:.2f}x  (target >= 0.9x)",
+            ),
+            (
+                "browser object = boto3's (multipart ETag)",
+                "yes" if up.get("etag") == upload_before[1] else f"NO: {up.get('etag')}",
             ),
             (
                 "server memory growth during the browser upload",

@@ -557,6 +557,7 @@ test.describe('Small Fry upload in the browser', () => {
       start_ms: result.startMs,
       end_ms: result.endMs,
       parts,
+      etag: head.headers()['etag'],
       requests: requests.length,
       timeline,
       ...(profile
