@@ -13,8 +13,10 @@ of the kernel's language, so ``"{{ conn.x.password }}"`` reaches the notebook as
 string. Nothing here renders templates.
 
 As a program (``python -m jupyterlab_smallfry.jobs.runner``) it reads one JSON request on
-stdin (or from ``$SMALLFRY_RUN_REQUEST`` in a container, without keys): ``{"spec": …, "run_id": …, "trigger": …, "s3": {"endpoint_url", "region",
-"access_key", "secret_key", "token"}}``; credentials travel on stdin so they never enter the
+stdin (or from ``$SMALLFRY_RUN_REQUEST`` in a container, without keys): ``{"spec": …,
+"run_id": …, "trigger": …, "try_number": …, "s3": {"endpoint_url", "region", "access_key",
+"secret_key", "token"}}`` (``try_number`` defaults to the ``-try<N>`` suffix the Airflow
+operators give a retry's run id, else 1); credentials travel on stdin so they never enter the
 environment the notebook's kernel inherits. The request is parsed as strictly as a stored
 spec (:func:`~.validation.parse_spec`).
 
@@ -22,6 +24,9 @@ Kernels as their owner (``SMALLFRY_KERNEL_AS_OWNER=1``, team platform): the kern
 owner's Unix account with an environment built from scratch (see :mod:`.kernel_as_owner`), so
 a notebook cannot read the worker's secrets (the signing key, Airflow's database); without the
 setting the kernel is this process's child and inherits its environment plus ``kernel_env``.
+
+Stopping: the program turns SIGTERM (Kubernetes deleting the pod) into a ``failed`` run.json
+that says the run was stopped, then exits 1, well within Kubernetes' 30-s grace period.
 
 Trust: when a spec-signing key is configured (:func:`~.signing.load_key`), a spec runs only if
 the Small Fry service signed exactly it: :func:`assume_run_as` checks the signature again
@@ -38,6 +43,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -411,43 +417,127 @@ def _limit_run_time(seconds: int) -> None:
     signal.alarm(seconds)
 
 
+class RunStopped(Exception):
+    """The runner was told to stop (SIGTERM) before the run finished."""
+
+
+def _stop_on_sigterm() -> None:
+    """In a process that runs one job: turn SIGTERM into :class:`RunStopped` in the run.
+
+    Kubernetes sends SIGTERM when it deletes a job's pod (Airflow's on_kill when a task is
+    cleared or marked failed, the pod's deadline, a node drain) and kills it 30 s later; the
+    run then still writes a ``failed`` run.json that says it was stopped. Without a handler
+    the runner, PID 1 in its container, would not even notice: the kernel ignores signals
+    that PID 1 does not handle. A second SIGTERM is ignored so that it cannot cut short the
+    writes of the first."""
+    import signal
+
+    def stopped(signum, _frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise RunStopped(
+            f"the run was stopped before it finished ({signal.Signals(signum).name}: its pod "
+            "or task was deleted, cleared or marked failed)"
+        )
+
+    signal.signal(signal.SIGTERM, stopped)
+
+
+def _record_stop(spec: dict, run_id: str, storage: Storage, trigger: str, try_number: int, err):
+    """A ``failed`` run.json for a run stopped outside the notebook (before it started, or
+    while its results were being written): the ``running`` manifest updated if there is one,
+    so the start time stays the real one."""
+    folder = run_folder(spec, run_id)
+    manifest = None
+    with contextlib.suppress(Exception):
+        data = storage.read(join(folder, "run.json"))
+        manifest = json.loads(data) if data else None
+    if not isinstance(manifest, dict):
+        manifest = start_manifest(spec, run_id, trigger, try_number)
+    ended = _now()
+    start = dt.datetime.fromisoformat(manifest["start"].replace("Z", "+00:00"))
+    with contextlib.suppress(Exception):
+        if manifest.get("output_uri") and storage.read(manifest["output_uri"]) is None:
+            manifest["output_uri"] = None
+    manifest.update(
+        status="failed",
+        end=_iso(ended),
+        duration_seconds=round((ended - start).total_seconds(), 3),
+        error={"type": type(err).__name__, "message": _clip(str(err))},
+    )
+    storage.write(join(folder, "run.json"), dumps(manifest))
+    return manifest
+
+
+#: The suffix the Airflow operators give a retry's run id (``<run_id>-try2``), which is how a
+#: pod learns its attempt when the request does not say it.
+_TRY_SUFFIX = re.compile(r"-try([1-9][0-9]{0,3})$")
+
+
+def _try_number(request: dict) -> int:
+    """The attempt this run is: the request's ``try_number``, else the run id's ``-try<N>``."""
+    if "try_number" in request:
+        value = request["try_number"]
+        if type(value) is not int or not 1 <= value <= 9999:
+            raise SpecError("try_number", "the try_number must be a whole number from 1 to 9999")
+        return value
+    match = _TRY_SUFFIX.search(request["run_id"])
+    return int(match.group(1)) if match else 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one spec from a JSON request on stdin; exit 0 on success, 1 if the run failed."""
+    """Run one spec from a JSON request on stdin; exit 0 on success, 1 if the run failed
+    (also when it was refused, timed out or stopped by SIGTERM: run.json says which)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _stop_on_sigterm()
     # In a container (a spec with an image) the request comes in an environment variable.
     raw = os.environ.pop("SMALLFRY_RUN_REQUEST", None)
-    if raw is None:
-        raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1)
     try:
+        if raw is None:
+            raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1)
         request = parse_spec(raw, max_bytes=MAX_REQUEST_BYTES)
         if not isinstance(request, dict) or not isinstance(request.get("spec"), dict):
             raise SpecError("", "the run request must be an object with a spec object")
         if not isinstance(request.get("run_id"), str):
             raise SpecError("run_id", "the run request needs a run_id string")
-    except SpecError as err:
-        print(json.dumps({"status": "failed", "error": {"type": "SpecError", "message": str(err)}}))
+        try_number = _try_number(request)
+    except (SpecError, RunStopped) as err:
+        # Nothing to record a run in yet: the answer on stdout is all there is.
+        kind = type(err).__name__
+        print(json.dumps({"status": "failed", "error": {"type": kind, "message": str(err)}}))
         return 1
-    spec = request["spec"]
+    spec, run_id = request["spec"], request["run_id"]
+    trigger = request.get("trigger", "server")
     storage = _storage_from_request(request.get("s3"))
     try:
-        role_storage, kernel_env = assume_run_as(spec, request["run_id"])
-    except SpecError as err:
-        manifest = refuse_run(
-            spec, request["run_id"], storage, str(err), trigger=request.get("trigger", "server")
+        try:
+            role_storage, kernel_env = assume_run_as(spec, run_id)
+        except SpecError as err:
+            manifest = refuse_run(
+                spec, run_id, storage, str(err), trigger=trigger, try_number=try_number
+            )
+            print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
+            return 1
+        _limit_run_time(int(spec.get("timeout_seconds", 3600)))
+        # The run's own folder and the snapshot are read and written with this process's
+        # identity (the worker's or the server's); only the notebook's kernel gets the
+        # run-as keys.
+        del role_storage
+        manifest = run_spec(
+            spec, run_id, storage, trigger=trigger, try_number=try_number, kernel_env=kernel_env
         )
-        print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
-        return 1
-    _limit_run_time(int(spec.get("timeout_seconds", 3600)))
-    # The run's own folder and the snapshot are read and written with this process's
-    # identity (the worker's or the server's); only the notebook's kernel gets the run-as keys.
-    del role_storage
-    manifest = run_spec(
-        spec,
-        request["run_id"],
-        storage,
-        trigger=request.get("trigger", "server"),
-        kernel_env=kernel_env,
-    )
+    except RunStopped as err:
+        # Stopped outside the notebook (run_spec records a stop inside it itself).
+        import signal
+
+        signal.alarm(0)  # the timeout must not cut this last write short
+        try:
+            manifest = _record_stop(spec, run_id, storage, trigger, try_number, err)
+        except Exception as write_err:  # noqa: BLE001 - say what happened on stdout at least
+            log.warning("Small Fry run %s: recording the stop failed: %s", run_id, write_err)
+            manifest = {
+                "status": "failed",
+                "error": {"type": type(err).__name__, "message": str(err)},
+            }
     print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
     return 0 if manifest["status"] == "success" else 1
 

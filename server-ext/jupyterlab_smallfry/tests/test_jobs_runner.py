@@ -421,3 +421,175 @@ def test_runner_program_parses_its_request_strictly(moto_url, bucket, direct_s3)
         in json.loads(proc.stdout.strip().splitlines()[-1])["error"]["message"]
     )
     assert direct_s3.list_objects_v2(Bucket=bucket, Prefix="runs/").get("KeyCount") == 0
+
+
+# --- the runner as a pod runs it: the attempt it is, and being stopped -----------------------
+
+
+def _pod_env(moto_url, request: dict) -> dict:
+    """The environment a job pod gives the runner: the request in a variable, keys ambient."""
+    import json
+    import os
+    from pathlib import Path
+
+    from .processes import AWS_TEST_ENV
+
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMALLFRY_SPEC_KEY")},
+        **AWS_TEST_ENV,
+        "AWS_ENDPOINT_URL": moto_url,
+        "SMALLFRY_RUN_REQUEST": json.dumps(request),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+
+
+def test_a_retry_in_a_pod_records_its_attempt(moto_url, direct_s3, bucket):
+    """The pod operator names a retry's run ``<run_id>-try2`` (its own folder, as on a
+    worker); run.json says it is attempt 2, not 1."""
+    import subprocess
+    import sys
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    request = {
+        "spec": spec_for("retried", uri, sha, f"s3://{bucket}/runs/"),
+        "run_id": "scheduled__2026-11-30T05:00:00+00:00-try2",
+        "trigger": "airflow",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        env=_pod_env(moto_url, request),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    folder = "runs/alice/retried/scheduled__2026-11-30T05-00-00-00-00-try2/"
+    run = read_json(direct_s3, bucket, folder + "run.json")
+    assert run["status"] == "success"
+    assert run["try_number"] == 2
+    assert run["run_id"] == request["run_id"]
+
+
+def test_a_try_number_in_the_request_is_the_one_recorded(moto_url, direct_s3, bucket):
+    import json
+
+    uri, sha = take_snapshot(s3_storage(moto_url), REPORT, f"s3://{bucket}/snapshots/")
+    spec = spec_for("third", uri, sha, f"s3://{bucket}/runs/")
+    proc = _run_program(moto_url, json.dumps({"spec": spec, "run_id": "r1", "try_number": 3}))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = read_json(direct_s3, bucket, "runs/alice/third/r1/run.json")
+    assert (run["status"], run["try_number"]) == ("success", 3)
+
+
+@pytest.mark.parametrize("value", [0, "2", 2.0, True, 10**6])
+def test_a_wrong_try_number_is_refused_before_anything_runs(moto_url, direct_s3, bucket, value):
+    import json
+
+    spec = spec_for("bad-try", "s3://x/snap.ipynb", "0" * 64, f"s3://{bucket}/runs/")
+    proc = _run_program(moto_url, json.dumps({"spec": spec, "run_id": "r1", "try_number": value}))
+    assert proc.returncode == 1
+    answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert answer["error"]["type"] == "SpecError"
+    assert "try_number must be a whole number from 1 to 9999" in answer["error"]["message"]
+    assert direct_s3.list_objects_v2(Bucket=bucket, Prefix="runs/").get("KeyCount") == 0
+
+
+def test_sigterm_stops_a_running_notebook_and_run_json_says_so(
+    moto_url, direct_s3, bucket, tmp_path
+):
+    """What Kubernetes does when it deletes a job's pod: SIGTERM, then SIGKILL 30 s later.
+    The run stops well within that, the kernel with it, and run.json is ``failed``, saying the
+    run was stopped, with the notebook as far as it got."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from .jobs_support import notebook
+
+    started = tmp_path / "started"
+    slow = notebook(
+        f'print("before the stop")\nopen({str(started)!r}, "w").close()',
+        "import time\ntime.sleep(600)",
+        parameters=None,
+    )
+    uri, sha = take_snapshot(s3_storage(moto_url), slow, f"s3://{bucket}/snapshots/")
+    request = {
+        "spec": spec_for("stopped", uri, sha, f"s3://{bucket}/runs/", parameters={}),
+        "run_id": "scheduled__x",
+        "trigger": "airflow",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        env=_pod_env(moto_url, request),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not started.exists():  # the notebook is running its first cell
+            assert child.poll() is None, child.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the notebook never started"
+            time.sleep(0.2)
+        kernels = psutil.Process(child.pid).children(recursive=True)
+        assert kernels, "no kernel process under the runner"
+        time.sleep(1)  # into the sleeping cell
+        stopped_at = time.monotonic()
+        child.terminate()  # SIGTERM
+        out, err = child.communicate(timeout=30)  # Kubernetes' grace period
+        took = time.monotonic() - stopped_at
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 1, err[-2000:]
+    print(f"stopped {took:.1f} s after SIGTERM")
+    assert took < 20
+    assert '"RunStopped"' in out.strip().splitlines()[-1]
+    run = read_json(direct_s3, bucket, "runs/alice/stopped/scheduled__x/run.json")
+    assert run["status"] == "failed"
+    assert run["error"]["type"] == "RunStopped"
+    assert "the run was stopped before it finished (SIGTERM" in run["error"]["message"]
+    assert run["end"] >= run["start"] and run["duration_seconds"] < 60
+    out_nb = read_json(direct_s3, bucket, "runs/alice/stopped/scheduled__x/output.ipynb")
+    assert "before the stop" in cell_text(out_nb)
+    # The notebook's kernel did not outlive the run.
+    _gone, alive = psutil.wait_procs(kernels, timeout=10)
+    assert alive == [], [p.cmdline() for p in alive]
+
+
+def test_sigterm_before_a_request_arrives_ends_the_runner_and_says_so(moto_url):
+    """A pod deleted while its runner starts: it ends at once (as PID 1 in its container it
+    would otherwise ignore SIGTERM until killed) and says why."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    env = _pod_env(moto_url, {})
+    del env["SMALLFRY_RUN_REQUEST"]  # the request would come on stdin
+    child = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        env=env,
+        stdin=subprocess.PIPE,  # never written: the runner waits for its request
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)  # imported and reading stdin
+        assert child.poll() is None
+        child.terminate()
+        out, err = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 1, err[-2000:]
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["status"] == "failed" and answer["error"]["type"] == "RunStopped"
