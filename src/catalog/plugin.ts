@@ -96,11 +96,14 @@ export const catalogPlugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         app.shell.activateById(browser.id);
-        await browser.model.cd(path).catch(error =>
-          Notification.error(String(error?.message ?? error), {
-            autoClose: 6000
-          })
-        );
+        // cd() resolves against the folder shown: an absolute local path.
+        await browser.model
+          .cd(`/${path.slice(DRIVE_NAME.length + 1)}`)
+          .catch(error =>
+            Notification.error(String(error?.message ?? error), {
+              autoClose: 6000
+            })
+          );
       },
       preview: async (table: ITable) => {
         // The preview opens files: the table's first data file shows its

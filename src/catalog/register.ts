@@ -108,7 +108,10 @@ export function folderLayout(
     );
   }
   if (byFormat.size > 1 || unknown.length > 0) {
-    const kinds = [...byFormat.keys()].map(f => f.toUpperCase());
+    // In a fixed order, whatever order the keys came in.
+    const kinds = FORMATS.map(([, f]) => f)
+      .filter((f, i, all) => all.indexOf(f) === i && byFormat.has(f))
+      .map(f => f.toUpperCase());
     if (unknown.length > 0) {
       kinds.push(`other files (e.g. ${unknown[0]})`);
     }

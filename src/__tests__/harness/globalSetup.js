@@ -72,11 +72,14 @@ async function startServers() {
     AWS_SECRET_ACCESS_KEY: s3.endpoint.secret_key,
     AWS_DEFAULT_REGION: region
   };
+  // moto serves Glue on its S3 port (the Catalog's specs); radosgw has none.
+  const glue = kind === 'moto' ? s3Url : '';
   const jupyter = (name, port, endpoint, serverEnv, basePath) =>
     startJupyter({
       name,
       port,
       endpoint,
+      glue: endpoint === s3Url ? glue : '',
       region,
       token,
       workDir,
@@ -130,6 +133,7 @@ async function startJupyter({
   name,
   port,
   endpoint,
+  glue = '',
   region,
   token,
   workDir,
@@ -147,6 +151,7 @@ async function startJupyter({
       },
       SmallFry: {
         endpoint_url: endpoint,
+        ...(glue ? { glue_endpoint_url: glue } : {}),
         region,
         roots: ['smallfry-test'],
         // Jobs and runs in the work folder, never in the user's home.
