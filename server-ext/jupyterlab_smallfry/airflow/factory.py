@@ -9,6 +9,11 @@ never reads S3 while parsing). For each file:
   validation message, so the problem shows in Airflow's UI instead of the job silently going;
 - nothing one file does can stop the others from loading.
 
+Shards: each DAG-folder file builds the specs of the owners its name's shard holds
+(``smallfry_jobs_03_of_16.py``, see :mod:`.naming`), so Airflow parses several short files
+in parallel, each well within ``dagbag_import_timeout``, and a file that fails hides only its
+own owners' jobs. ``smallfry_jobs.py`` (the single-file layout) still builds every spec.
+
 Trust: with a spec-signing key (``SMALLFRY_SPEC_KEY_FILE`` or ``SMALLFRY_SPEC_KEY``, see
 :mod:`jupyterlab_smallfry.jobs.signing`) only specs the Small Fry service signed become jobs,
 and the signed ``owner`` must be the folder's; anything else is an ``invalid-spec`` DAG that
@@ -34,7 +39,7 @@ from ..contract import CRON_PRESETS
 from ..jobs.signing import SigningKeyError, load_key, verify_spec
 from ..jobs.store import owner_from_key, owner_key
 from ..jobs.validation import SpecError, read_spec_file, validate_spec
-from .naming import dag_id_for, owner_role
+from .naming import check_shard, dag_id_for, owner_role, shard_from_file_name, shard_of
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +91,24 @@ class _Trust:
         }
 
 
-def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None = None) -> dict:
-    """Build the DAGs for every spec under ``jobs_dir`` and put them in ``namespace``.
+def build_dags(
+    namespace: dict | None = None,
+    jobs_dir: str | os.PathLike | None = None,
+    shard: int | None = None,
+    shards: int | None = None,
+) -> dict:
+    """Build the DAGs for the specs of one shard under ``jobs_dir``; put them in ``namespace``.
 
-    Call it from the DAG folder with ``globals()``. Returns ``{dag_id: DAG}``.
+    Call it from the DAG folder with ``globals()``. Which shard: ``shard``/``shards`` if given,
+    else the calling file's name (``smallfry_jobs_03_of_16.py`` is shard 3 of 16, see
+    :func:`~.naming.shard_from_file_name`); any other name builds every spec (one shard).
+    Returns ``{dag_id: DAG}``.
     """
     from airflow.sdk import get_parsing_context
 
+    if shard is None and shards is None:
+        shard, shards = shard_from_file_name((namespace or {}).get("__file__", ""))
+    shard, shards = check_shard(shard, shards)
     folder = Path(jobs_dir or os.environ.get(JOBS_DIR_ENV) or "")
     dags: dict = {}
     if not str(folder) or not folder.is_dir():
@@ -100,9 +116,7 @@ def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None
         return dags
     wanted = get_parsing_context().dag_id  # set while a task runs: build only its DAG
     trust = _Trust()
-    for path in sorted(folder.glob("*/*.json")):
-        if path.name.startswith("."):
-            continue  # a writer's temporary file
+    for path in shard_spec_files(folder, shard, shards):
         owner = owner_from_key(path.parent.name)
         dag_id = dag_id_for(owner, path.stem)
         if wanted and wanted != dag_id:
@@ -116,6 +130,25 @@ def build_dags(namespace: dict | None = None, jobs_dir: str | os.PathLike | None
     if namespace is not None:
         namespace.update(dags)
     return dags
+
+
+def shard_spec_files(folder: Path, shard: int = 0, shards: int = 1) -> list[Path]:
+    """The spec files of one shard: ``<owner>/<id>.json`` of the owners whose folder name
+    hashes to ``shard`` (see :func:`~.naming.shard_of`), in a stable order.
+
+    Only this shard's owner folders are read, so a shard's cost does not grow with the other
+    owners' specs. Writers' temporary files (``.name``) are skipped."""
+    out: list[Path] = []
+    try:
+        owners = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as err:
+        log.error("Small Fry: cannot list the jobs folder %s: %s", folder, err)
+        return out
+    for owner_dir in owners:
+        if shard_of(owner_dir.name, shards) != shard:
+            continue
+        out.extend(p for p in sorted(owner_dir.glob("*.json")) if not p.name.startswith("."))
+    return out
 
 
 def check_spec_file(path: Path, key: bytes | None) -> tuple[dict | None, list[str]]:

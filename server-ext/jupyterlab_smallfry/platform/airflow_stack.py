@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-from ..airflow import dag_folder_file
+from ..airflow import write_dag_files
 from ..airflow.naming import owner_role
 from ..jobs.store import owner_from_key
 
@@ -167,7 +167,8 @@ class AirflowStack:
         Path(self.settings.jobs_dir).mkdir(parents=True, exist_ok=True)
         self._link_package()
         shutil.copyfile(WEBSERVER_CONFIG, self.home / "webserver_config.py")
-        (self.dags / "smallfry_jobs.py").write_text(dag_folder_file(str(self.settings.jobs_dir)))
+        # One factory file per shard, so each parse stays short whatever the number of jobs.
+        write_dag_files(self.dags, str(self.settings.jobs_dir))
         self.airflow("db", "migrate", timeout=300)
         self._bootstrap()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_smallfry.jobs.signing import UNSIGNED, sign_spec
+from jupyterlab_smallfry.jobs.store import owner_key
 from jupyterlab_smallfry.jobs.validation import MAX_SPEC_BYTES
 
 from .airflow_env import HERE, SERVER_EXT, ensure_venv
@@ -359,3 +360,129 @@ def test_validate_command_checks_signatures_when_a_key_is_set(tmp_path, monkeypa
     out = capsys.readouterr().out.strip().splitlines()
     forged = tmp_path / "alice" / "forged.json"
     assert out == [f"{forged}: signature: {UNSIGNED}"]
+
+
+# --- shards: the specs spread over several DAG-folder files ---------------------------------
+
+# Builds every shard of a jobs folder in turn, through the Python API.
+SHARDS = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from jupyterlab_smallfry.airflow import build_dags
+n = int(sys.argv[2])
+print(json.dumps({i: sorted(build_dags({}, sys.argv[1], i, n)) for i in range(n)}))
+"""
+
+# Airflow's own DagBag over a DAG folder: what the DAG processor loads, file by file.
+DAGBAG = r"""
+import json, os, sys, warnings
+warnings.simplefilter("ignore")
+from airflow.models.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+print(json.dumps({
+    "dags": {d: {"file": os.path.basename(dag.fileloc), "tags": sorted(dag.tags)}
+             for d, dag in bag.dags.items()},
+    "errors": {os.path.basename(f): e[-300:] for f, e in bag.import_errors.items()},
+}))
+"""
+
+
+def _run_in_airflow(python, script, *args, env=None):
+    proc = subprocess.run(
+        [str(python), "-c", script, *map(str, args)],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SMALLFRY_", "AIRFLOW"))},
+            "PYTHONPATH": str(SERVER_EXT),
+            "AIRFLOW_HOME": tempfile.mkdtemp(prefix="smallfry-shard-home-"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def many_owners():
+    """12 owners with 2 specs each (one owner's second spec broken)."""
+    jobs = Path(tempfile.mkdtemp(prefix="smallfry-shards-"))
+    full = json.loads((FIXTURES / "valid" / "full.json").read_text())
+    owners = [f"user{i:02d}" for i in range(11)] + ["émile@example.com"]
+    for owner in owners:
+        folder = jobs / owner_key(owner)
+        folder.mkdir()
+        for job in ("a", "b"):
+            (folder / f"{job}.json").write_text(json.dumps({**full, "id": job, "owner": owner}))
+    (jobs / "user03" / "b.json").write_text('{"id": "b", ')  # broken: a placeholder DAG
+    return jobs, owners
+
+
+def test_each_spec_lands_in_exactly_one_shard_the_same_in_every_process(many_owners):
+    from jupyterlab_smallfry.airflow.naming import dag_id_for
+
+    jobs, owners = many_owners
+    python = ensure_venv()
+    every = {dag_id_for(o, j) for o in owners for j in ("a", "b")}
+    first = _run_in_airflow(python, SHARDS, jobs, 4, env={"PYTHONHASHSEED": "1"})
+    again = _run_in_airflow(python, SHARDS, jobs, 4, env={"PYTHONHASHSEED": "2"})
+    assert first == again  # no salted hash: the DAG processor and the workers agree
+    placed = [dag for dags in first.values() for dag in dags]
+    assert sorted(placed) == sorted(every)  # each spec once, none lost
+    assert sum(1 for dags in first.values() if dags) > 1  # really spread
+    # All of one owner's jobs are built by the same file.
+    for owner in owners:
+        (home,) = {i for i, dags in first.items() if dag_id_for(owner, "a") in dags}
+        assert dag_id_for(owner, "b") in first[home]
+
+
+def test_a_shard_that_fails_to_parse_hides_no_other_shards_jobs(many_owners, tmp_path):
+    """Through Airflow's DagBag: the shard files (as ``dag-files`` writes them) each build
+    their owners' DAGs; one whose parse raises is one import error, and only its owners'
+    jobs are missing; a broken spec stays a placeholder in its own shard."""
+    from jupyterlab_smallfry.airflow import write_dag_files
+    from jupyterlab_smallfry.airflow.naming import dag_id_for, shard_file_name, shard_of
+
+    jobs, owners = many_owners
+    python = ensure_venv()
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "smallfry_jobs.py").write_text("old single-file layout\n")
+    assert write_dag_files(dags, str(jobs), 4) == [dags / "smallfry_jobs.py"]
+    whole = _run_in_airflow(python, DAGBAG, dags)
+    assert whole["errors"] == {}
+    assert set(whole["dags"]) == {dag_id_for(o, j) for o in owners for j in ("a", "b")}
+    for dag_id, dag in whole["dags"].items():
+        owner = next(o for o in owners if dag_id in (dag_id_for(o, "a"), dag_id_for(o, "b")))
+        assert dag["file"] == shard_file_name(shard_of(owner_key(owner), 4), 4)
+    assert "invalid-spec" in whole["dags"][dag_id_for("user03", "b")]["tags"]
+
+    # Break the shard that holds user03 (whose broken spec did not break it).
+    doomed = shard_file_name(shard_of("user03", 4), 4)
+    with open(dags / doomed, "a") as fh:
+        fh.write("raise RuntimeError('this shard cannot be parsed')\n")
+    broken = _run_in_airflow(python, DAGBAG, dags)
+    assert list(broken["errors"]) == [doomed]
+    assert "this shard cannot be parsed" in broken["errors"][doomed]
+    lost = {d for d, v in whole["dags"].items() if v["file"] == doomed}
+    assert dag_id_for("user03", "a") in lost
+    assert set(broken["dags"]) == set(whole["dags"]) - lost  # every other owner's jobs stay
+    assert 0 < len(lost) < len(whole["dags"]) // 2
+
+
+def test_shard_files_are_named_and_checked():
+    from jupyterlab_smallfry.airflow import dag_folder_file, dag_folder_files
+    from jupyterlab_smallfry.airflow.naming import check_shard, shard_from_file_name
+
+    files = dag_folder_files("/jobs", 16)
+    assert next(iter(files)) == "smallfry_jobs_00_of_16.py" and len(files) == 16
+    assert set(files.values()) == {dag_folder_file("/jobs")}
+    assert shard_from_file_name("/dags/smallfry_jobs_15_of_16.py") == (15, 16)
+    assert shard_from_file_name("/dags/smallfry_jobs.py") == (None, None)
+    with pytest.raises(ValueError, match="shard must be a whole number from 0 to 15"):
+        check_shard(16, 16)
+    with pytest.raises(ValueError, match="shards must be"):
+        check_shard(0, 0)
