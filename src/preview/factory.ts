@@ -46,10 +46,29 @@ export class PreviewModelFactory implements DocumentRegistry.IModelFactory<Docum
   createNew(
     options: ConstructorParameters<typeof DocumentModel>[0] = {}
   ): DocumentRegistry.IModel {
-    return new DocumentModel({ ...options, collaborationEnabled: false });
+    return new PreviewDocumentModel({
+      ...options,
+      collaborationEnabled: false
+    });
   }
 
   private _disposed = false;
+}
+
+/**
+ * The (empty) model of a previewed file, which the context never saves.
+ *
+ * JupyterLab's context saves, and on opening makes a checkpoint of, any
+ * writable file whose model is not `collaborative`. For a local file a
+ * checkpoint is a full copy of it on the server's disk (gigabytes, for a
+ * big Parquet file), and saving would write this empty model over it. A
+ * model that says it is collaborative makes `context.canSave` false, so
+ * neither ever happens; nothing else in JupyterLab's context reads it.
+ */
+class PreviewDocumentModel extends DocumentModel {
+  get collaborative(): boolean {
+    return true;
+  }
 }
 
 /** A document widget whose content is a {@link PreviewPanel}. */
