@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from ..logs import log
+from .sales_dataset import sales_objects
 
 DEMO_BUCKET = "smallfry-demo"
 #: moto accepts any key; these are not secrets and never leave this machine.
@@ -53,7 +54,8 @@ class EmbeddedS3:
         )
 
     def seed(self, bucket: str = DEMO_BUCKET) -> None:
-        """Create the demo bucket and upload the demo notebooks and data files."""
+        """Create the demo bucket and upload the demo notebooks and data files, and the
+        partitioned Parquet dataset ``sales/`` (see :mod:`.sales_dataset`)."""
         import boto3
 
         s3 = boto3.client(
@@ -67,6 +69,8 @@ class EmbeddedS3:
         for path in sorted(DEMO_FILES.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 s3.upload_file(str(path), bucket, path.relative_to(DEMO_FILES).as_posix())
+        for key, data in sales_objects().items():
+            s3.put_object(Bucket=bucket, Key=key, Body=data)
 
     def stop(self) -> None:
         if self._proc.poll() is None:
