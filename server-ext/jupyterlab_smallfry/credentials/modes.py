@@ -56,11 +56,11 @@ class AmbientSource(Source):
     def __init__(self, fetch: Fetcher, sts_endpoint: str, region: str, verify=True):
         super().__init__()
         self._fetch = fetch
-        self._sts_endpoint = sts_endpoint
-        self._region = region
-        self._verify = verify
         #: One lookup per access key id, shared by every status call that asks meanwhile.
         self._identities: dict[str, asyncio.Future] = {}
+        #: Unsigned: each GetCallerIdentity is signed with the keys it asks about.
+        self._sts = Sts(sts_endpoint, region, verify)
+        self.sts_calls = 0  # GetCallerIdentity calls made (tests)
         preload()  # the status panel asks STS about every new key (see sts.preload)
 
     async def fetch(self) -> AwsCredentials:
@@ -69,7 +69,7 @@ class AmbientSource(Source):
     async def identity_of(self, creds: AwsCredentials) -> Identity | None:
         # One GetCallerIdentity per key, asked only by the status panel: an S3-only endpoint
         # without STS must not slow down the gateway. After a rotation several status calls
-        # may ask at once; they share the one call (and the one STS client it builds).
+        # may ask at once; they share the one call.
         lookup = self._identities.get(creds.access_key)
         if lookup is None:
             lookup = asyncio.ensure_future(self._ask_sts(creds))
@@ -80,9 +80,9 @@ class AmbientSource(Source):
         return await asyncio.shield(lookup)
 
     async def _ask_sts(self, creds: AwsCredentials) -> Identity | None:
+        self.sts_calls += 1
         try:
-            sts = Sts(self._sts_endpoint, self._region, self._verify, creds)
-            return await sts.caller_identity()
+            return await self._sts.caller_identity_of(creds)
         # No STS here (e.g. MinIO), or any other failure: the keys may still work for S3,
         # and the status panel must not fail over an optional detail.
         except Exception as err:  # noqa: BLE001 - see above
