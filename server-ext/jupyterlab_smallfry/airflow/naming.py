@@ -36,9 +36,10 @@ def owner_role(owner: str) -> str:
 # hits, too many specs) hides only the owners hashed beside them. The hash is CRC-32, not
 # Python's salted ``hash()``, so every process (DAG processor, workers) agrees.
 
-#: Shards a deployment gets unless it asks otherwise: 10,000 specs at ~2 ms each is ~1.3 s per
-#: shard, far from the 30 s limit; a folder with fewer specs loses nothing by it.
-DEFAULT_SHARDS = 16
+#: Shards a deployment gets unless it asks otherwise: 10,000 specs are ~310 a shard, 1-4 s to
+#: parse on a busy 2-core machine (benchmarks/bench_factory.py), far from the 30 s limit;
+#: each file costs a fixed ~0.3 s of imports a parse, so many more would waste the processor.
+DEFAULT_SHARDS = 32
 #: More files than this only adds DAG processor overhead.
 MAX_SHARDS = 1024
 SHARD_FILE_PREFIX = "smallfry_jobs"

@@ -213,6 +213,30 @@ class Storage:
                         continue
         return out
 
+    def subfolders(self, prefix: str) -> list[str]:
+        """The names ``n`` of the folders ``<prefix><n>/`` directly under ``prefix`` (which
+        may end in part of a name); one entry per folder, never its contents."""
+        if is_s3(prefix):
+            bucket, key = split_s3(prefix)
+            pages = self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=key, Delimiter="/"
+            )
+            return [
+                common["Prefix"][len(key) : -1]
+                for page in pages
+                for common in page.get("CommonPrefixes", [])
+            ]
+        parent, _, start = prefix.rpartition("/")
+        try:
+            entries = list(os.scandir(parent or "/"))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [
+            e.name[len(start) :]
+            for e in entries
+            if e.name.startswith(start) and e.is_dir() and not e.name.startswith(".")
+        ]
+
 
 #: What S3 answers when a conditional write finds another version (or a write in flight).
 _S3_PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
@@ -368,21 +392,44 @@ def output_folder(template: str, owner: str, job_id: str, run_id: str) -> str:
     return template.format(owner=owner_key(owner), job_id=job_id, run_id=safe_run_id(run_id))
 
 
+#: The time in a run id as :func:`safe_run_id` leaves it: Airflow's ``scheduled__`` /
+#: ``manual__`` / ``asset_triggered__<UTC time>`` and this server's ``smallfry__<UTC time>__x``.
+_RUN_TIME = re.compile(r"__(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
+
+
+def run_order(run_folder: str) -> tuple:
+    """Sort key of a run folder's name, newest last: by the UTC time its run id carries, then
+    by name; an id with no time (a custom Airflow run id) sorts before every timed one."""
+    found = _RUN_TIME.search(run_folder)
+    return (1, found.group(1), run_folder) if found else (0, "", run_folder)
+
+
 def list_runs(
     storage: Storage, template: str, owner: str, job_id: str, limit: int = 10
 ) -> list[dict]:
-    """The newest ``limit`` run manifests of one job, newest first."""
+    """The newest ``limit`` run manifests of one job, newest first.
+
+    Lists the job's run folders only (one entry per run, S3's delimiter listing: 1,000 runs
+    a request, whatever each run holds), orders them by the time in their run ids, and reads
+    the ``run.json`` of the newest ``limit`` alone, so a job's 10,000th run costs no more to
+    show than its 10th. (Ordering by the objects' modification times would mean listing
+    every object, and S3 keeps those to the second.)
+    """
     folder = template.format(owner=owner_key(owner), job_id=job_id, run_id="\0").split("\0")[0]
-    found = storage.list(folder, "/run.json" if is_s3(folder) else "run.json")
-    found.sort(key=lambda item: item[1], reverse=True)
+    names = sorted(storage.subfolders(folder), key=run_order, reverse=True)
     runs = []
-    for uri, _mtime in found[:limit]:
+    for name in names:
+        if len(runs) >= limit:
+            break
+        uri = f"{folder}{name}/run.json"
         data = storage.read(uri)
         if data is None:
-            continue
+            continue  # a run folder without its manifest yet (or any more)
         try:
             manifest = json.loads(data)
         except ValueError:
+            continue
+        if not isinstance(manifest, dict):
             continue
         manifest.setdefault("output_uri", uri[: -len("run.json")] + "output.ipynb")
         runs.append(manifest)

@@ -3,6 +3,7 @@ on a real (moto) S3 server, including writers that race."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -14,7 +15,10 @@ from jupyterlab_smallfry.jobs.store import (
     Storage,
     StoreConflict,
     dumps,
+    list_runs,
     owner_key,
+    run_order,
+    safe_run_id,
     spec_etag,
 )
 from jupyterlab_smallfry.jobs.validation import MAX_SPEC_BYTES, SpecError
@@ -198,3 +202,86 @@ def test_local_writes_of_a_spec_hold_its_lock_file(tmp_path):
     t.join()
     assert store.get("alice", "daily-sales")["title"] == "waits"
     assert [s["id"] for s in store.list("alice")] == ["daily-sales"]
+
+
+# --- a job's recent runs -------------------------------------------------------------------
+
+
+@pytest.fixture(params=["local", "s3"])
+def runs_root(request, tmp_path):
+    """``(storage, runs folder URI)`` on a local folder and on a real (moto) S3 server."""
+    if request.param == "local":
+        return Storage(), str(tmp_path / "runs") + "/"
+    moto_url = request.getfixturevalue("moto_url")
+    bucket = request.getfixturevalue("bucket")
+    return s3_storage(moto_url), f"s3://{bucket}/runs/"
+
+
+def _write_run(storage, runs, run_id, status="success", start=None, job="daily-sales"):
+    folder = f"{runs}alice/{job}/{safe_run_id(run_id)}/"
+    storage.write(folder + "output.ipynb", b"{}")
+    if status is not None:
+        doc = {"run_id": run_id, "status": status, "start": start}
+        storage.write(folder + "run.json", json.dumps(doc).encode())
+
+
+def test_recent_runs_are_the_newest_by_run_id_time_whatever_was_written_last(runs_root):
+    """Airflow's scheduled and manual runs and this server's Run now interleave by the time in
+    their ids, not by which manifest was written last (a backfill or a slow run writes late)."""
+    storage, runs = runs_root
+    for day in (24, 21, 23):  # written out of order
+        when = f"2026-11-{day}T06:00:00+00:00"
+        _write_run(storage, runs, f"scheduled__{when}", start=when.replace("+00:00", "Z"))
+    _write_run(storage, runs, "manual__2026-11-22T09:30:00.123456+00:00", start="2026-11-22T09:30Z")
+    _write_run(storage, runs, "smallfry__2026-11-25T07-00-00__a1b2c3", start="2026-11-25T07:00Z")
+    _write_run(storage, runs, "manual__2026-11-26T08:00:00+00:00", status=None)  # no manifest yet
+    _write_run(storage, runs, "other-job-run", job="weekly")  # another job's folder
+    template = runs + "{owner}/{job_id}/{run_id}/"
+    got = list_runs(storage, template, "alice", "daily-sales", limit=3)
+    assert [r["run_id"] for r in got] == [
+        "smallfry__2026-11-25T07-00-00__a1b2c3",
+        "scheduled__2026-11-24T06:00:00+00:00",
+        "scheduled__2026-11-23T06:00:00+00:00",
+    ]
+    folder = f"{runs}alice/daily-sales/smallfry__2026-11-25T07-00-00__a1b2c3/"
+    assert got[0]["output_uri"] == folder + "output.ipynb"
+    everything = list_runs(storage, template, "alice", "daily-sales", limit=50)
+    assert len(everything) == 5  # the folder without a manifest is skipped, not an error
+    assert everything[-1]["run_id"] == "scheduled__2026-11-21T06:00:00+00:00"
+    assert list_runs(storage, template, "alice", "never-ran") == []
+
+
+def test_recent_runs_read_only_the_manifests_shown(moto_url, bucket):
+    """1,200 runs (two listing pages of run folders): showing 5 reads 5 manifests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = s3_storage(moto_url)
+    runs = f"s3://{bucket}/runs/"
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    ids = [f"scheduled__{(start + dt.timedelta(hours=h)).isoformat()}" for h in range(1200)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda run_id: _write_run(storage, runs, run_id, start="x"), ids))
+    calls: list[str] = []
+    storage.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    got = list_runs(storage, runs + "{owner}/{job_id}/{run_id}/", "alice", "daily-sales", 5)
+    assert [r["run_id"] for r in got] == ids[::-1][:5]
+    assert calls.count("GetObject") == 5
+    assert calls.count("ListObjectsV2") == 2  # 1,000 run folders a page, not 2,400 objects
+
+
+def test_run_order_sorts_by_the_utc_time_in_the_id():
+    ordered = sorted(
+        [
+            "scheduled__2026-11-24T06-00-00-00-00",
+            "custom-id",
+            "manual__2026-11-24T06-00-00.5-00-00",
+            "smallfry__2026-11-23T23-59-59__ff",
+        ],
+        key=run_order,
+    )
+    assert ordered == [
+        "custom-id",  # no time: older than any timed run
+        "smallfry__2026-11-23T23-59-59__ff",
+        "scheduled__2026-11-24T06-00-00-00-00",
+        "manual__2026-11-24T06-00-00.5-00-00",
+    ]
