@@ -9,7 +9,7 @@ import smallfry as sf
 
 from ..embedded.catalog_seed import seed_catalog
 from .lake_support import kernel_environment, put_sales
-from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY
+from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, gateway_client, jupyter_server
 
 BUCKET = "catalog-seed-tests"
 
@@ -59,3 +59,16 @@ def test_a_bucket_without_the_dataset_gets_the_database_alone(moto_url, direct_s
     assert seed_catalog(direct_s3, glue, "catalog-seed-empty") == []
     assert seed_catalog(direct_s3, glue, "catalog-seed-empty") == []
     assert "demo" in [d["Name"] for d in glue.get_databases()["DatabaseList"]]
+
+
+def test_the_embedded_demo_starts_with_its_catalog_behind_the_gateway():
+    # The demo's Glue is the embedded moto, found by the gateway through AWS_ENDPOINT_URL.
+    with jupyter_server(
+        "--SmallFry.embedded=True", env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    ) as srv:
+        glue = gateway_client(srv, "glue")
+        table = glue.get_table(DatabaseName="demo", Name="sales")["Table"]
+        assert table["StorageDescriptor"]["Location"] == "s3://smallfry-demo/sales/"
+        assert [k["Name"] for k in table["PartitionKeys"]] == ["year"]
+        partitions = glue.get_partitions(DatabaseName="demo", TableName="sales")["Partitions"]
+        assert len(partitions) >= 2
