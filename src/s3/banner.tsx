@@ -149,7 +149,9 @@ export class ListingBanner extends ReactWidget {
    */
   private _sync(): void {
     const status = this._drive.listingStatus(this.localPath);
-    const visible = !!status && (status.truncated || status.filter !== '');
+    // A quick first look is followed by the whole page at once: no banner yet.
+    const visible =
+      !!status && !status.partial && (status.truncated || status.filter !== '');
     this._status = visible ? status! : null;
     this.toggleClass('jp-mod-filtered', visible && !status!.truncated);
     this.setHidden(!visible);

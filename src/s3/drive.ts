@@ -70,6 +70,7 @@ export class S3Drive implements Contents.IDrive {
       client: this.client,
       roots: this._roots,
       pageSize: this.pageSize,
+      firstLookSize: options.firstLookSize,
       listAllBuckets: options.listAllBuckets ?? false,
       messages,
       onStatus: status => this._listingChanged.emit(status)
@@ -575,6 +576,11 @@ export namespace S3Drive {
     listAllBuckets?: boolean;
     /** Keys per listing page (1..1000). */
     pageSize?: number;
+    /**
+     * Entries listed when a folder is opened for the first time, shown at
+     * once before the whole page (default: the page size, no quick look).
+     */
+    firstLookSize?: number;
     /** Drive name (default `DRIVE_NAME` from the contract, "S3"). */
     name?: string;
     /**

@@ -35,7 +35,18 @@ export function followDriveChanges(
     }
   };
   drive.fileChanged.connect(onChange);
+  // After a folder's quick first look is on screen, list its whole page.
+  const onRefreshed = (): void => {
+    const current = model.path.startsWith(prefix)
+      ? model.path.slice(prefix.length)
+      : model.path;
+    if (drive.listingStatus(current)?.partial) {
+      void model.refresh();
+    }
+  };
+  model.refreshed.connect(onRefreshed);
   return new DisposableDelegate(() => {
     drive.fileChanged.disconnect(onChange);
+    model.refreshed.disconnect(onRefreshed);
   });
 }

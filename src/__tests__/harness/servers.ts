@@ -84,6 +84,7 @@ export async function ensureBucket(s3: S3Client): Promise<void> {
 export async function makeDrive(
   overrides: {
     pageSize?: number;
+    firstLookSize?: number;
     copyConcurrency?: number;
     baseUrl?: string;
     roots?: IServerConfig['roots'];
@@ -106,6 +107,7 @@ export async function makeDrive(
     roots: overrides.roots ?? config.roots,
     listAllBuckets: config.list_all_buckets,
     pageSize: overrides.pageSize ?? config.page_size,
+    firstLookSize: overrides.firstLookSize,
     maxOpenBytes: overrides.maxOpenBytes
   });
   return { drive, config, feedback };

@@ -71,6 +71,7 @@ describe('ListingBanner', () => {
       truncated: true,
       filter: '',
       pages: 1,
+      partial: false,
       ...status
     });
     await rendered();
@@ -78,6 +79,11 @@ describe('ListingBanner', () => {
 
   it('stays hidden while the folder is listed whole', async () => {
     await listed({ count: 12, truncated: false });
+    expect(banner.isHidden).toBe(true);
+  });
+
+  it("stays hidden during a folder's quick first look", async () => {
+    await listed({ count: 100, truncated: true, partial: true });
     expect(banner.isHidden).toBe(true);
   });
 

@@ -8,7 +8,12 @@
 import { mapConcurrently } from '../concurrency';
 import { IListingStatus } from '../drive';
 import { useDriveFixture } from '../../__tests__/harness/fixture';
-import { motoOnly, ROOT, uniqueFolder } from '../../__tests__/harness/servers';
+import {
+  makeDrive,
+  motoOnly,
+  ROOT,
+  uniqueFolder
+} from '../../__tests__/harness/servers';
 
 describe('S3Drive folders', () => {
   const fixture = useDriveFixture();
@@ -70,6 +75,41 @@ describe('S3Drive folders', () => {
     expect(feedback.finished[feedback.finished.length - 1]).toMatchObject({
       ok: true
     });
+  });
+
+  it('shows a screenful of a big folder first, then its whole page', async () => {
+    const { bucket } = fixture;
+    const { drive } = await makeDrive({ pageSize: 40, firstLookSize: 10 });
+    const folder = uniqueFolder('first-look');
+    const names = Array.from({ length: 45 }, (_, i) => `f-${i + 100}.txt`);
+    await mapConcurrently(names, 16, name =>
+      bucket.put(`${folder}/${name}`, name)
+    );
+    const path = `${ROOT}/${folder}`;
+
+    const quick = await drive.get(path);
+    expect(quick.content).toHaveLength(10);
+    expect(drive.listingStatus(path)).toMatchObject({
+      count: 10,
+      truncated: true,
+      partial: true
+    });
+    // The browser lists again once the first look is on screen: the page.
+    const page = await drive.get(path);
+    expect(page.content).toHaveLength(40);
+    expect(drive.listingStatus(path)).toMatchObject({
+      count: 40,
+      truncated: true,
+      partial: false
+    });
+    // Later listings (refreshes) go straight to the page.
+    expect((await drive.get(path)).content).toHaveLength(40);
+
+    // A folder that fits in the first look is whole at once.
+    const small = uniqueFolder('first-look-small');
+    await bucket.put(`${small}/only.txt`, 'x');
+    expect((await drive.get(`${ROOT}/${small}`)).content).toHaveLength(1);
+    expect(drive.listingStatus(`${ROOT}/${small}`)?.partial).toBe(false);
   });
 
   it('shows folders made by other tools without marker objects', async () => {

@@ -11,17 +11,40 @@ import type { S3Drive } from '../drive';
 import { followDriveChanges } from '../refresh';
 
 describe('followDriveChanges', () => {
+  const partial = new Set<string>();
   const drive = {
     name: 'S3',
-    fileChanged: new Signal<any, Contents.IChangedArgs>({})
+    fileChanged: new Signal<any, Contents.IChangedArgs>({}),
+    listingStatus: (path: string) => ({ partial: partial.has(path) })
   };
   const model = {
     path: 'S3:bucket/data',
+    refreshed: new Signal<any, void>({}),
     refreshes: 0,
     async refresh() {
       this.refreshes++;
     }
   };
+
+  beforeEach(() => {
+    model.refreshes = 0;
+    partial.clear();
+  });
+
+  it("lists the whole page once a folder's quick first look is shown", () => {
+    const following = followDriveChanges(
+      drive as unknown as S3Drive,
+      model as any
+    );
+    model.refreshed.emit();
+    expect(model.refreshes).toBe(0);
+    partial.add('bucket/data');
+    model.refreshed.emit();
+    expect(model.refreshes).toBe(1);
+    following.dispose();
+    model.refreshed.emit();
+    expect(model.refreshes).toBe(1);
+  });
 
   it('refreshes for changes in the current folder only, until disposed', () => {
     const following = followDriveChanges(
