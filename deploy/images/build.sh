@@ -4,7 +4,7 @@
 #   deploy/images/build.sh base [--tag localhost/debian:bookworm] [--mirror URL]
 #       a Debian bookworm base image without a registry (debootstrap --variant=minbase,
 #       then `import`); needs root and debootstrap
-#   deploy/images/build.sh job|singleuser|hub|all [options]
+#   deploy/images/build.sh job|singleuser|hub|airflow|all [options]
 #       --base IMAGE           FROM image (default docker.io/library/debian:bookworm-slim)
 #       --tag NAME             image name (default localhost/smallfry-<image>:<version>);
 #                              only with one image
@@ -12,8 +12,8 @@
 #                              passed as the EXTRA_CA_CERTS build argument
 #       --engine podman|docker (default: $CONTAINER_ENGINE, else podman, else docker)
 #
-# Small Fry goes into each image as a wheel built from this checkout. The job and Hub
-# images need only the Python package, so their wheel is built without the front end
+# Small Fry goes into each image as a wheel built from this checkout. The job, Hub and
+# Airflow images need only the Python package, so their wheel is built without the front end
 # (SKIP_JUPYTER_BUILDER: no Node.js, seconds); the single-user image needs the JupyterLab
 # extension, so its wheel comes from a production build of the front end. Both are built
 # in a staging copy of the tracked files, never in the checkout itself (its lib/ and
@@ -34,7 +34,7 @@ if [[ -z $engine ]]; then
 fi
 
 what=${1:-}
-[[ -n $what ]] || die "say what to build: base, job, singleuser, hub or all"
+[[ -n $what ]] || die "say what to build: base, job, singleuser, hub, airflow or all"
 shift
 base=docker.io/library/debian:bookworm-slim
 tag=""
@@ -108,11 +108,15 @@ build_wheel() { # image dest_dir
 
 build_image() { # image
   local image=$1 ctx name version
-  [[ -f $here/$image/Containerfile ]] || die "no image named $image (job, singleuser, hub)"
+  [[ -f $here/$image/Containerfile ]] || die "no image named $image (job, singleuser, hub, airflow)"
   version=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['version'])" "$root/package.json")
   name=${tag:-localhost/smallfry-$image:$version}
   ctx=$(mktemp -d /var/tmp/smallfry-ctx.XXXXXX)
   cp "$here/$image/Containerfile" "$here/$image/requirements.txt" "$ctx/"
+  if [[ $image == airflow ]]; then
+    # Airflow's own lock is the team platform's (the Airflow the tests run): one lock, not two.
+    cp "$root/server-ext/jupyterlab_smallfry/platform/airflow-requirements.txt" "$ctx/"
+  fi
   mkdir "$ctx/wheels"
   build_wheel "$image" "$ctx/wheels"
   local args=(build --file "$ctx/Containerfile" --build-arg "BASE=$base" --tag "$name")
@@ -127,9 +131,9 @@ build_image() { # image
 
 case $what in
   base) make_base ;;
-  job|singleuser|hub) build_image "$what" ;;
+  job|singleuser|hub|airflow) build_image "$what" ;;
   all)
     [[ -z $tag ]] || die "--tag names one image; build them one by one"
-    for image in job singleuser hub; do build_image "$image"; done ;;
-  *) die "unknown image $what (base, job, singleuser, hub, all)" ;;
+    for image in job singleuser hub airflow; do build_image "$image"; done ;;
+  *) die "unknown image $what (base, job, singleuser, hub, airflow, all)" ;;
 esac

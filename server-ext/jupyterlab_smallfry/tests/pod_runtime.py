@@ -102,6 +102,8 @@ _NOT_IN_IMAGES = (
 _IMAGE_SOURCES = {
     "job": ["pyproject.toml", "package.json", "server-ext"],
     "hub": ["pyproject.toml", "package.json", "server-ext"],
+    # Its Airflow lock is the team platform's, under server-ext/ (build.sh copies it in).
+    "airflow": ["pyproject.toml", "package.json", "server-ext"],
     "singleuser": ["."],
 }
 

@@ -242,12 +242,6 @@ def test_every_image_named_is_built_here_or_a_named_upstream_one():
     assert unknown == [], f"not built by deploy/images/build.sh: {unknown}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deploy/images/ has no Airflow image yet (apache/airflow 3.3.2 + "
-    "jupyterlab-smallfry[jobs] + the fab and cncf.kubernetes providers): asked of the images "
-    "work in issue 11; when it lands this passes and the marker must go",
-)
 def test_the_airflow_image_is_built_here():
     airflow = load(AIRFLOW_VALUES)["images"]["airflow"]
     name = airflow["repository"].rsplit("/", 1)[-1]
