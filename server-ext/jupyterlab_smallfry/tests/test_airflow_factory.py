@@ -486,3 +486,35 @@ def test_shard_files_are_named_and_checked():
         check_shard(16, 16)
     with pytest.raises(ValueError, match="shards must be"):
         check_shard(0, 0)
+
+
+def test_shard_files_load_and_run_in_real_airflow(many_owners, tmp_path):
+    """The Airflow CLI on a sharded DAG folder: every spec is a DAG recorded against its own
+    shard file, nothing fails to import, and a task runs from its shard (the worker parses
+    only that file; here the placeholder of the broken spec fails with its message)."""
+    from jupyterlab_smallfry.airflow import write_dag_files
+    from jupyterlab_smallfry.airflow.naming import dag_id_for, shard_file_name, shard_of
+
+    from .airflow_env import Airflow
+
+    jobs, owners = many_owners
+    airflow = Airflow(ensure_venv(), tmp_path / "home")
+    write_dag_files(airflow.dags, str(jobs), 4)
+    airflow.run("db", "migrate")
+    airflow.run("dags", "reserialize")
+    listed = _cli_json(airflow.run("dags", "list", "-o", "json").stdout)
+    files = {d["dag_id"]: os.path.basename(d["fileloc"]) for d in listed}
+    assert set(files) == {dag_id_for(o, j) for o in owners for j in ("a", "b")}
+    for owner in owners:
+        assert files[dag_id_for(owner, "a")] == shard_file_name(shard_of(owner_key(owner), 4), 4)
+    assert _cli_json(airflow.run("dags", "list-import-errors", "-o", "json").stdout) == []
+    proc = airflow.run("dags", "test", dag_id_for("user03", "b"), check=False, timeout=300)
+    assert "Invalid Small Fry job spec: the file is not valid JSON" in proc.stdout + proc.stderr
+
+
+def _cli_json(stdout: str):
+    """The JSON document in an Airflow CLI's stdout (warnings may come before it)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(("[{", "[]", "{")):
+            return json.loads(line)
+    raise AssertionError(f"no JSON in:\n{stdout[-2000:]}")
