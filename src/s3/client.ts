@@ -321,7 +321,7 @@ export class BrowserS3Client {
       new sdk.PutObjectCommand({
         Bucket: bucket,
         Key: key,
-        Body: body,
+        Body: wireBody(body),
         ContentLength: body.byteLength,
         ContentType: options.contentType,
         IfMatch: options.ifMatch,
@@ -376,7 +376,7 @@ export class BrowserS3Client {
         Key: key,
         UploadId: uploadId,
         PartNumber: partNumber,
-        Body: body,
+        Body: wireBody(body),
         ContentLength: body.byteLength
       })
     );
@@ -701,6 +701,21 @@ export class BrowserS3Client {
   }
 
   private _clientPromise: Promise<{ sdk: SDK; client: S3Client }> | null = null;
+}
+
+/**
+ * A request body as fetch sends it fastest.
+ *
+ * Chromium copies a typed-array body on the main thread before sending it
+ * (measured per 8 MiB part: ~20 ms blocked in a plain browser, 0.4-0.7 s
+ * when DevTools or an automation driver watches the network, as in the
+ * browser benchmark); a Blob of the same bytes is handed over in ~1 ms.
+ * Node's HTTP handler (jest) wants the bytes themselves.
+ */
+function wireBody(body: Uint8Array): Uint8Array | Blob {
+  return typeof window !== 'undefined' && typeof Blob !== 'undefined'
+    ? new Blob([body as Uint8Array<ArrayBuffer>])
+    : body;
 }
 
 /**

@@ -88,6 +88,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
  * Decode base64 into bytes (whitespace and newlines are ignored).
  */
 export function base64ToBytes(b64: string): Uint8Array {
+  // Chromium 140+ decodes natively, ~4x faster than atob and a loop.
+  const native = (Uint8Array as any).fromBase64;
+  if (typeof native === 'function') {
+    return native.call(Uint8Array, b64.replace(/\s+/g, ''));
+  }
   const binary = atob(b64.replace(/\s+/g, ''));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) {
