@@ -7,16 +7,8 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ICatalogAPI, IDatabase, IPartitionPage, ITable } from './api';
-import {
-  columnName,
-  folderLayout,
-  ITablePlan,
-  partitionInputs,
-  planProblems,
-  suggestName,
-  tableInput
-} from './register';
-import { glueType, partitionKeyType } from './types';
+// Register as table's rules load with its first use, not with JupyterLab.
+import type { ITablePlan } from './register';
 
 /** How many partitions a table's details sample. */
 export const PARTITION_SAMPLE = 500;
@@ -175,6 +167,9 @@ export class CatalogModel {
    * @throws CatalogError saying why the folder cannot be a table
    */
   async draft(bucket: string, prefix: string): Promise<ITablePlan> {
+    const { columnName, folderLayout, suggestName } =
+      await import('./register');
+    const { glueType, partitionKeyType } = await import('./types');
     const folder =
       prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     let keys: string[];
@@ -229,6 +224,7 @@ export class CatalogModel {
    * @param plan - the plan as edited
    */
   async problems(plan: ITablePlan): Promise<string[]> {
+    const { planProblems } = await import('./register');
     let taken: string[] = [];
     if (this._databases?.some(d => d.name === plan.database)) {
       const tables =
@@ -247,6 +243,7 @@ export class CatalogModel {
    * @throws CatalogError with the problems or Glue's refusal
    */
   async register(plan: ITablePlan): Promise<IRegistered> {
+    const { partitionInputs, tableInput } = await import('./register');
     const problems = await this.problems(plan);
     if (problems.length > 0) {
       throw new CatalogError(problems.join('\n'));

@@ -20,11 +20,9 @@ import {
 import { DRIVE_NAME } from '../contract';
 import { ISmallFry } from '../tokens';
 import { CatalogAPI, ITable } from './api';
-import { editPlan } from './dialog';
 import { catalogIcon } from './icons';
 import { CatalogError, CatalogModel, queriesOf } from './model';
 import { CatalogPanel } from './panel';
-import { folderLayout } from './register';
 
 /**
  * Command ids of the catalog; the strings never change (settings refer to
@@ -118,6 +116,7 @@ export const catalogPlugin: JupyterFrontEndPlugin<void> = {
             ? rawPrefix
             : `${rawPrefix}/`;
         try {
+          const { folderLayout } = await import('./register');
           const layout = folderLayout(
             prefix,
             await api.listKeys(bucket, prefix)
@@ -245,6 +244,8 @@ async function registerFolder(
     });
     return;
   }
+  // The dialog loads with its first use, not with JupyterLab.
+  const { editPlan } = await import('./dialog');
   let problems: string[] = [];
   for (;;) {
     const databases = (model.databases ?? []).map(d => d.name);
