@@ -9,7 +9,7 @@ status panel asks STS who they belong to, as it does for every new key).
 
 1. Stalls of the server: a thread probes ``GET /api/status`` (no upstream call, so its round
    trip is the time the event loop took to get to it) every 20 ms: during the server's first
-   status call (its first STS client), then with steady keys and while a thread forces a
+   status call (its first lookup and STS identity), then with steady keys and while a thread forces a
    refresh (``POST /smallfry/credentials/refresh``, what the widget's button does) ``--every``
    seconds after the last one answered, the two cases alternated, with nothing else running.
    Reports p50, p99 and max of each and the ratios against the steady case of the same run.
@@ -376,7 +376,7 @@ class Rotations:
 
 
 def first_status(server, probes: requests.Session) -> tuple[float, Every]:
-    """The server's first ``GET /smallfry/credentials`` (first lookup, first STS client) with
+    """The server's first ``GET /smallfry/credentials`` (first lookup, first STS identity) with
     ``/api/status`` probed around it: the call's seconds and the finished probe."""
     with Every(prober(server, probes), PROBE_PAUSE) as probe:
         time.sleep(5 * PROBE_PAUSE)  # a few probes before, so the call lands among them
@@ -475,7 +475,7 @@ def main() -> int:
                 "during the first status call",
                 (
                     f"max {max(cold.stalls) * 1000:.0f} ms  (the call: {first_seconds * 1000:.0f} ms, "
-                    "first lookup and first STS client)"
+                    "first lookup and first STS identity)"
                 ),
             ),
             ("keys steady", f"{spread(quiet_steady.stalls)}  ({len(quiet_steady.stalls)} probes)"),
