@@ -9,9 +9,10 @@ status panel asks STS who they belong to, as it does for every new key).
 
 1. Stalls of the server: a thread probes ``GET /api/status`` (no upstream call, so its round
    trip is the time the event loop took to get to it) every 20 ms: during the server's first
-   status call (its first lookup and STS identity), then with steady keys and while a thread forces a
-   refresh (``POST /smallfry/credentials/refresh``, what the widget's button does) ``--every``
-   seconds after the last one answered, the two cases alternated, with nothing else running.
+   status call (its first lookup and STS identity), then with steady keys and while a thread
+   forces a refresh (``POST /smallfry/credentials/refresh``, what the widget's button does)
+   ``--every`` seconds after the last one answered, the two cases alternated, with nothing
+   else running.
    Reports p50, p99 and max of each and the ratios against the steady case of the same run.
    Target: every probe under 50 ms while keys rotate.
 2. The gateway under load: client threads send small S3 calls (GET, HEAD, ListObjectsV2)
@@ -474,8 +475,8 @@ def main() -> int:
             (
                 "during the first status call",
                 (
-                    f"max {max(cold.stalls) * 1000:.0f} ms  (the call: {first_seconds * 1000:.0f} ms, "
-                    "first lookup and first STS identity)"
+                    f"max {max(cold.stalls) * 1000:.0f} ms  (the call: "
+                    f"{first_seconds * 1000:.0f} ms, first lookup and first STS identity)"
                 ),
             ),
             ("keys steady", f"{spread(quiet_steady.stalls)}  ({len(quiet_steady.stalls)} probes)"),

@@ -48,6 +48,10 @@ JOBS_DIR_ENV = "SMALLFRY_JOBS_DIR"
 #: Environment variable: ``owner`` gives each DAG an access_control for its owner's role.
 ACCESS_CONTROL_ENV = "SMALLFRY_AIRFLOW_ACCESS_CONTROL"
 
+#: Specs in one DAG file past which the parse is too close to Airflow's 30 s default limit
+#: (about 3 ms a spec on a busy machine; benchmarks/bench_factory.py).
+SPECS_PER_FILE_WARNING = 1000
+
 _BASE_TAGS = ["smallfry"]
 #: What an owner's role may do with their own DAGs (Airflow's FAB resource names).
 OWNER_PERMISSIONS = {"DAGs": {"can_read", "can_edit"}, "DAG Runs": {"can_read", "can_create"}}
@@ -116,7 +120,16 @@ def build_dags(
         return dags
     wanted = get_parsing_context().dag_id  # set while a task runs: build only its DAG
     trust = _Trust()
-    for path in shard_spec_files(folder, shard, shards):
+    files = shard_spec_files(folder, shard, shards)
+    if len(files) > SPECS_PER_FILE_WARNING and not wanted:
+        log.warning(
+            "Small Fry: this DAG file builds %d job specs; above ~%d its parse nears Airflow's "
+            "dagbag_import_timeout. Spread them over more files: smallfry-airflow dag-files "
+            "<dag folder> --shards N",
+            len(files),
+            SPECS_PER_FILE_WARNING,
+        )
+    for path in files:
         owner = owner_from_key(path.parent.name)
         dag_id = dag_id_for(owner, path.stem)
         if wanted and wanted != dag_id:

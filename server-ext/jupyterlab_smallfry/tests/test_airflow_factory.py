@@ -518,3 +518,27 @@ def _cli_json(stdout: str):
         if line.startswith(("[{", "[]", "{")):
             return json.loads(line)
     raise AssertionError(f"no JSON in:\n{stdout[-2000:]}")
+
+
+# Builds a folder as one file with a low warning threshold; prints the factory's warnings.
+CROWDED = r"""
+import json, logging, sys, warnings
+warnings.simplefilter("ignore")
+logs = []
+class Collect(logging.Handler):
+    def emit(self, record):
+        logs.append(record.getMessage())
+logging.getLogger("jupyterlab_smallfry").addHandler(Collect(level=logging.WARNING))
+from jupyterlab_smallfry.airflow import build_dags, factory
+factory.SPECS_PER_FILE_WARNING = int(sys.argv[2])
+build_dags({"__file__": "/dags/smallfry_jobs.py"}, sys.argv[1])
+build_dags({"__file__": "/dags/smallfry_jobs_0_of_4.py"}, sys.argv[1])
+print(json.dumps([m for m in logs if "dagbag_import_timeout" in m]))
+"""
+
+
+def test_a_crowded_single_file_says_to_shard(many_owners):
+    jobs, _owners = many_owners
+    said = _run_in_airflow(ensure_venv(), CROWDED, jobs, 20)
+    assert len(said) == 1  # the single file (24 specs), not the shard
+    assert "builds 24 job specs" in said[0] and "smallfry-airflow dag-files" in said[0]
