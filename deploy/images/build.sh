@@ -112,7 +112,8 @@ build_image() { # image
   version=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['version'])" "$root/package.json")
   name=${tag:-localhost/smallfry-$image:$version}
   ctx=$(mktemp -d /var/tmp/smallfry-ctx.XXXXXX)
-  cp "$here/$image/Containerfile" "$here/$image/requirements.txt" "$ctx/"
+  # The image's folder is its build context (Containerfile, lock, any script it copies in).
+  cp -R "$here/$image/." "$ctx/"
   if [[ $image == airflow ]]; then
     # Airflow's own lock is the team platform's (the Airflow the tests run): one lock, not two.
     cp "$root/server-ext/jupyterlab_smallfry/platform/airflow-requirements.txt" "$ctx/"

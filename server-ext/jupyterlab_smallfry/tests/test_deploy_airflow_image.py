@@ -168,3 +168,30 @@ def test_the_factory_in_the_image_builds_a_signed_spec_into_its_dag(airflow_imag
     forged = found[dag_id_for("alice", "forged")]
     assert forged["tasks"] == ["InvalidSpecOperator"] and "invalid-spec" in forged["tags"]
     assert "signature" in forged["description"], forged["description"]
+
+
+def test_the_log_groomer_the_chart_runs_removes_old_task_logs_only(airflow_image, tmp_path):
+    """The chart's log groomer sidecars run ``bash /clean-logs`` in this image: task logs older
+    than the retention go, recent ones and the folder stay."""
+    import os
+    import time
+
+    logs = tmp_path / "logs"
+    old = logs / "dag_id=x" / "run_id=old" / "task_id=run" / "attempt=1.log"
+    new = logs / "dag_id=x" / "run_id=new" / "task_id=run" / "attempt=1.log"
+    for path in (old, new):
+        path.parent.mkdir(parents=True)
+        path.write_text("log\n")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old, (ten_days_ago, ten_days_ago))
+    for path in [logs, *logs.rglob("*")]:
+        os.chown(path, 50000, 0)  # the chart's logs volume belongs to the pods' user
+    proc = podman(
+        "run", "--rm", "-v", f"{logs}:/opt/airflow/logs",
+        "-e", "AIRFLOW__LOG_RETENTION_DAYS=7",
+        airflow_image, "bash", "-c", "timeout 10 bash /clean-logs; echo exit=$?",
+        timeout=120,
+    )  # fmt: skip
+    assert "exit=124" in proc.stdout, proc.stdout + proc.stderr  # still running: a sidecar
+    assert not old.exists() and not old.parent.parent.exists()
+    assert new.read_text() == "log\n"
