@@ -37,6 +37,8 @@ export interface IGatewayConfig {
   s3: string;
   /** Path of the STS gateway, e.g. "smallfry/aws/sts". */
   sts: string;
+  /** Path of the Glue gateway (the Data Catalog), e.g. "smallfry/aws/glue". */
+  glue: string;
 }
 
 /**

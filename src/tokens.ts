@@ -112,4 +112,8 @@ export namespace CommandIDs {
   export const openJobs = 'smallfry:open-jobs';
   /** List the jobs again. */
   export const refreshJobs = 'smallfry:refresh-jobs';
+  /** Show the Data Catalog panel. */
+  export const openCatalog = 'smallfry:open-catalog';
+  /** Register the S3 folder selected in the S3 browser as a Glue table. */
+  export const registerTable = 'smallfry:register-table';
 }

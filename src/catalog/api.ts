@@ -11,7 +11,6 @@ import type { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from '../api';
 import { serverPath } from '../contract';
-import type { IGatewayConfig } from '../api';
 import type { ISmallFry } from '../tokens';
 
 /** A catalog database. */
@@ -231,8 +230,7 @@ export class CatalogAPI implements ICatalogAPI {
       this._client = (async () => {
         const sdk = await import('@aws-sdk/client-glue');
         const client = await this._smallfry.createClient(
-          // The core's config type names s3 and sts; the server sends glue too.
-          'glue' as keyof IGatewayConfig,
+          'glue',
           sdk.GlueClient,
           { maxAttempts: 2 }
         );

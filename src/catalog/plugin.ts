@@ -18,23 +18,11 @@ import {
 } from '@jupyterlab/translation';
 
 import { DRIVE_NAME } from '../contract';
-import { ISmallFry } from '../tokens';
+import { CommandIDs, ISmallFry } from '../tokens';
 import { CatalogAPI, ITable } from './api';
 import { catalogIcon } from './icons';
 import { CatalogError, CatalogModel, queriesOf } from './model';
 import { CatalogPanel } from './panel';
-
-/**
- * Command ids of the catalog; the strings never change (settings refer to
- * them). They belong with the others in `tokens.ts` once the core owner
- * moves them there.
- */
-export namespace CatalogCommandIDs {
-  /** Show the Catalog panel. */
-  export const openCatalog = 'smallfry:open-catalog';
-  /** Register the S3 folder selected in the S3 browser as a Glue table. */
-  export const registerTable = 'smallfry:register-table';
-}
 
 /** The S3 browser's id (see `src/s3/plugin.ts`). */
 const S3_BROWSER_ID = 'smallfry-s3-browser';
@@ -153,17 +141,17 @@ export const catalogPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'smallfry-catalog-panel');
 
-    app.commands.addCommand(CatalogCommandIDs.openCatalog, {
+    app.commands.addCommand(CommandIDs.openCatalog, {
       label: trans.__('Show Data Catalog'),
       icon: catalogIcon,
       execute: () => app.shell.activateById(panel.id)
     });
     palette?.addItem({
-      command: CatalogCommandIDs.openCatalog,
+      command: CommandIDs.openCatalog,
       category: trans.__('Small Fry')
     });
 
-    app.commands.addCommand(CatalogCommandIDs.registerTable, {
+    app.commands.addCommand(CommandIDs.registerTable, {
       label: trans.__('Register as Table…'),
       caption: trans.__(
         'Create a catalog table over this folder of Parquet or CSV files'

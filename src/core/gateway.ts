@@ -204,7 +204,10 @@ async function gatewayRefusal(response: any): Promise<AwsError | null> {
     response.body = bytes;
     try {
       const parsed = JSON.parse(new TextDecoder().decode(bytes));
-      if (parsed && typeof parsed.message === 'string') {
+      // AWS JSON-protocol services (Glue) answer `{"__type", "message"}`:
+      // that is the service's error, for the SDK to read, not the gateway's.
+      const fromService = !!parsed && typeof parsed.__type === 'string';
+      if (parsed && typeof parsed.message === 'string' && !fromService) {
         message = parsed.message;
         isGateway = true;
       }
