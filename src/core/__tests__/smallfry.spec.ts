@@ -6,11 +6,13 @@
  * moto the jest global setup starts: one configuration, one transport for
  * every AWS service, and the gateway's refusals reaching the caller whole.
  */
+import { CreateDatabaseCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { DRIVE_NAME } from '../../contract';
 import { getCallerIdentity } from '../../credentials/sts';
 import { serverSettings } from '../../__tests__/harness/connection';
+import { motoOnly } from '../../__tests__/harness/servers';
 import { AwsError } from '../gateway';
 import { SmallFry } from '../smallfry';
 
@@ -53,6 +55,36 @@ describe('SmallFry core', () => {
     expect(refusal.gatewayCode).toBe('ActionNotAllowed');
     expect(refusal.message).toContain('GetSessionToken');
   });
+
+  motoOnly('the harness has a Glue endpoint on moto only')(
+    "hands a JSON-protocol service's own error to the SDK, not as the gateway's",
+    async () => {
+      // Glue answers {"__type": "AlreadyExistsException", "message": ...}:
+      // the caller must see Glue's code, as it would against AWS, and not a
+      // "GatewayError" (the gateway's own refusals carry a message too).
+      const core = new SmallFry({ serverSettings: serverSettings() });
+      const glue = await core.createClient('glue', GlueClient, {
+        maxAttempts: 1
+      });
+      const name = `core_${Date.now()}`;
+      try {
+        await glue.send(
+          new CreateDatabaseCommand({ DatabaseInput: { Name: name } })
+        );
+        const again = glue.send(
+          new CreateDatabaseCommand({ DatabaseInput: { Name: name } })
+        );
+        // Every client error is an AwsError; this one is Glue's, not ours.
+        await expect(again).rejects.toMatchObject({
+          code: 'AlreadyExistsException',
+          fromGateway: false,
+          status: 400
+        });
+      } finally {
+        glue.destroy();
+      }
+    }
+  );
 
   it('says what went wrong when the identity check fails', async () => {
     // The harness gives the gateway no STS endpoint, so STS cannot confirm
