@@ -16,8 +16,8 @@ import type { ISmallFry } from '../tokens';
 import { createGatewayClient, IGatewayClient } from './gateway';
 
 /**
- * Entries the S3 browser lists when a folder is opened for the first time,
- * before the whole page: more than a screenful, far fewer than the 1,000 rows
+ * Entries the S3 browser lists first when it goes into a folder, before the
+ * whole page: more than a screenful, far fewer than the 1,000 rows
  * JupyterLab takes ~0.3 s to paint.
  */
 const FIRST_LOOK_SIZE = 100;

@@ -577,7 +577,7 @@ export namespace S3Drive {
     /** Keys per listing page (1..1000). */
     pageSize?: number;
     /**
-     * Entries listed when a folder is opened for the first time, shown at
+     * Entries listed first when the browser goes into a folder, shown at
      * once before the whole page (default: the page size, no quick look).
      */
     firstLookSize?: number;

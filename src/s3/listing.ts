@@ -39,8 +39,8 @@ export interface IListingStatus {
   /** Number of pages loaded. */
   pages: number;
   /**
-   * Whether this is a folder's quick first look: only its first few entries,
-   * with the rest of the page still to be listed (see `firstLookSize`).
+   * Whether this is a quick first look into the folder: only its first few
+   * entries, with the rest of the page still to be listed (`firstLookSize`).
    */
   partial: boolean;
 }
@@ -140,14 +140,15 @@ export class Listing {
     let token: string | undefined = undefined;
     let pages = 0;
     const wanted = withContent ? state.pages : 1;
-    // The first time a folder is opened, ask for a screenful first: the
-    // browser shows it at once and lists the whole page right after.
+    // Going into a folder (rather than listing the same one again), ask for a
+    // screenful first: the browser shows it at once and lists the whole page
+    // right after. Refreshes of the folder shown go straight to the page.
     const firstLook = this._options.firstLookSize ?? this._options.pageSize;
     const quick =
       withContent &&
       firstLook < this._options.pageSize &&
       state.pages === 1 &&
-      !this._looked.has(stripSlashes(path));
+      stripSlashes(path) !== this._lastListed;
     do {
       const page = await this._client.listLevel(loc.bucket, prefix, {
         maxKeys: withContent ? (quick ? firstLook : this._options.pageSize) : 1,
@@ -192,7 +193,7 @@ export class Listing {
       return directoryModel({ path, name }, null);
     }
     const content = [...folders, ...files];
-    this._looked.add(stripSlashes(path));
+    this._lastListed = stripSlashes(path);
     this._setStatus({
       path,
       count: content.length,
@@ -324,7 +325,7 @@ export class Listing {
   private _bucketsDenied = false;
   private _states = new Map<string, { pages: number; filter: string }>();
   private _statuses = new Map<string, IListingStatus>();
-  private _looked = new Set<string>();
+  private _lastListed: string | null = null;
 }
 
 /**
@@ -342,7 +343,7 @@ export namespace Listing {
     /** Keys per listing page. */
     pageSize: number;
     /**
-     * Entries asked for when a folder is listed for the first time (default:
+     * Entries asked for first when the browser goes into a folder (default:
      * `pageSize`, no quick first look). Painting 1,000 rows costs JupyterLab
      * ~0.3 s, so a screenful first is what makes a big folder feel instant;
      * the status says `partial` until the whole page is listed.

@@ -77,7 +77,7 @@ describe('S3Drive folders', () => {
     });
   });
 
-  it('shows a screenful of a big folder first, then its whole page', async () => {
+  it('shows a screenful of a big folder on the way in, then its whole page', async () => {
     const { bucket } = fixture;
     const { drive } = await makeDrive({ pageSize: 40, firstLookSize: 10 });
     const folder = uniqueFolder('first-look');
@@ -102,7 +102,7 @@ describe('S3Drive folders', () => {
       truncated: true,
       partial: false
     });
-    // Later listings (refreshes) go straight to the page.
+    // Refreshes of the folder shown go straight to the page.
     expect((await drive.get(path)).content).toHaveLength(40);
 
     // A folder that fits in the first look is whole at once.
@@ -110,6 +110,10 @@ describe('S3Drive folders', () => {
     await bucket.put(`${small}/only.txt`, 'x');
     expect((await drive.get(`${ROOT}/${small}`)).content).toHaveLength(1);
     expect(drive.listingStatus(`${ROOT}/${small}`)?.partial).toBe(false);
+
+    // Going back into the big folder is quick again.
+    expect((await drive.get(path)).content).toHaveLength(10);
+    expect(drive.listingStatus(path)?.partial).toBe(true);
   });
 
   it('shows folders made by other tools without marker objects', async () => {
