@@ -1,6 +1,6 @@
 """Table preview of a 2 GB Parquet object vs ``pandas.read_parquet`` of the whole object.
 
-    python server-ext/benchmarks/bench_preview.py [--gib 2] [--repeat 5]
+    python server-ext/benchmarks/bench_preview.py [--gb 2] [--repeat 5]
 
 The object is made cheaply and cached (``~/.cache/smallfry-bench/``): one row group of
 1 Mi rows of incompressible numbers and text, written again and again (pyarrow's default
@@ -39,13 +39,16 @@ ROWS_PER_GROUP = 1 << 20
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "smallfry-bench"
 
 
-def big_parquet(gib: float) -> Path:
-    """The cached object: repeated row groups until it is ``gib`` GiB (made once)."""
+def big_parquet(gb: float) -> Path:
+    """The cached object: repeated row groups until it is ``gb`` GB (10**9 bytes; made once).
+
+    moto fails to complete a multipart upload of 2**31 bytes or more, so "2 GB" is decimal.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = CACHE / f"preview-{gib:g}gib.parquet"
+    path = CACHE / f"preview-{gb:g}gb.parquet"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -63,7 +66,7 @@ def big_parquet(gib: float) -> Path:
             "token": pa.array([os.urandom(12).hex() for _ in range(n)]),
         }
     )
-    target = gib * (1 << 30)
+    target = gb * 10**9
     partial = path.with_suffix(".partial")
     with pq.ParquetWriter(partial, group.schema) as writer:
         # The writer streams each row group to the file, so its size on disk grows as we go.
@@ -75,7 +78,7 @@ def big_parquet(gib: float) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gib", type=float, default=2.0)
+    parser.add_argument("--gb", type=float, default=2.0)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
@@ -84,11 +87,11 @@ def main() -> None:
     from pyarrow import fs as pafs
 
     started = time.perf_counter()
-    path = big_parquet(args.gib)
+    path = big_parquet(args.gb)
     size = path.stat().st_size
     groups = pq.ParquetFile(path).metadata.num_row_groups
     print(
-        f"object: {size / 2**30:.2f} GiB, {groups} row groups ({time.perf_counter() - started:.0f}s)"
+        f"object: {size / 1e9:.2f} GB, {groups} row groups ({time.perf_counter() - started:.0f}s)"
     )
 
     with moto_server() as moto_url:
@@ -121,6 +124,11 @@ def main() -> None:
             rss_growth = server.memory_info().rss - rss_before
             preview_s = statistics.median(times)
 
+        print(
+            f"preview: {first['bytes_read']:,} bytes in {first['requests']} reads, "
+            f"median {preview_s * 1000:.0f} ms; server RSS {rss_growth / 2**20:+.1f} MiB",
+            flush=True,
+        )
         endpoint = urlsplit(moto_url)
         s3fs = pafs.S3FileSystem(
             access_key=TEST_ACCESS_KEY,
@@ -128,6 +136,9 @@ def main() -> None:
             region="us-east-1",
             scheme=endpoint.scheme,
             endpoint_override=endpoint.netloc,
+            # moto serves one big GET slowly on a busy machine: do not give up after 3 s.
+            request_timeout=600,
+            connect_timeout=30,
         )
         start = time.perf_counter()
         frame = pd.read_parquet(f"{BUCKET}/{KEY}", filesystem=s3fs)
@@ -137,7 +148,7 @@ def main() -> None:
 
     assert body["num_rows"] == rows and len(body["rows"]) == 1000
     report(
-        f"Table preview of a {size / 2**30:.2f} GiB Parquet object (moto, 1,000 rows)",
+        f"Table preview of a {size / 1e9:.2f} GB Parquet object (moto, 1,000 rows)",
         [
             ("object", f"{size:,} bytes, {rows:,} rows, {groups} row groups"),
             (

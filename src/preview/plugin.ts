@@ -11,6 +11,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { WidgetTracker } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { spreadsheetIcon } from '@jupyterlab/ui-components';
 
@@ -41,12 +42,13 @@ export const previewPlugin: JupyterFrontEndPlugin<void> = {
     'Preview Parquet, CSV/TSV and JSON Lines files of S3 or the local disk without downloading them: schema, statistics and the first rows in a data grid.',
   autoStart: true,
   requires: [ISmallFry],
-  optional: [ITranslator, ILayoutRestorer],
+  optional: [ITranslator, ILayoutRestorer, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     smallfry: ISmallFry,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_smallfry');
     const registry = app.docRegistry;
@@ -108,6 +110,9 @@ export const previewPlugin: JupyterFrontEndPlugin<void> = {
       widget.context.pathChanged.connect(() => void tracker.save(widget));
     });
     registry.addWidgetFactory(factory);
+    if (settingRegistry) {
+      preferPreview(app, settingRegistry);
+    }
 
     const tracker = new WidgetTracker<PreviewDocument>({
       namespace: 'smallfry-preview'
@@ -121,3 +126,42 @@ export const previewPlugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/** The document manager's plugin, whose `defaultViewers` setting users edit. */
+const DOCMANAGER_PLUGIN = '@jupyterlab/docmanager-extension:plugin';
+
+/**
+ * Make the preview the default viewer of its file types, except where the
+ * user chose another in the document manager's `defaultViewers` setting.
+ *
+ * JupyterLab's CSV viewer is also a default for CSV and TSV, and whichever
+ * plugin registers last wins; the document manager resets every file type's
+ * default to that setting once the app is restored and on each change. So
+ * the preview is set just after it, each time (a user can still pick
+ * another viewer with Open With, or name one in `defaultViewers`).
+ */
+function preferPreview(
+  app: JupyterFrontEnd,
+  settingRegistry: ISettingRegistry
+): void {
+  const apply = (settings: ISettingRegistry.ISettings): void => {
+    // After the document manager's own handler of the same event.
+    setTimeout(() => {
+      const chosen =
+        (settings.composite['defaultViewers'] as Record<string, string>) ?? {};
+      for (const fileType of FILE_TYPES) {
+        if (!(fileType in chosen)) {
+          app.docRegistry.setDefaultWidgetFactory(fileType, FACTORY_NAME);
+        }
+      }
+    }, 0);
+  };
+  void Promise.all([settingRegistry.load(DOCMANAGER_PLUGIN), app.restored])
+    .then(([settings]) => {
+      apply(settings);
+      settings.changed.connect(apply);
+    })
+    .catch(error =>
+      console.warn('Small Fry: could not make the preview the default', error)
+    );
+}

@@ -33,6 +33,9 @@ export class PreviewPanel extends Widget {
     const layout = (this.layout = new BoxLayout({ spacing: 0 }));
     this._summary.addClass('jp-smallfry-Preview-summary');
     this._tabs.addClass('jp-smallfry-Preview-tabs');
+    // The summary is ordinary DOM that the box layout cannot measure: give it
+    // room for its two lines (a longer error message scrolls).
+    BoxLayout.setSizeBasis(this._summary, 58);
     BoxLayout.setStretch(this._summary, 0);
     BoxLayout.setStretch(this._tabs, 1);
     layout.addWidget(this._summary);
