@@ -37,9 +37,10 @@ test.describe('S3 browser on the embedded demo', () => {
       'data',
       'exports',
       'notebooks',
+      'sales',
       'README.md'
     ]);
-    for (const folder of ['data', 'exports', 'notebooks']) {
+    for (const folder of ['data', 'exports', 'notebooks', 'sales']) {
       await expect(s3Item(page, folder)).toHaveAttribute('data-isdir', 'true');
     }
     await expect(s3Item(page, 'README.md')).toHaveAttribute(
