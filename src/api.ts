@@ -65,6 +65,11 @@ export interface IServerConfig {
   embedded: boolean;
   /** Where the AWS gateway lives. */
   gateway: IGatewayConfig;
+  /**
+   * Names of the database connections `sf.connect()` knows
+   * (`c.SmallFry.connections`): names only, never URLs or secrets.
+   */
+  connections?: string[];
 }
 
 /**

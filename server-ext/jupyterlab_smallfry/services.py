@@ -66,6 +66,8 @@ class Services:
             "region": self.region,
             "embedded": self.config.embedded,
             "gateway": {service: server_path("gateway", service) for service in SERVICES},
+            # Names only, for the Catalog panel's shortcuts: never the URLs or secret ARNs.
+            "connections": sorted(self.config.connections),
         }
 
     async def close(self) -> None:
