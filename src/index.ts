@@ -10,6 +10,7 @@ import { credentialsPlugin } from './credentials/plugin';
 import { previewPlugin } from './preview/plugin';
 import { s3BrowserPlugin } from './s3/plugin';
 import { jobsPlugin, schedulePlugin } from './schedule/plugin';
+import { snippetsPlugin } from './snippets/plugin';
 
 export * from './tokens';
 export { AwsError } from './core/gateway';
@@ -21,5 +22,6 @@ export default [
   jobsPlugin,
   catalogPlugin,
   credentialsPlugin,
-  previewPlugin
+  previewPlugin,
+  snippetsPlugin
 ];

@@ -116,4 +116,12 @@ export namespace CommandIDs {
   export const openCatalog = 'smallfry:open-catalog';
   /** Register the S3 folder selected in the S3 browser as a Glue table. */
   export const registerTable = 'smallfry:register-table';
+  /**
+   * Copy code reading the right-clicked S3 object, catalog table or
+   * connection (or args `uri`, `table: "db.table"`, `connection`), in the
+   * dialect of the `dialect` setting.
+   */
+  export const copyCode = 'smallfry:copy-code';
+  /** The same code, inserted below the active cell of the current notebook. */
+  export const insertCode = 'smallfry:insert-code';
 }
