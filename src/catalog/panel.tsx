@@ -9,10 +9,16 @@
  * `.jp-smallfry-CatalogColumn`, its partition keys
  * `.jp-smallfry-CatalogPartitionKey`, its actions `.jp-smallfry-CatalogPreview`,
  * `.jp-smallfry-CatalogOpenLocation`, `.jp-smallfry-CatalogCopyQuery`.
+ * The named database connections (`c.SmallFry.connections`) are
+ * `.jp-smallfry-CatalogConnection[data-connection]`, with the buttons
+ * `.jp-smallfry-CatalogConnectionCopy` and `.jp-smallfry-CatalogConnectionInsert`
+ * (right-clicking a table or a connection offers the same, see
+ * `schema/snippets.json`).
  */
 import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import {
+  addIcon,
   caretDownIcon,
   caretRightIcon,
   copyIcon,
@@ -32,6 +38,51 @@ export interface ICatalogActions {
   preview(table: ITable): void;
   openLocation(table: ITable): void;
   copyQuery(table: ITable): void;
+  /** Copy (or insert into the notebook) code connecting to `name`. */
+  connectionCode(name: string, insert: boolean): void;
+}
+
+/** The named database connections `sf.connect()` knows, with their code. */
+function Connections(props: {
+  names: string[];
+  trans: TranslationBundle;
+  actions: ICatalogActions;
+}): JSX.Element | null {
+  const { names, trans, actions } = props;
+  if (names.length === 0) {
+    return null;
+  }
+  return (
+    <div className="jp-smallfry-CatalogConnections">
+      <div className="jp-smallfry-CatalogLabel">{trans.__('Connections')}</div>
+      <ul className="jp-smallfry-CatalogTree">
+        {names.map(name => (
+          <li
+            key={name}
+            className="jp-smallfry-CatalogConnection jp-smallfry-CatalogRow"
+            data-connection={name}
+            title={trans.__('sf.connect("%1") in a notebook', name)}
+          >
+            <span>{name}</span>
+            <button
+              className="jp-smallfry-CatalogConnectionCopy jp-mod-styled"
+              title={trans.__('Copy code')}
+              onClick={() => actions.connectionCode(name, false)}
+            >
+              <copyIcon.react tag="span" />
+            </button>
+            <button
+              className="jp-smallfry-CatalogConnectionInsert jp-mod-styled"
+              title={trans.__('Insert into notebook')}
+              onClick={() => actions.connectionCode(name, true)}
+            >
+              <addIcon.react tag="span" />
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }
 
 function Details(props: {
@@ -260,6 +311,10 @@ export class CatalogPanel extends ReactWidget {
     this._model = options.model;
     this._trans = options.trans;
     this._actions = options.actions;
+    void options.connections?.then(names => {
+      this._connections = names;
+      this.update();
+    });
     this.id = 'smallfry-catalog-panel';
     this.addClass('jp-smallfry-CatalogPanel');
     this.title.icon = catalogIcon;
@@ -293,6 +348,11 @@ export class CatalogPanel extends ReactWidget {
             <Tree model={this._model} trans={trans} actions={this._actions} />
           )}
         </UseSignal>
+        <Connections
+          names={this._connections}
+          trans={trans}
+          actions={this._actions}
+        />
       </>
     );
   }
@@ -300,6 +360,7 @@ export class CatalogPanel extends ReactWidget {
   private _model: CatalogModel;
   private _trans: TranslationBundle;
   private _actions: ICatalogActions;
+  private _connections: string[] = [];
 }
 
 /** Statics of the panel. */
@@ -309,5 +370,7 @@ export namespace CatalogPanel {
     model: CatalogModel;
     trans: TranslationBundle;
     actions: ICatalogActions;
+    /** Names of the database connections (from the server's config). */
+    connections?: Promise<string[]>;
   }
 }

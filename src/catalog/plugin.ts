@@ -134,10 +134,23 @@ export const catalogPlugin: JupyterFrontEndPlugin<void> = {
         Notification.info(trans.__('Copied %1', text.split('\n')[0]), {
           autoClose: 3000
         });
-      }
+      },
+      connectionCode: (name: string, insert: boolean) =>
+        void app.commands.execute(
+          insert ? CommandIDs.insertCode : CommandIDs.copyCode,
+          { connection: name }
+        )
     };
 
-    const panel = new CatalogPanel({ model, trans, actions });
+    const panel = new CatalogPanel({
+      model,
+      trans,
+      actions,
+      connections: smallfry.config.then(
+        config => config.connections ?? [],
+        () => []
+      )
+    });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'smallfry-catalog-panel');
 
