@@ -1,7 +1,8 @@
 /**
  * Code shortcuts on the embedded demo: right-click the demo's Parquet
  * object in the S3 browser → *Insert into Notebook*, run the cell in a real
- * kernel of the server and see the DataFrame; with no notebook open, the
+ * kernel of the server and see the DataFrame; the same from the demo
+ * catalog's `demo.sales` table (`sf.table`); with no notebook open, the
  * command says so instead of creating one.
  */
 import { expect, test } from '@jupyterlab/galata';
@@ -61,6 +62,41 @@ test.describe('Code shortcuts', () => {
       cells.nth(1).locator('.jp-OutputArea-output')
     ).not.toContainText('Error');
     await saveDocsScreenshot(page, 'insert-code.png');
+  });
+
+  test('a catalog table inserts sf.table code that runs', async ({ page }) => {
+    await page
+      .locator('.jp-LauncherCard[data-category="Notebook"]')
+      .first()
+      .click();
+    await expect(
+      page.locator('#jp-main-statusbar').getByText('Idle')
+    ).toBeVisible({ timeout: 60000 });
+
+    await page
+      .locator('.jp-SideBar .lm-TabBar-tab[data-id="smallfry-catalog-panel"]')
+      .click();
+    const db = page.locator(
+      '.jp-smallfry-CatalogDatabase[data-database="demo"]'
+    );
+    await db.locator('.jp-smallfry-CatalogRow').first().click();
+    const table = page.locator(
+      '.jp-smallfry-CatalogTable[data-table="demo.sales"]'
+    );
+    await table.locator('.jp-smallfry-CatalogRow').click({ button: 'right' });
+    await page
+      .locator(selectors.menu)
+      .getByText('Insert into Notebook (pandas)', { exact: true })
+      .click();
+
+    const cells = page.locator('.jp-NotebookPanel .jp-Cell');
+    await expect(cells.nth(1).locator('.jp-Editor')).toContainText(
+      'df = sf.table("demo.sales")'
+    );
+    await page.notebook.runCell(1);
+    const frame = cells.nth(1).locator('.jp-OutputArea-output table.dataframe');
+    await expect(frame).toBeVisible({ timeout: 60000 });
+    await expect(frame.locator('tbody tr')).toHaveCount(5);
   });
 
   test('Insert into Notebook without a notebook says so, and opens none', async ({
