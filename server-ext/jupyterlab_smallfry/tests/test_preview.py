@@ -115,6 +115,34 @@ def test_large_object_reads_under_one_percent(http, server, put, rows_per_group,
     assert body["bytes_read"] < size / 100, body["bytes_read"]
 
 
+def test_two_gigabyte_parquet_reads_under_one_percent(http, server):
+    # The bound on a 2 GB object, kept cheap: a local file (the same reader as for
+    # S3, through the local-file source) of one 1 MiB row group of random numbers repeated
+    # until it passes 2 GB. The S3 path is held to the bound by the test above.
+    rows = 65_536
+    group = pa.table(
+        {
+            "n": pa.array(range(rows), pa.int64()),
+            "r": pa.array(memoryview(os.urandom(8 * rows)).cast("q"), pa.int64()),
+        }
+    )
+    folder = os.path.join(_root(server), "local")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "two-gb.parquet")
+    try:
+        with pq.ParquetWriter(path, group.schema, compression="none", use_dictionary=False) as w:
+            while not os.path.exists(path) or os.path.getsize(path) < 2 * 10**9:
+                w.write_table(group)
+        size = os.path.getsize(path)
+        body = _preview(http, server, path="local/two-gb.parquet").json()
+        assert body["size"] == size and len(body["rows"]) == 1000
+        assert [row[0] for row in body["rows"][:3]] == [0, 1, 2]
+        assert body["num_rows"] % rows == 0 and body["num_rows"] >= size // (9 * rows)
+        assert body["bytes_read"] < size / 100, body["bytes_read"]
+    finally:
+        os.remove(path)
+
+
 def test_broken_parquet_is_a_clear_error(http, server, put):
     data = parquet_bytes(odd_table(100))
     uri = put("broken.parquet", data[: len(data) // 2] + b"garbage" + data[-8:])
