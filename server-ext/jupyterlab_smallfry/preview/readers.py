@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import zlib
 
+from ..lake.locations import FORMATS
 from .errors import PreviewError
 from .sources import CountedFile
 from .values import cell, render_column
@@ -33,17 +34,12 @@ MAX_CELLS = 200_000
 #: Compressed bytes asked for at a time when streaming a ``.gz`` object.
 _GZ_CHUNK = 256 * 1024
 
-_FORMATS = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".parq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-SUPPORTED = ", ".join(sorted({*_FORMATS, *(f"{e}.gz" for e in _FORMATS if e != ".parquet")}))
+# The file-name endings the kernel library knows (one table for both), less what the preview
+# cannot read a part of: whole-document JSON and Excel.
+_FORMATS = {ext: fmt for ext, fmt in FORMATS.items() if fmt in ("parquet", "csv", "tsv", "jsonl")}
+SUPPORTED = ", ".join(
+    sorted({*_FORMATS, *(f"{e}.gz" for e, fmt in _FORMATS.items() if fmt != "parquet")})
+)
 
 
 def format_of(name: str) -> tuple[str, str]:
