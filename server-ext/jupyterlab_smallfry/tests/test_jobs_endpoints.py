@@ -349,17 +349,17 @@ def test_listing_shows_recent_runs_from_manifests(alice, direct_s3):
 def test_listing_shows_the_five_newest_runs_by_run_time_whatever_was_written_last(alice, direct_s3):
     """A backfill or a slow run writes its manifest late; the panel still shows the newest
     runs, newest first (run ids carry their UTC time; S3 keeps write times to the second)."""
-    assert create(alice, daily("busy")).status_code == 201
+    assert create(alice, daily("backfilled")).status_code == 201
     days = [3, 8, 1, 7, 2, 6, 4, 5]  # written in this order, all within a second or two
     for day in days:
         run_id = f"scheduled__2026-11-0{day}T05-00-00-00-00"
         direct_s3.put_object(
             Bucket=BUCKET,
-            Key=f"runs/alice/busy/{run_id}/run.json",
+            Key=f"runs/alice/backfilled/{run_id}/run.json",
             Body=json.dumps({"run_id": run_id, "status": "success", "start": None}),
         )
     jobs = {j["spec"]["id"]: j for j in alice.get(alice.base).json()["jobs"]}
-    shown = [r["run_id"][len("scheduled__2026-11-0") :][0] for r in jobs["busy"]["runs"]]
+    shown = [r["run_id"][len("scheduled__2026-11-0") :][0] for r in jobs["backfilled"]["runs"]]
     assert shown == ["8", "7", "6", "5", "4"]
 
 

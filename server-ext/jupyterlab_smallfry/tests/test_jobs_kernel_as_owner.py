@@ -173,6 +173,8 @@ def test_kernel_runs_as_the_owner_without_the_workers_secrets(
         "AWS_DEFAULT_REGION",
         "AWS_ENDPOINT_URL",
         "JPY_PARENT_PID",
+        # The run's own parameters, for sf.params (no secret: papermill injects them too).
+        "SMALLFRY_PARAMETERS",
     }
     assert _line(text, "AWSKEY") == "none"
     assert _line(text, "KEY") == "PermissionError"
