@@ -18,13 +18,12 @@ import os
 import stat
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
+from .broker_stand_in import broker_answering
 from .hub_kernel import ask_as_kernel_helper, helper_env, run_in_kernel, server_info_path
 from .processes import jupyter_server
 
@@ -41,35 +40,19 @@ NO_KEYS = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TO
 def stand_in_broker():
     """Answers the broker's ``POST /credentials`` with ``KEYS`` for one hour."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            expiry = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
-            body = json.dumps(
-                {
-                    **KEYS,
-                    "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "arn": "arn:aws:sts::123456789012:assumed-role/nb-alice/alice",
-                    "source_identity": "alice",
-                    "roles": ["arn:aws:iam::123456789012:role/nb-alice"],
-                    "role": "arn:aws:iam::123456789012:role/nb-alice",
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer() -> dict:
+        expiry = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+        return {
+            **KEYS,
+            "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "arn": "arn:aws:sts::123456789012:assumed-role/nb-alice/alice",
+            "source_identity": "alice",
+            "roles": ["arn:aws:iam::123456789012:role/nb-alice"],
+            "role": "arn:aws:iam::123456789012:role/nb-alice",
+        }
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/services/smallfry-broker/"
-    finally:
-        httpd.shutdown()
+    with broker_answering(answer) as url:
+        yield url + "/services/smallfry-broker/"
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from jupyterlab_smallfry.airflow.naming import dag_id_for
 from jupyterlab_smallfry.jobs.snapshot import take_snapshot
 
 from .airflow_env import ensure_venv
+from .broker_stand_in import broker_answering
 from .jobs_support import FAILING, cell_text, injected_source, notebook, read_json, s3_storage
 from .jobs_support import spec_for as base_spec
 from .pod_manifest import api_server_problems, render_job_pod, validate, write_spec
@@ -314,39 +315,18 @@ def singleuser_image():
 def broker():
     """A stand-in for the Hub's broker service: answers every server with the same keys and
     remembers the Hub API tokens it was shown."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     seen = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            seen.append(self.headers.get("Authorization"))
-            body = json.dumps(
-                {
-                    "AccessKeyId": BROKER_KEY,
-                    "SecretAccessKey": "single-user-test-secret",
-                    "SessionToken": "single-user-test-token",
-                    "Expiration": "2099-01-01T00:00:00Z",
-                    "arn": "arn:aws:sts::123456789012:assumed-role/analyst/alice",
-                    "roles": [],
-                    "role": "",
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
+    keys = {
+        "AccessKeyId": BROKER_KEY,
+        "SecretAccessKey": "single-user-test-secret",
+        "SessionToken": "single-user-test-token",
+        "Expiration": "2099-01-01T00:00:00Z",
+        "arn": "arn:aws:sts::123456789012:assumed-role/analyst/alice",
+        "roles": [],
+        "role": "",
+    }
+    with broker_answering(lambda: keys, seen) as url:
+        yield url, seen
 
 
 def test_the_single_user_image_serves_small_fry_and_its_kernels_get_keys_from_the_profile(

@@ -21,8 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -30,6 +28,7 @@ import nbformat
 import pytest
 import requests
 
+from .broker_stand_in import broker_answering
 from .hub_kernel import run_in_kernel, server_info_path
 from .lake_support import PARQUET_TABLE, glue_partition, glue_table, put_sales
 from .processes import jupyter_server, moto_server
@@ -111,40 +110,24 @@ def _seed(url: str) -> dict:
 def assuming_broker(url: str, admin: dict):
     """The broker's ``POST /credentials``: assume nb-alice in moto, hand back the session."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            creds = _client(url, "sts", admin).assume_role(RoleArn=ROLE, RoleSessionName="alice")
-            keys = creds["Credentials"]
-            body = json.dumps(
-                {
-                    "AccessKeyId": keys["AccessKeyId"],
-                    "SecretAccessKey": keys["SecretAccessKey"],
-                    "SessionToken": keys["SessionToken"],
-                    "Expiration": (
-                        dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
-                    ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "arn": creds["AssumedRoleUser"]["Arn"],
-                    "source_identity": "alice",
-                    "roles": [ROLE],
-                    "role": ROLE,
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer() -> dict:
+        creds = _client(url, "sts", admin).assume_role(RoleArn=ROLE, RoleSessionName="alice")
+        keys = creds["Credentials"]
+        return {
+            "AccessKeyId": keys["AccessKeyId"],
+            "SecretAccessKey": keys["SecretAccessKey"],
+            "SessionToken": keys["SessionToken"],
+            "Expiration": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "arn": creds["AssumedRoleUser"]["Arn"],
+            "source_identity": "alice",
+            "roles": [ROLE],
+            "role": ROLE,
+        }
 
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/services/smallfry-broker/"
-    finally:
-        httpd.shutdown()
+    with broker_answering(answer) as base:
+        yield base + "/services/smallfry-broker/"
 
 
 @pytest.fixture(scope="module")
