@@ -404,6 +404,34 @@ def run_order(run_folder: str) -> tuple:
     return (1, found.group(1), run_folder) if found else (0, "", run_folder)
 
 
+#: Under a job's runs folder: ``.index/<status>/<run folder name>``, one empty object per
+#: finished run, so the runs of one status are listed without reading any run.json. A run
+#: folder name never starts with ``.`` (:func:`safe_run_id` strips it), so this folder is
+#: never taken for a run.
+RUN_INDEX_FOLDER = ".index"
+#: The statuses a finished run is indexed under.
+FINISHED_STATUSES = ("success", "failed")
+
+
+def job_runs_folder(template: str, owner: str, job_id: str) -> str:
+    """The folder that holds one job's run folders (the template up to ``{run_id}``)."""
+    return template.format(owner=owner_key(owner), job_id=job_id, run_id="\0").split("\0")[0]
+
+
+def run_index_uri(template: str, owner: str, job_id: str, status: str, run_id: str) -> str:
+    """Where the index marker of a finished run of ``status`` is."""
+    if status not in FINISHED_STATUSES:
+        raise ValueError(f"only finished runs are indexed, not {status!r}")
+    folder = job_runs_folder(template, owner, job_id)
+    return f"{folder}{RUN_INDEX_FOLDER}/{status}/{safe_run_id(run_id)}"
+
+
+def record_run_status(storage: Storage, spec: dict, run_id: str, status: str) -> None:
+    """Index a finished run under its status (after its final run.json is written)."""
+    uri = run_index_uri(spec["output"]["uri_template"], spec["owner"], spec["id"], status, run_id)
+    storage.write(uri, b"", content_type="application/octet-stream")
+
+
 def list_runs(
     storage: Storage, template: str, owner: str, job_id: str, limit: int = 10
 ) -> list[dict]:
@@ -415,8 +443,12 @@ def list_runs(
     show than its 10th. (Ordering by the objects' modification times would mean listing
     every object, and S3 keeps those to the second.)
     """
-    folder = template.format(owner=owner_key(owner), job_id=job_id, run_id="\0").split("\0")[0]
-    names = sorted(storage.subfolders(folder), key=run_order, reverse=True)
+    folder = job_runs_folder(template, owner, job_id)
+    names = sorted(
+        (n for n in storage.subfolders(folder) if not n.startswith(".")),  # not .index/
+        key=run_order,
+        reverse=True,
+    )
     runs = []
     for name in names:
         if len(runs) >= limit:
