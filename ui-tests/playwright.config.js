@@ -5,9 +5,40 @@
  * browser downloaded by Playwright. Video is off because recording needs Playwright's
  * own ffmpeg; traces and screenshots do not.
  */
+const os = require('os');
+const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const chromiumPath = process.env.PW_CHROMIUM_PATH || '/usr/bin/chromium';
+
+/**
+ * The port of the embedded demo's server (8888, Galata's default). Another one
+ * (`SMALLFRY_UI_PORT=8878`) lets a run start its own server while another
+ * JupyterLab holds 8888; jupyter_server_test_config.py reads the same variable.
+ */
+const labPort = process.env.SMALLFRY_UI_PORT || '8888';
+process.env.SMALLFRY_UI_PORT = labPort;
+
+/**
+ * The notification receiver of tests/jobs-history.spec.ts: an HTTP webhook
+ * endpoint and an SMTP server (jupyterlab_smallfry.tests.notify_receiver)
+ * appending each message it gets to a JSON-lines file the spec reads. The
+ * demo server reaches it through the Airflow connection
+ * `smallfry_notify_galata` that jupyter_server_test_config.py defines from
+ * the same variables, so the webhook's URL is in no job spec and never
+ * reaches the browser.
+ */
+const notify = {
+  httpPort: process.env.SMALLFRY_UI_NOTIFY_HTTP_PORT || '8885',
+  smtpPort: process.env.SMALLFRY_UI_NOTIFY_SMTP_PORT || '8886',
+  out:
+    process.env.SMALLFRY_UI_NOTIFY_OUT ||
+    path.join(os.tmpdir(), 'smallfry-ui-notifications.jsonl')
+};
+// Read by the spec (workers inherit this environment) and by the servers' commands.
+process.env.SMALLFRY_UI_NOTIFY_HTTP_PORT = notify.httpPort;
+process.env.SMALLFRY_UI_NOTIFY_SMTP_PORT = notify.smtpPort;
+process.env.SMALLFRY_UI_NOTIFY_OUT = notify.out;
 
 /**
  * The credentials servers (five processes and a JupyterHub) are only worth starting when
@@ -33,6 +64,25 @@ const wantsPlatform =
   typeof process.getuid === 'function' &&
   process.getuid() === 0 &&
   !process.env.SMALLFRY_PLATFORM_HUB;
+
+/** The receiver starts only for runs that include the jobs history spec. */
+const wantsNotifyReceiver =
+  fileArgs.length === 0 || fileArgs.some(arg => arg.includes('jobs-history'));
+
+const notifyReceiver = {
+  name: 'NotifyReceiver',
+  command:
+    'python -m jupyterlab_smallfry.tests.notify_receiver' +
+    ` --http-port ${notify.httpPort} --smtp-port ${notify.smtpPort}` +
+    ` --out ${JSON.stringify(notify.out)}`,
+  // Ready once its HTTP port accepts connections.
+  port: Number(notify.httpPort),
+  timeout: 60 * 1000,
+  reuseExistingServer: !process.env.CI,
+  gracefulShutdown: { signal: 'SIGTERM', timeout: 10 * 1000 },
+  stdout: 'pipe',
+  stderr: 'pipe'
+};
 
 const credentialServers = {
   // One real server per state of the AWS credentials widget (8890-8893), with moto
@@ -75,7 +125,7 @@ module.exports = {
   expect: { timeout: 10000 },
   use: {
     ...baseConfig.use,
-    baseURL: 'http://127.0.0.1:8888',
+    baseURL: `http://127.0.0.1:${labPort}`,
     video: 'off',
     trace: 'retain-on-failure',
     launchOptions: {
@@ -95,12 +145,13 @@ module.exports = {
     {
       // The embedded demo: S3 browser and scheduling specs.
       command: 'npm start',
-      url: 'http://127.0.0.1:8888/lab',
+      url: `http://127.0.0.1:${labPort}/lab`,
       timeout: 120 * 1000,
       reuseExistingServer: !process.env.CI,
       stdout: 'pipe',
       stderr: 'pipe'
     },
+    ...(wantsNotifyReceiver ? [notifyReceiver] : []),
     ...(wantsCredentialServers ? [credentialServers] : []),
     ...(wantsPlatform ? [platformServer] : [])
   ]
