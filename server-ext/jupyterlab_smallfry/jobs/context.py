@@ -61,7 +61,8 @@ class JobsContext:
             )
         from .local_runs import LocalRuns
 
-        return LocalRuns(self.storage, self.s3_request)
+        # With the jobs location, so a run that succeeds starts the jobs that run after it.
+        return LocalRuns(self.storage, self.s3_request, jobs_uri=self.jobs_uri)
 
     async def s3_request(self) -> dict:
         """Endpoint, region and the cached current keys, for boto3 here or in a runner process."""
