@@ -51,9 +51,9 @@ from pathlib import Path
 
 from .. import kernel_env as kernel_env_names
 from ..safe_names import USER_TAG_KEY, role_session_name, tag_value
-from . import kernel_as_owner
+from . import kernel_as_owner, run_options
 from .signing import SigningKeyError, load_key, verify_spec
-from .store import Storage, default_s3_client, dumps, join, output_folder
+from .store import Storage, default_s3_client, dumps, join, output_folder, record_run_status
 from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,12 @@ def run_folder(spec: dict, run_id: str) -> str:
     return output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
 
 
-def start_manifest(spec: dict, run_id: str, trigger: str, try_number: int = 1) -> dict:
+def start_manifest(
+    spec: dict, run_id: str, trigger: str, try_number: int = 1, options: dict | None = None
+) -> dict:
     """The ``running`` manifest (written before the kernel starts, so the UI sees the run)."""
     folder = run_folder(spec, run_id)
-    return {
+    manifest = {
         "apiVersion": "smallfry/v1",
         "kind": "NotebookRun",
         "job_id": spec["id"],
@@ -101,6 +103,13 @@ def start_manifest(spec: dict, run_id: str, trigger: str, try_number: int = 1) -
         "duration_seconds": None,
         "error": None,
     }
+    manifest["triggered_by"] = run_options.triggered_by(
+        {"run_id": run_id, "try_number": try_number, "options": options}
+    )
+    upstream = (options or {}).get("upstream") if isinstance(options, dict) else None
+    if upstream:
+        manifest["upstream"] = upstream
+    return manifest
 
 
 def run_spec(
@@ -111,8 +120,13 @@ def run_spec(
     trigger: str = "server",
     try_number: int = 1,
     kernel_env: dict | None = None,
+    options: dict | None = None,
 ) -> dict:
     """Execute ``spec`` once and return the final manifest (``status`` success or failed).
+
+    ``options`` (a run request's, see :mod:`.run_options`) change this run only: other
+    parameters, an older snapshot (Reproduce), why it ran. Options the spec's rules refuse
+    give a ``failed`` run.json that says why, and nothing runs.
 
     Never raises for a failing notebook: the caller decides (Airflow's task raises so the
     task fails and retries). Other errors (S3 unreachable for the manifest, a timeout signal)
@@ -121,8 +135,21 @@ def run_spec(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    try:
+        spec = run_options.apply_run_options(spec, options)
+    except SpecError as err:
+        return refuse_run(
+            spec,
+            run_id,
+            storage,
+            f"the run options were refused: {err}",
+            trigger=trigger,
+            try_number=try_number,
+            error_type="InvalidRunOptions",
+            options=options if isinstance(options, dict) else None,
+        )
     folder = run_folder(spec, run_id)
-    manifest = start_manifest(spec, run_id, trigger, try_number)
+    manifest = start_manifest(spec, run_id, trigger, try_number, options)
     if (kernel_env or {}).get(RUN_AS_ARN):
         manifest["aws_identity"] = {
             "arn": kernel_env[RUN_AS_ARN],
@@ -295,27 +322,44 @@ def refuse_run(
     *,
     trigger: str = "server",
     try_number: int = 1,
+    error_type: str = "UntrustedSpec",
+    options: dict | None = None,
 ) -> dict:
-    """Record a run that was refused before it started (``failed``, with ``reason``)."""
+    """Record a run that was refused before it started (``failed``, with ``reason``).
+
+    Nobody is notified: an untrusted spec's destinations cannot be trusted either."""
     try:
-        manifest = start_manifest(spec, run_id, trigger, try_number)
+        manifest = start_manifest(spec, run_id, trigger, try_number, _describing(options))
     except (KeyError, TypeError, ValueError, AttributeError):
         # A spec too broken to name its run folder: there is nothing to write into.
         log.warning("Small Fry run %s refused (%s); no run folder to record it in", run_id, reason)
-        return {"status": "failed", "error": {"type": "UntrustedSpec", "message": reason}}
+        return {"status": "failed", "error": {"type": error_type, "message": reason}}
     manifest.update(
         status="failed",
         output_uri=None,
         end=manifest["start"],
         duration_seconds=0,
-        error={"type": "UntrustedSpec", "message": _clip(reason)},
+        error={"type": error_type, "message": _clip(reason)},
     )
     log.warning("Small Fry run %s refused: %s", run_id, reason)
     try:
         storage.write(join(run_folder(spec, run_id), "run.json"), dumps(manifest))
+        record_run_status(storage, spec, run_id, "failed")
     except Exception as err:  # noqa: BLE001 - the refusal stands even if it cannot be recorded
         log.warning("Small Fry run %s: writing the refusal failed: %s", run_id, err)
     return manifest
+
+
+def _describing(options) -> dict | None:
+    """Of refused options, only the parts that describe the run and are themselves valid."""
+    if not isinstance(options, dict):
+        return None
+    kept = {}
+    if options.get("triggered_by") in run_options.TRIGGERED_BY:
+        kept["triggered_by"] = options["triggered_by"]
+    with contextlib.suppress(SpecError):
+        kept["upstream"] = run_options.check_upstream(options.get("upstream"))
+    return kept
 
 
 def assume_run_as(spec: dict, run_id: str, base_session=None):
@@ -513,7 +557,13 @@ def main(argv: list[str] | None = None) -> int:
             role_storage, kernel_env = assume_run_as(spec, run_id)
         except SpecError as err:
             manifest = refuse_run(
-                spec, run_id, storage, str(err), trigger=trigger, try_number=try_number
+                spec,
+                run_id,
+                storage,
+                str(err),
+                trigger=trigger,
+                try_number=try_number,
+                options=request.get("options"),
             )
             print(json.dumps({"status": manifest["status"], "error": manifest["error"]}))
             return 1
@@ -523,7 +573,13 @@ def main(argv: list[str] | None = None) -> int:
         # run-as keys.
         del role_storage
         manifest = run_spec(
-            spec, run_id, storage, trigger=trigger, try_number=try_number, kernel_env=kernel_env
+            spec,
+            run_id,
+            storage,
+            trigger=trigger,
+            try_number=try_number,
+            kernel_env=kernel_env,
+            options=request.get("options"),
         )
     except RunStopped as err:
         # Stopped outside the notebook (run_spec records a stop inside it itself).
