@@ -29,7 +29,7 @@ from urllib.parse import unquote
 from traitlets import Float, Unicode
 
 from ..airflow.naming import dag_id_for, owner_role
-from ..jobs.service import JobError, JobService, Locations, decode_notebook
+from ..jobs.service import JobError, JobService, Locations, check_id, decode_notebook
 from ..jobs.snapshot import snapshots_uri_for
 from ..jobs.store import Storage, dumps, join, output_folder
 from ..jobs.validation import SpecError, parse_spec
@@ -113,8 +113,11 @@ class JobsApiHandler(ServiceHandler):
             )
             self.answer(job)
         elif action == "run":
+            started = await self.jobs.run_now(
+                self.owner, unquote(job_id), self.run_request(), self.roles
+            )
             self.set_status(202)
-            self.finish(json.dumps(await self.broker.run_now(self.owner, unquote(job_id))))
+            self.finish(json.dumps(started))
         else:
             raise JobError(404, "Unknown job action")
 
@@ -137,6 +140,76 @@ class JobsApiHandler(ServiceHandler):
 
     def if_match(self) -> str | None:
         return self.request.headers.get("If-Match") or None
+
+    def run_request(self) -> dict | None:
+        """``POST …/run``'s optional body (checked by the job service)."""
+        raw = self.request.body or b""
+        if not raw.strip():
+            return None
+        try:
+            body = parse_spec(raw)
+        except SpecError as err:
+            raise JobError(400, f"The run request is not JSON: {err}") from None
+        if not isinstance(body, dict):
+            raise JobError(400, "The run request must be a JSON object")
+        return body or None
+
+
+class JobRunsApiHandler(JobsApiHandler):
+    """``/jobs/<id>/runs``, ``/jobs/<id>/runs/<run id>[/inputs]`` and ``/jobs/<id>/compare``
+    for the token's user: the run history a team member's server forwards (same checks as a
+    single-user server's handlers; the owner is the token's user, never the request's)."""
+
+    async def get(self, job_id, what, run_id=None, inputs=None):
+        from ..jobs.compare import CURRENT_NOTEBOOK
+        from ..jobs.history import MAX_PAGE, STATUSES, check_cursor, check_run_id
+
+        job_id = check_id(unquote(job_id))
+        if what == "compare":
+            base = self.get_query_argument("base", "")
+            remote = self.get_query_argument("remote", "")
+            check_run_id(base)
+            if remote != CURRENT_NOTEBOOK:
+                check_run_id(remote)
+            self.finish(json.dumps(await self.jobs.compare(self.owner, job_id, base, remote)))
+        elif run_id is None:
+            limit = self.get_query_argument("limit", "")
+            if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
+                raise JobError(400, f"must be a number from 1 to {MAX_PAGE}", field="limit")
+            status = self.get_query_argument("status", "") or None
+            if status is not None and status not in STATUSES:
+                raise JobError(400, f"must be one of {', '.join(STATUSES)}", field="status")
+            before = self.get_query_argument("before", "") or None
+            if before is not None:
+                check_cursor(before)
+            page = await self.jobs.runs(
+                self.owner, job_id, int(limit) if limit else None, status, before
+            )
+            self.finish(json.dumps(page))
+        elif inputs:
+            answer = await self.jobs.inputs(self.owner, job_id, unquote(run_id), self.roles)
+            self.finish(json.dumps(answer))
+        else:
+            self.finish(json.dumps(await self.jobs.run(self.owner, job_id, unquote(run_id))))
+
+    async def post(self, *args):
+        raise JobError(405, "Run history is read-only; POST /jobs/<id>/run starts a run")
+
+    async def put(self, *args):
+        raise JobError(405, "Run history is read-only")
+
+    async def delete(self, *args):
+        raise JobError(405, "Run history is read-only")
+
+
+class _AirflowRuns:
+    """The service's RunStarter: Run now through the service's Airflow account."""
+
+    def __init__(self, service: SmallFryService):
+        self._service = service
+
+    async def start(self, spec: dict, owner: str, options: dict | None = None) -> dict:
+        return await self._service.start_run(spec, owner, options)
 
 
 class SmallFryService(SmallFryBroker):
@@ -183,7 +256,13 @@ class SmallFryService(SmallFryBroker):
                 "smallfry service: no spec-signing key; set SmallFryService.spec_key_file"
             )
         locations = Locations(self.jobs_uri, self.runs_uri, snapshots_uri_for(self.runs_uri))
-        self.jobs = JobService(locations, self._storage, signing_key=key)
+        self.jobs = JobService(
+            locations,
+            self._storage,
+            signing_key=key,
+            runs=_AirflowRuns(self),
+            user_storage=self._run_as_storage,
+        )
         self.airflow = None
         if self.airflow_url:
             from ..platform.airflow_api import AirflowClient
@@ -218,17 +297,54 @@ class SmallFryService(SmallFryBroker):
             except AirflowError as err:
                 raise JobError(502, f"Airflow refused to prepare your jobs: {err}") from None
 
-    async def run_now(self, owner: str, job_id: str) -> dict:
-        """Trigger the job's DAG with the service's Airflow account; the run shows at once."""
+    async def _run_as_storage(self, spec: dict, roles: list[str] | None) -> Storage:
+        """S3 with the keys of the job's run-as role, assumed for its owner: what the run itself
+        could read, so checking a run's inputs tells the owner nothing their job could not
+        see. Refused when the owner may no longer use that role."""
+        role = (spec.get("run_as") or {}).get("role_arn")
+        if not role or roles is None or role not in roles:
+            raise JobError(
+                403,
+                "this job's run-as role is not one of your roles any more, so its inputs "
+                "cannot be checked for you",
+            )
+        try:
+            answer = await self.assume(spec["owner"], role)
+        except Exception as err:  # noqa: BLE001 - STS refusals and outages alike
+            raise JobError(502, f"Could not take on the job's role: {type(err).__name__}") from None
+        keys = answer["Credentials"]
+
+        def client():
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(
+                "s3",
+                endpoint_url=self.endpoint_url or None,
+                region_name=self.region or None,
+                aws_access_key_id=keys["AccessKeyId"],
+                aws_secret_access_key=keys["SecretAccessKey"],
+                aws_session_token=keys["SessionToken"],
+                config=Config(
+                    s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+                    retries={"max_attempts": 3, "mode": "standard"},
+                ),
+            )
+
+        return Storage(client)
+
+    async def start_run(self, spec: dict, owner: str, options: dict | None = None) -> dict:
+        """Trigger the job's DAG with the service's Airflow account, ``options`` in the run's
+        ``conf``; the run shows at once (its "queued" manifest)."""
         if self.airflow is None:
             raise JobError(409, "Run now needs Airflow; the admin sets SmallFryService.airflow_url")
-        spec = await self.jobs.stored(owner, job_id)
-        dag_id = dag_id_for(owner, job_id)
-        run_id = await self._trigger(dag_id, f"Run now from Jupyter by {owner}")
-        folder = output_folder(spec["output"]["uri_template"], owner, job_id, run_id)
-        from ..jobs.runner import start_manifest
+        from ..jobs.airflow_trigger import queued_manifest
 
-        manifest = {**start_manifest(spec, run_id, "airflow"), "status": "queued", "start": None}
+        job_id = spec["id"]
+        dag_id = dag_id_for(owner, job_id)
+        run_id = await self._trigger(dag_id, f"Run now from Jupyter by {owner}", options)
+        folder = output_folder(spec["output"]["uri_template"], owner, job_id, run_id)
+        manifest = queued_manifest(spec, run_id, options)
         storage = await self._storage()
         await self.jobs.blocking(storage.write, join(folder, "run.json"), dumps(manifest))
         return {
@@ -239,7 +355,7 @@ class SmallFryService(SmallFryBroker):
             "output_uri": join(folder, "output.ipynb"),
         }
 
-    async def _trigger(self, dag_id: str, note: str) -> str:
+    async def _trigger(self, dag_id: str, note: str, options: dict | None = None) -> str:
         """Start a run; a job scheduled moments ago may not be parsed yet, so wait a little
         for Airflow to load it before saying so."""
         from ..platform.airflow_api import AirflowError, AirflowNotFound
@@ -247,7 +363,8 @@ class SmallFryService(SmallFryBroker):
         deadline = asyncio.get_running_loop().time() + self.trigger_wait
         while True:
             try:
-                return await self.airflow.trigger(dag_id, note=note)
+                conf = {"options": options} if options else None
+                return await self.airflow.trigger(dag_id, note=note, conf=conf)
             except AirflowNotFound:
                 if asyncio.get_running_loop().time() >= deadline:
                     raise JobError(
@@ -261,8 +378,11 @@ class SmallFryService(SmallFryBroker):
 
     def routes(self, prefix: str) -> list:
         jobs = r"/jobs(?:/([^/]+)(?:/(pause|resume|run))?)?/?"
+        history = r"/jobs/([^/]+)/(runs|compare)(?:/([^/]+)(?:/(inputs))?)?/?"
         return [
             *super().routes(prefix),
+            (prefix + history, JobRunsApiHandler, {"broker": self}),
+            (history, JobRunsApiHandler, {"broker": self}),
             (prefix + jobs, JobsApiHandler, {"broker": self}),
             (jobs, JobsApiHandler, {"broker": self}),
         ]

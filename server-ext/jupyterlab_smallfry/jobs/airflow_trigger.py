@@ -32,18 +32,18 @@ class AirflowTrigger:
         self._http = http
         self._storage = storage
 
-    async def start(self, spec: dict, owner: str) -> dict:
-        from .runner import start_manifest
-
+    async def start(self, spec: dict, owner: str, options: dict | None = None) -> dict:
+        """Trigger the job's DAG with ``options`` in the run's ``conf`` (the Airflow task hands
+        them to the runner), and write the run's "queued" manifest at once."""
         dag_id = dag_id_for(spec["owner"], spec["id"])
         try:
-            run_id = await self._trigger(dag_id, f"Run now from Jupyter by {owner}")
+            run_id = await self._trigger(dag_id, f"Run now from Jupyter by {owner}", options)
         except aiohttp.ClientError as err:
             raise JobError(
                 502, f"Airflow at {self._base} is unreachable: {type(err).__name__}"
             ) from None
         folder = output_folder(spec["output"]["uri_template"], spec["owner"], spec["id"], run_id)
-        manifest = {**start_manifest(spec, run_id, "airflow"), "status": "queued", "start": None}
+        manifest = queued_manifest(spec, run_id, options)
         storage = await self._storage()
         await blocking(storage.write, join(folder, "run.json"), dumps(manifest))
         return {
@@ -72,11 +72,12 @@ class AirflowTrigger:
             headers["Authorization"] = f"Bearer {os.environ['SMALLFRY_AIRFLOW_TOKEN']}"
         return headers
 
-    async def _trigger(self, dag_id: str, note: str) -> str:
+    async def _trigger(self, dag_id: str, note: str, options: dict | None) -> str:
+        conf = {"options": options} if options else {}
         async with self._http.post(
             f"{self._base}/api/v2/dags/{dag_id}/dagRuns",
             headers=await self._headers(),
-            json={"logical_date": None, "conf": {}, "note": note},
+            json={"logical_date": None, "conf": conf, "note": note},
         ) as answer:
             if answer.status == 404:
                 raise JobError(
@@ -87,3 +88,16 @@ class AirflowTrigger:
             if answer.status not in (200, 201):
                 raise JobError(502, f"Airflow refused to start {dag_id} ({answer.status})")
             return (await answer.json())["dag_run_id"]
+
+
+def queued_manifest(spec: dict, run_id: str, options: dict | None) -> dict:
+    """The run.json of a run Airflow has accepted but not started: what the run will use
+    (its options applied), so the panel shows the right parameters before it starts."""
+    from .run_options import apply_run_options
+    from .runner import start_manifest
+
+    effective = apply_run_options(spec, options)
+    manifest = {**start_manifest(effective, run_id, "airflow"), "status": "queued", "start": None}
+    if options and options.get("triggered_by"):
+        manifest["triggered_by"] = options["triggered_by"]
+    return manifest

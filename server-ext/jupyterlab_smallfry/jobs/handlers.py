@@ -1,5 +1,6 @@
-"""REST API of notebook jobs: ``/smallfry/jobs``, ``/smallfry/jobs/check`` and
-``/smallfry/jobs/<id>[/run|/pause|/resume]``.
+"""REST API of notebook jobs: ``/smallfry/jobs``, ``/smallfry/jobs/check``,
+``/smallfry/jobs/<id>[/run|/pause|/resume|/compare]`` and a job's run history,
+``/smallfry/jobs/<id>/runs[/<run id>[/inputs]]``.
 
 Thin: each handler parses the request, names the owner (always the authenticated user; a body
 that names someone else is refused) and calls the jobs backend of :mod:`.context`, which
@@ -216,13 +217,101 @@ class JobPauseHandler(_JobsBase):
 class JobRunHandler(_JobsBase):
     """``POST /smallfry/jobs/<id>/run``: run the job once now. The answer comes at once (202)
     with the run id and where ``run.json`` will say how it went; the run itself happens in a
-    runner process of this server, in Airflow, or through the team's Hub service."""
+    runner process of this server, in Airflow, or through the team's Hub service.
+
+    An optional body asks for one variation: ``{"parameters": {…}}`` (run with other
+    parameters), ``{"rerun": "<run id>"}`` (that run's parameters) or ``{"reproduce": "<run
+    id>"}`` (that run's snapshot and parameters; the answer adds ``changed_inputs``)."""
 
     @tornado.web.authenticated
     async def post(self, job_id):
-        started = await self.backend.run_now(self.owner, check_id(job_id))
+        check_id(job_id)
+        started = await self.backend.run_now(self.owner, job_id, self.run_request())
         self.set_status(202)
         self.finish(json.dumps(started))
+
+    def run_request(self) -> dict | None:
+        from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
+
+        raw = self.request.body or b""
+        if not raw.strip():
+            return None
+        if len(raw) > MAX_SPEC_BYTES:
+            raise JobError(
+                413, f"The run request is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}"
+            )
+        try:
+            body = parse_spec(raw)
+        except SpecError as err:
+            raise JobError(400, f"The run request is not JSON: {err}") from None
+        if not isinstance(body, dict):
+            raise JobError(400, "The run request must be a JSON object")
+        return body or None
+
+
+class JobRunsHandler(_JobsBase):
+    """``GET /smallfry/jobs/<id>/runs?limit=20&status=success|failed|running&before=<next>``:
+    a page of the job's runs, newest first, ``{"runs": [manifest], "next": cursor|null}``.
+    Only the runs on the page are read (see :mod:`.history`)."""
+
+    @tornado.web.authenticated
+    async def get(self, job_id):
+        from .history import MAX_PAGE, STATUSES, check_cursor
+
+        check_id(job_id)
+        limit = self.get_query_argument("limit", "")
+        if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
+            raise JobError(400, f"must be a number from 1 to {MAX_PAGE}", field="limit")
+        status = self.get_query_argument("status", "") or None
+        if status is not None and status not in STATUSES:
+            raise JobError(400, f"must be one of {', '.join(STATUSES)}", field="status")
+        before = self.get_query_argument("before", "") or None
+        if before is not None:
+            check_cursor(before)
+        page = await self.backend.runs(
+            self.owner, job_id, int(limit) if limit else None, status, before
+        )
+        self.finish(json.dumps(page))
+
+
+class JobRunDetailHandler(_JobsBase):
+    """``GET /smallfry/jobs/<id>/runs/<run id>``: ``{"run": manifest, "progress": …|null}``,
+    two reads by key, cheap enough to poll while the run executes; ``…/inputs``: each object
+    the run read, HEADed now with the user's keys (``changed``, ``missing``)."""
+
+    @tornado.web.authenticated
+    async def get(self, job_id, run_id, inputs=None):
+        from .history import check_run_id
+
+        check_id(job_id)
+        check_run_id(run_id)
+        if inputs:
+            self.finish(json.dumps(await self.backend.inputs(self.owner, job_id, run_id)))
+        else:
+            self.finish(json.dumps(await self.backend.run(self.owner, job_id, run_id)))
+
+
+class JobCompareHandler(_JobsBase):
+    """``GET /smallfry/jobs/<id>/compare?base=<run id>&remote=<run id>|notebook``: nbdime's
+    diff of two runs' output notebooks (or a run's and the job's notebook), as nbdime's own
+    ``/api/diff`` answers, with both runs' parameters and manifests."""
+
+    @tornado.web.authenticated
+    async def get(self, job_id):
+        from .compare import CURRENT_NOTEBOOK
+        from .history import check_run_id
+
+        check_id(job_id)
+        base = self.get_query_argument("base", "")
+        remote = self.get_query_argument("remote", "")
+        if not base:
+            raise JobError(400, "is required: the run id to compare from", field="base")
+        if not remote:
+            raise JobError(400, "is required: a run id, or 'notebook'", field="remote")
+        check_run_id(base)
+        if remote != CURRENT_NOTEBOOK:
+            check_run_id(remote)
+        self.finish(json.dumps(await self.backend.compare(self.owner, job_id, base, remote)))
 
 
 def job_routes(base: str) -> list:
@@ -237,5 +326,8 @@ def job_routes(base: str) -> list:
         (url_path_join(base, jobs + r"/(check)"), JobCheckHandler),
         (url_path_join(base, jobs + r"/(.+)/(pause|resume)"), JobPauseHandler),
         (url_path_join(base, jobs + r"/(.+)/run"), JobRunHandler),
+        (url_path_join(base, jobs + r"/([^/]+)/runs/?"), JobRunsHandler),
+        (url_path_join(base, jobs + r"/([^/]+)/runs/([^/]+)(?:/(inputs))?/?"), JobRunDetailHandler),
+        (url_path_join(base, jobs + r"/([^/]+)/compare"), JobCompareHandler),
         (url_path_join(base, jobs + r"/(.+)"), JobHandler),
     ]

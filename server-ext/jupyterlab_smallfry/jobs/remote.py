@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -55,8 +55,23 @@ class RemoteJobs:
     async def delete(self, owner: str, job_id: str) -> None:
         await self._call("DELETE", _path(job_id))
 
-    async def run_now(self, owner: str, job_id: str) -> dict:
-        return await self._call("POST", _path(job_id) + "/run")
+    async def run_now(self, owner: str, job_id: str, request: dict | None = None) -> dict:
+        return await self._call("POST", _path(job_id) + "/run", request or None)
+
+    async def runs(self, owner: str, job_id: str, limit=None, status=None, before=None) -> dict:
+        query = {k: v for k, v in (("limit", limit), ("status", status), ("before", before)) if v}
+        return await self._call("GET", _path(job_id) + "/runs" + _query(query))
+
+    async def run(self, owner: str, job_id: str, run_id: str) -> dict:
+        return await self._call("GET", _path(job_id) + "/runs/" + _segment(run_id))
+
+    async def inputs(self, owner: str, job_id: str, run_id: str) -> dict:
+        return await self._call("GET", _path(job_id) + "/runs/" + _segment(run_id) + "/inputs")
+
+    async def compare(self, owner: str, job_id: str, base: str, remote: str) -> dict:
+        return await self._call(
+            "GET", _path(job_id) + "/compare" + _query({"base": base, "remote": remote})
+        )
 
     async def _call(self, method: str, path: str, body=None, if_match=None) -> dict:
         if not self._token:
@@ -110,6 +125,18 @@ def _field_errors(errors) -> list[dict]:
 
 def _path(job_id: str) -> str:
     return "/" + quote(check_id(job_id), safe="")
+
+
+def _segment(run_id: str) -> str:
+    """A run id as one path segment (checked here too: the service checks it again)."""
+    from .history import check_run_id
+
+    check_run_id(run_id)
+    return quote(run_id, safe="")
+
+
+def _query(params: dict) -> str:
+    return "?" + urlencode(params) if params else ""
 
 
 def _with_content(body: dict, notebook: bytes | None) -> dict:

@@ -92,9 +92,23 @@ def decode_notebook(notebook: dict) -> bytes | None:
 
 class RunStarter(Protocol):
     """How a writer starts a run now: this server's own runner process
-    (:class:`.local_runs.LocalRuns`) or Airflow (:class:`.airflow_trigger.AirflowTrigger`)."""
+    (:class:`.local_runs.LocalRuns`), Airflow (:class:`.airflow_trigger.AirflowTrigger`) or
+    the Hub service's Airflow account.
 
-    async def start(self, spec: dict, owner: str) -> dict: ...
+    ``spec`` is the job's spec as stored (signed); ``options`` are what this one run changes
+    (see :mod:`.run_options`), passed on to the runner, which applies them after checking the
+    signature of the spec.
+    """
+
+    async def start(self, spec: dict, owner: str, options: dict | None = None) -> dict: ...
+
+
+#: Storage with the keys that may look at what a run read (HEAD its inputs): the user's own in
+#: a single-user server, the job's run-as role for its owner in the Hub service.
+UserStorage = Callable[[dict, "list[str] | None"], Awaitable[Storage]]
+
+#: What ``POST …/run`` may carry (one at most); an empty body is a plain Run now.
+RUN_REQUESTS = ("parameters", "rerun", "reproduce")
 
 
 class JobService:
@@ -107,11 +121,13 @@ class JobService:
         *,
         signing_key: bytes | None = None,
         runs: RunStarter | None = None,
+        user_storage: UserStorage | None = None,
     ):
         self.locations = locations
         self._storage = storage
         self._signing_key = signing_key
         self._runs = runs
+        self._user_storage = user_storage
 
     async def blocking(self, fn, *args, **kwargs):
         return await blocking(fn, *args, **kwargs)
@@ -125,7 +141,7 @@ class JobService:
 
     # --- reading ---------------------------------------------------------------------------
 
-    async def list(self, owner: str, runs: int = 5) -> list[dict]:
+    async def list(self, owner: str, runs: int = 3) -> list[dict]:
         store = await self.store()
         specs = await self.blocking(store.list, owner)
         return list(await asyncio.gather(*(self.describe(s, store, runs) for s in specs)))
@@ -161,11 +177,127 @@ class JobService:
         """The spec exactly as stored (signature included), for a run."""
         return (await self._existing(owner, job_id))[1]
 
-    async def run_now(self, owner: str, job_id: str) -> dict:
-        """Start one run of the stored job now: its run id and where it writes."""
+    async def run_now(
+        self,
+        owner: str,
+        job_id: str,
+        request: dict | None = None,
+        roles: list[str] | None = None,
+    ) -> dict:
+        """Start one run of the stored job now: its run id and where it writes.
+
+        ``request`` (the body of ``POST …/run``) may ask for other parameters, a re-run of an
+        earlier run's parameters, or a reproduction of an earlier run (its snapshot and its
+        parameters; the answer then lists the inputs that changed since, ``changed_inputs``).
+        Everything the options change is checked here first, so a bad request is a 400 on its
+        field instead of a failed run.
+        """
         if self._runs is None:
             raise JobError(409, "This writer cannot start runs")
-        return await self._runs.start(await self.stored(owner, job_id), owner)
+        store, spec, _etag = await self._existing(owner, job_id)
+        options, earlier = await self._run_options(store, spec, request)
+        started = await self._runs.start(spec, owner, options)
+        if earlier is not None and options.get("triggered_by") == "reproduce":
+            inputs = await self._check_inputs(spec, earlier, roles)
+            started["changed_inputs"] = [i for i in inputs if i["changed"] or i["missing"]]
+        return started
+
+    async def _run_options(
+        self, store: JobStore, spec: dict, request: dict | None
+    ) -> tuple[dict, dict | None]:
+        """The run options a request asks for, checked, and the earlier run it names."""
+        from .history import run_manifest
+        from .run_options import apply_run_options
+
+        request = request or {}
+        asked = [k for k in request if k in RUN_REQUESTS]
+        if len(request) > 1 or len(asked) != len(request):
+            raise JobError(
+                400,
+                'The body is empty or one of {"parameters": {…}}, {"rerun": "<run id>"}, '
+                '{"reproduce": "<run id>"}',
+            )
+        earlier = None
+        if not request:
+            options = {"triggered_by": "run_now"}
+        elif "parameters" in request:
+            if not isinstance(request["parameters"], dict):
+                raise JobError(400, "must be an object of parameter values", field="parameters")
+            options = {"parameters": request["parameters"], "triggered_by": "parameters"}
+        else:
+            kind = asked[0]
+            if not isinstance(request[kind], str):
+                raise JobError(400, "must be the run id of one of this job's runs", field=kind)
+            earlier = await self.blocking(run_manifest, store.storage, spec, request[kind])
+            parameters = earlier.get("parameters")
+            options = {"triggered_by": kind}
+            if isinstance(parameters, dict):
+                options["parameters"] = parameters
+            if kind == "reproduce":
+                notebook = earlier.get("notebook") or {}
+                if not (
+                    isinstance(notebook, dict) and notebook.get("uri") and notebook.get("sha256")
+                ):
+                    raise JobError(
+                        409, "that run does not record its notebook snapshot", field="reproduce"
+                    )
+                options["notebook"] = {"uri": notebook["uri"], "sha256": notebook["sha256"]}
+        try:
+            apply_run_options(spec, options)
+        except SpecError as err:
+            raise _invalid([err]) from None
+        return options, earlier
+
+    # --- run history ------------------------------------------------------------------------
+
+    async def runs(
+        self,
+        owner: str,
+        job_id: str,
+        limit: int | None = None,
+        status: str | None = None,
+        before: str | None = None,
+    ) -> dict:
+        """A page of the job's runs, newest first (see :func:`.history.runs_page`)."""
+        from .history import DEFAULT_PAGE, runs_page
+
+        store, spec, _etag = await self._existing(owner, job_id)
+        return await self.blocking(
+            runs_page, store.storage, spec, limit or DEFAULT_PAGE, status, before
+        )
+
+    async def run(self, owner: str, job_id: str, run_id: str) -> dict:
+        """One run's manifest and progress, by key (what a watching panel polls)."""
+        from .history import get_run
+
+        store, spec, _etag = await self._existing(owner, job_id)
+        return await self.blocking(get_run, store.storage, spec, run_id)
+
+    async def inputs(
+        self, owner: str, job_id: str, run_id: str, roles: list[str] | None = None
+    ) -> dict:
+        """The objects the run read, each as it is now (changed, missing)."""
+        from .history import run_manifest
+
+        store, spec, _etag = await self._existing(owner, job_id)
+        manifest = await self.blocking(run_manifest, store.storage, spec, run_id)
+        return {"inputs": await self._check_inputs(spec, manifest, roles)}
+
+    async def _check_inputs(self, spec: dict, manifest: dict, roles) -> list[dict]:
+        from .history import check_inputs
+
+        if self._user_storage is not None:
+            storage = await self._user_storage(spec, roles)
+        else:
+            storage = await self._storage()
+        return await self.blocking(check_inputs, storage, manifest)
+
+    async def compare(self, owner: str, job_id: str, base: str, remote: str) -> dict:
+        """nbdime's diff of run ``base`` against run ``remote`` or the job's notebook."""
+        from .compare import compare
+
+        store, spec, _etag = await self._existing(owner, job_id)
+        return await self.blocking(compare, store.storage, spec, base, remote)
 
     async def _existing(self, owner: str, job_id: str) -> tuple[JobStore, dict, str]:
         check_id(job_id)
@@ -224,10 +356,33 @@ class JobService:
         return await self.describe(spec, store, 10)
 
     async def delete(self, owner: str, job_id: str) -> None:
+        from .chain import dependents
+
         check_id(job_id)
         store = await self.store()
+        specs = await self._owner_specs(store, owner)
+        waiting = [s["id"] for s in dependents(specs, job_id)]
+        if waiting and job_id in specs:
+            names = ", ".join(repr(w) for w in waiting)
+            raise JobError(
+                409,
+                f"{names} run{'s' if len(waiting) == 1 else ''} after {job_id!r}: remove "
+                f"{job_id!r} from their 'after' first, or delete them",
+            )
         if not await self.blocking(store.delete, owner, job_id):
             raise JobError(404, f"No job {job_id!r}")
+
+    async def _owner_specs(self, store: JobStore, owner: str) -> dict[str, dict]:
+        specs = await self.blocking(store.list, owner)
+        return {s["id"]: s for s in specs if isinstance(s.get("id"), str)}
+
+    async def _chain_errors(self, owner: str, spec: dict) -> list[SpecError]:
+        """``after`` checked against the owner's other jobs (only read when it is set)."""
+        from .chain import check_after, upstream_ids
+
+        if not upstream_ids(spec):
+            return []
+        return check_after(spec, await self._owner_specs(await self.store(), owner))
 
     async def _put(self, store: JobStore, spec: dict, if_match: str | None, create=False):
         try:
@@ -283,6 +438,7 @@ class JobService:
         if roles is not None:
             spec["run_as"] = _checked_run_as(spec.get("run_as"), roles)
         errors = validate_spec(spec)
+        errors += await self._chain_errors(owner, spec)
         if errors:
             raise _invalid(errors)
         spec = self._sign(spec)

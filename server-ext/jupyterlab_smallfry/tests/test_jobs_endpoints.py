@@ -346,7 +346,9 @@ def test_listing_shows_recent_runs_from_manifests(alice, direct_s3):
     assert jobs["history"]["dag_id"] == "smallfry__alice__history"
 
 
-def test_listing_shows_the_five_newest_runs_by_run_time_whatever_was_written_last(alice, direct_s3):
+def test_listing_shows_the_three_newest_runs_by_run_time_whatever_was_written_last(
+    alice, direct_s3
+):
     """A backfill or a slow run writes its manifest late; the panel still shows the newest
     runs, newest first (run ids carry their UTC time; S3 keeps write times to the second)."""
     assert create(alice, daily("backfilled")).status_code == 201
@@ -360,7 +362,7 @@ def test_listing_shows_the_five_newest_runs_by_run_time_whatever_was_written_las
         )
     jobs = {j["spec"]["id"]: j for j in alice.get(alice.base).json()["jobs"]}
     shown = [r["run_id"][len("scheduled__2026-11-0") :][0] for r in jobs["backfilled"]["runs"]]
-    assert shown == ["8", "7", "6", "5", "4"]
+    assert shown == ["8", "7", "6"]
 
 
 def test_run_now_executes_with_papermill_and_shows_in_the_list(alice, direct_s3):
@@ -542,3 +544,217 @@ def test_refusals_about_one_field_name_it_as_data(alice):
         assert r.status_code == status, r.text
         assert r.json()["errors"] == [{"field": field, "message": message}], r.text
         assert r.json()["message"] == f"{field}: {message}"
+
+
+# --- run history, one run, inputs, run with options, chains (issue 12) ----------------------
+
+
+def _put_run(direct_s3, job_id: str, run_id: str, status: str, **extra) -> None:
+    """A run as a runner leaves it: its run.json and, once finished, its index marker."""
+    folder = f"runs/alice/{job_id}/{run_id}/"
+    manifest = {"run_id": run_id, "job_id": job_id, "owner": "alice", "status": status, **extra}
+    direct_s3.put_object(Bucket=BUCKET, Key=folder + "run.json", Body=json.dumps(manifest))
+    if status in ("success", "failed"):
+        marker = f"runs/alice/{job_id}/.index/{status}/{run_id}"
+        direct_s3.put_object(Bucket=BUCKET, Key=marker, Body=b"")
+
+
+def _wait_for_end(direct_s3, run: dict, timeout: float = 120) -> dict:
+    key = run["run_uri"].split("/", 3)[3]
+    deadline = time.monotonic() + timeout
+    manifest = read_json(direct_s3, BUCKET, key)
+    while manifest["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)  # the run happens in another process; its manifest is the signal
+        manifest = read_json(direct_s3, BUCKET, key)
+    return manifest
+
+
+def test_run_history_pages_newest_first_and_filters_by_status(alice, direct_s3):
+    assert create(alice, daily("paged")).status_code == 201
+    ids = [f"scheduled__2026-10-{d:02d}T05-00-00-00-00" for d in range(1, 31)]
+    for day, rid in enumerate(ids, start=1):
+        _put_run(direct_s3, "paged", rid, "failed" if day % 5 == 0 else "success")
+    first = alice.get(alice.base + "/paged/runs", params={"limit": 20})
+    assert first.status_code == 200, first.text
+    assert [r["run_id"] for r in first.json()["runs"]] == ids[::-1][:20]
+    rest = alice.get(alice.base + "/paged/runs", params={"before": first.json()["next"]}).json()
+    assert [r["run_id"] for r in rest["runs"]] == ids[::-1][20:]
+    assert rest["next"] is None
+    failed = alice.get(alice.base + "/paged/runs", params={"status": "failed"}).json()
+    assert [r["run_id"] for r in failed["runs"]] == [ids[d - 1] for d in (30, 25, 20, 15, 10, 5)]
+    for query, field in [
+        ({"limit": 0}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"status": "done"}, "status"),
+        ({"before": "../x"}, "before"),
+    ]:
+        r = alice.get(alice.base + "/paged/runs", params=query)
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == field, r.text
+
+
+def test_one_run_is_its_manifest_and_progress(alice, bob, direct_s3):
+    assert create(alice, daily("watched")).status_code == 201
+    rid = "manual__2026-11-30T10:00:00+00:00"  # as Airflow names it; stored under a safe name
+    folder = "runs/alice/watched/manual__2026-11-30T10-00-00-00-00/"
+    manifest = {"run_id": rid, "status": "running", "parameters": {"region": "EU"}}
+    direct_s3.put_object(Bucket=BUCKET, Key=folder + "run.json", Body=json.dumps(manifest))
+    progress = {"state": "running", "cell": 2, "cells": 3, "output_tail": ["REPORT region=EU"]}
+    direct_s3.put_object(Bucket=BUCKET, Key=folder + "progress.json", Body=json.dumps(progress))
+    r = alice.get(alice.base + "/watched/runs/" + requests.utils.quote(rid, safe=""))
+    assert r.status_code == 200, r.text
+    assert r.json()["run"]["status"] == "running"
+    assert r.json()["progress"] == progress
+    assert r.json()["run"]["output_uri"] == f"s3://{BUCKET}/{folder}output.ipynb"
+    assert alice.get(alice.base + "/watched/runs/scheduled__nope").status_code == 404
+    # Bob has no job of that name: the owner is always the one asking.
+    assert (
+        bob.get(bob.base + "/watched/runs/" + requests.utils.quote(rid, safe="")).status_code == 404
+    )
+    assert bob.get(bob.base + "/watched/runs").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/smallfry/jobs/watched/runs/..",
+        "/smallfry/jobs/watched/runs/%2e%2e",
+        "/smallfry/jobs/watched/runs/a%2Fb",
+        "/smallfry/jobs/watched/runs/..%2F..%2Fbob%2Fx/inputs",
+        "/smallfry/jobs/watched/compare?base=..&remote=notebook",
+        "/smallfry/jobs/watched/compare?base=a&remote=..%2Fx",
+    ],
+)
+def test_run_ids_that_could_leave_the_jobs_runs_are_refused(jobs_server, path):
+    assert _raw(jobs_server, "GET", path, "tok-alice") == 400
+
+
+def test_history_routes_need_a_signed_in_user(jobs_server):
+    for path in ("watched/runs", "watched/runs/x", "watched/runs/x/inputs", "watched/compare"):
+        r = requests.get(jobs_server.url + "smallfry/jobs/" + path)
+        assert r.status_code == 403, path
+
+
+def test_inputs_of_a_run_say_what_changed_since(alice, direct_s3):
+    assert create(alice, daily("lineage")).status_code == 201
+    etags = {}
+    for name in ("kept.csv", "edited.csv"):
+        put = direct_s3.put_object(Bucket=BUCKET, Key=f"lake/{name}", Body=b"a\n1\n")
+        etags[name] = put["ETag"].strip('"')
+    direct_s3.put_object(Bucket=BUCKET, Key="lake/edited.csv", Body=b"a\n2\n")
+    reads = [{"bucket": BUCKET, "key": f"lake/{n}", "etag": e} for n, e in etags.items()]
+    reads.append({"bucket": BUCKET, "key": "lake/never.csv", "etag": "0" * 32})
+    _put_run(direct_s3, "lineage", "scheduled__a", "success", lineage={"reads": reads})
+    r = alice.get(alice.base + "/lineage/runs/scheduled__a/inputs")
+    assert r.status_code == 200, r.text
+    found = {i["key"]: i for i in r.json()["inputs"]}
+    assert (found["lake/kept.csv"]["changed"], found["lake/kept.csv"]["missing"]) == (False, False)
+    assert found["lake/edited.csv"]["changed"] is True
+    assert found["lake/edited.csv"]["etag_now"] != etags["edited.csv"]
+    assert found["lake/never.csv"]["missing"] is True
+
+
+def test_run_with_other_parameters_then_rerun_them(alice, direct_s3):
+    assert create(alice, daily("params")).status_code == 201
+    r = alice.post(alice.base + "/params/run", json={"parameters": {"region": "US", "days": 5}})
+    assert r.status_code == 202, r.text
+    manifest = _wait_for_end(direct_s3, r.json())
+    assert manifest["status"] == "success", manifest
+    assert manifest["parameters"] == {"region": "US", "days": 5}
+    assert manifest["triggered_by"] == "parameters"
+    out = read_json(direct_s3, BUCKET, r.json()["output_uri"].split("/", 3)[3])
+    assert "REPORT region=US doubled=10" in cell_text(out)
+
+    again = alice.post(alice.base + "/params/run", json={"rerun": manifest["run_id"]})
+    assert again.status_code == 202, again.text
+    rerun = _wait_for_end(direct_s3, again.json())
+    assert rerun["status"] == "success", rerun
+    assert (rerun["parameters"], rerun["triggered_by"]) == ({"region": "US", "days": 5}, "rerun")
+    # Polled as the panel does: by its id, with the run now listed first.
+    one = alice.get(alice.base + f"/params/runs/{rerun['run_id']}").json()
+    assert one["run"]["status"] == "success"
+    newest = alice.get(alice.base + "/params/runs", params={"limit": 1}).json()["runs"]
+    assert [x["run_id"] for x in newest] == [rerun["run_id"]]
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"parameters": {"min-amount": 3}}, "parameters.min-amount"),
+        ({"parameters": [1, 2]}, "parameters"),
+        ({"rerun": 7}, "rerun"),
+        ({"parameters": {}, "rerun": "x"}, ""),
+        ({"spec": {}}, ""),
+    ],
+)
+def test_a_bad_run_request_is_refused_on_its_field_and_starts_nothing(alice, body, field):
+    assert create(alice, daily("strict")).status_code in (201, 409)
+    r = alice.post(alice.base + "/strict/run", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["field"] == field
+    assert alice.get(alice.base + "/strict/runs").json()["runs"] == []
+
+
+def test_rerun_of_a_run_that_does_not_exist_is_404(alice):
+    assert create(alice, daily("norun")).status_code == 201
+    r = alice.post(alice.base + "/norun/run", json={"rerun": "scheduled__never"})
+    assert r.status_code == 404
+
+
+def test_reproduce_runs_the_old_snapshot_and_warns_which_inputs_changed(alice, direct_s3):
+    first = create(alice, daily("repro")).json()["spec"]["notebook"]
+    put = direct_s3.put_object(Bucket=BUCKET, Key="lake/repro.csv", Body=b"a\n1\n")
+    reads = [{"bucket": BUCKET, "key": "lake/repro.csv", "etag": put["ETag"].strip('"')}]
+    old_run = "scheduled__2026-11-01T05-00-00-00-00"
+    _put_run(
+        direct_s3,
+        "repro",
+        old_run,
+        "success",
+        parameters={"region": "APAC", "days": 2},
+        notebook={"uri": first["uri"], "sha256": first["sha256"]},
+        lineage={"reads": reads},
+    )
+    # Since then the job got a new notebook and the input changed.
+    direct_s3.put_object(
+        Bucket=BUCKET, Key="notebooks/v2.ipynb", Body=notebook('print("VERSION TWO")')
+    )
+    edited = daily("repro", notebook={"source": f"s3://{BUCKET}/notebooks/v2.ipynb"})
+    assert alice.put(alice.base + "/repro", json=edited).status_code == 200
+    direct_s3.put_object(Bucket=BUCKET, Key="lake/repro.csv", Body=b"a\n2\n")
+
+    r = alice.post(alice.base + "/repro/run", json={"reproduce": old_run})
+    assert r.status_code == 202, r.text
+    assert [(c["key"], c["changed"]) for c in r.json()["changed_inputs"]] == [
+        ("lake/repro.csv", True)
+    ]
+    manifest = _wait_for_end(direct_s3, r.json())
+    assert manifest["status"] == "success", manifest
+    assert manifest["triggered_by"] == "reproduce"
+    assert manifest["notebook"]["sha256"] == first["sha256"]
+    out = read_json(direct_s3, BUCKET, r.json()["output_uri"].split("/", 3)[3])
+    assert "REPORT region=APAC doubled=4" in cell_text(out)
+    assert "VERSION TWO" not in cell_text(out)
+
+
+def test_chains_are_checked_on_save_and_an_upstream_cannot_be_deleted(alice, jobs_dir):
+    manual = {"type": "manual"}
+    assert create(alice, daily("extract", schedule=manual)).status_code == 201
+    r = create(alice, daily("load", schedule=manual, after=["extract"]))
+    assert r.status_code == 201, r.text
+    r = create(alice, daily("orphan", schedule=manual, after=["no-such-job"]))
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {
+            "field": "after",
+            "message": "no job of yours is called 'no-such-job': create it first or remove it",
+        }
+    ]
+    looped = daily("extract", schedule=manual, after=["load"])
+    r = alice.put(alice.base + "/extract", json=looped)
+    assert r.status_code == 400
+    assert "extract → load → extract" in r.json()["errors"][0]["message"]
+    r = alice.delete(alice.base + "/extract")
+    assert r.status_code == 409 and "'load'" in r.json()["message"]
+    assert (jobs_dir / "alice" / "extract.json").exists()
+    assert alice.delete(alice.base + "/load").status_code == 204
+    assert alice.delete(alice.base + "/extract").status_code == 204

@@ -1,0 +1,238 @@
+"""Run history against a real S3 server (moto): what a page, a poll and an inputs check cost.
+
+Every S3 request the history code makes is counted by a botocore hook on the real client, so
+"a page of 20 reads 20 run.json" and "polling a run makes no LIST" are measured, not assumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ..jobs import history
+from ..jobs.service import JobError
+from ..jobs.store import record_run_status
+from .jobs_support import s3_storage
+
+pytestmark = pytest.mark.timeout(240)
+
+BUCKET = "smallfry-jobs-history"
+RUNS = 500
+#: Runs 0..RUNS-1, hour by hour; every 7th failed, the newest 3 still running, the rest done.
+START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def run_id(i: int) -> str:
+    at = (START + dt.timedelta(hours=i)).strftime("%Y-%m-%dT%H-%M-%S")
+    # Both kinds of id the panel meets: Airflow's schedule and this server's Run now.
+    return f"scheduled__{at}-00-00" if i % 2 else f"smallfry__{at}__{i:06x}"
+
+
+def status_of(i: int) -> str:
+    if i >= RUNS - 3:
+        return "running"
+    return "failed" if i % 7 == 0 else "success"
+
+
+SPEC = {
+    "id": "hourly",
+    "owner": "alice",
+    "parameters": {"region": "EU"},
+    "notebook": {"uri": f"s3://{BUCKET}/snapshots/{'a' * 64}.ipynb", "sha256": "a" * 64},
+    "output": {"uri_template": f"s3://{BUCKET}/runs/{{owner}}/{{job_id}}/{{run_id}}/"},
+}
+
+
+class Counted:
+    """The S3 requests a storage makes: ``(operation, key or prefix)``."""
+
+    def __init__(self, storage):
+        self.calls: list[tuple[str, str]] = []
+        storage.s3.meta.events.register("before-parameter-build.s3", self._seen)
+
+    def _seen(self, model, params, **_):
+        self.calls.append((model.name, params.get("Key") or params.get("Prefix") or ""))
+
+    def ops(self) -> Counter:
+        return Counter(op for op, _ in self.calls)
+
+    def gets(self, name: str) -> list[str]:
+        return [k for op, k in self.calls if op == "GetObject" and k.endswith("/" + name)]
+
+    def reset(self):
+        self.calls.clear()
+
+
+@pytest.fixture(scope="module")
+def runs(moto_url, direct_s3):
+    """500 runs of one job, each with run.json and output.ipynb, finished ones indexed."""
+    direct_s3.create_bucket(Bucket=BUCKET)
+    storage = s3_storage(moto_url)
+
+    def put(i):
+        rid = run_id(i)
+        folder = f"runs/alice/hourly/{rid}/"
+        manifest = {"run_id": rid, "status": status_of(i), "parameters": {"n": i}}
+        direct_s3.put_object(Bucket=BUCKET, Key=folder + "run.json", Body=json.dumps(manifest))
+        direct_s3.put_object(Bucket=BUCKET, Key=folder + "output.ipynb", Body=b"{}")
+        if status_of(i) != "running":
+            record_run_status(storage, SPEC, rid, status_of(i))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, range(RUNS)))
+    return storage
+
+
+@pytest.fixture
+def counted(moto_url):
+    storage = s3_storage(moto_url)
+    return storage, Counted(storage)
+
+
+def newest_first(indexes) -> list[str]:
+    return [run_id(i) for i in sorted(indexes, reverse=True)]
+
+
+def test_a_page_of_20_of_500_runs_reads_20_manifests_and_lists_once(runs, counted):
+    storage, seen = counted
+    page = history.runs_page(storage, SPEC, limit=20)
+    assert [r["run_id"] for r in page["runs"]] == newest_first(range(RUNS - 20, RUNS))
+    assert len(seen.gets("run.json")) == 20
+    assert seen.ops() == Counter({"ListObjectsV2": 1, "GetObject": 20})
+    # The output link is the run's own folder, whatever its run.json says.
+    newest = page["runs"][0]
+    assert (
+        newest["output_uri"] == f"s3://{BUCKET}/runs/alice/hourly/{run_id(RUNS - 1)}/output.ipynb"
+    )
+    assert page["next"] == history.check_cursor(page["next"])
+
+
+def test_paging_on_visits_every_run_once_reading_each_manifest_once(runs, counted):
+    storage, seen = counted
+    shown, cursor, pages = [], None, 0
+    while True:
+        page = history.runs_page(storage, SPEC, limit=64, before=cursor)
+        shown += [r["run_id"] for r in page["runs"]]
+        pages += 1
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert shown == newest_first(range(RUNS))
+    assert pages == 8  # 7 full pages and the last 52
+    assert len(seen.gets("run.json")) == RUNS
+    assert seen.ops()["ListObjectsV2"] == pages
+
+
+def test_failed_runs_come_from_the_index_without_reading_other_manifests(runs, counted):
+    storage, seen = counted
+    page = history.runs_page(storage, SPEC, limit=10, status="failed")
+    failed = [i for i in range(RUNS) if status_of(i) == "failed"]
+    assert [r["run_id"] for r in page["runs"]] == newest_first(failed)[:10]
+    assert {r["status"] for r in page["runs"]} == {"failed"}
+    assert len(seen.gets("run.json")) == 10
+    assert [p for op, p in seen.calls if op == "ListObjectsV2"] == [
+        "runs/alice/hourly/.index/failed/"
+    ]
+    rest = history.runs_page(storage, SPEC, limit=100, status="failed", before=page["next"])
+    assert [r["run_id"] for r in rest["runs"]] == newest_first(failed)[10:]
+    assert rest["next"] is None
+
+
+def test_running_runs_are_the_unindexed_folders_whose_manifest_says_so(runs, counted):
+    storage, seen = counted
+    page = history.runs_page(storage, SPEC, limit=20, status="running")
+    assert [r["run_id"] for r in page["runs"]] == newest_first(range(RUNS - 3, RUNS))
+    # Three folders without a marker, and those three manifests read; nothing else.
+    assert len(seen.gets("run.json")) == 3
+    assert page["next"] is None
+
+
+def test_polling_one_run_is_two_reads_by_key_and_no_listing(runs, counted, direct_s3):
+    storage, seen = counted
+    rid = run_id(RUNS - 1)
+    progress = {"state": "running", "cell": 2, "cells": 5, "output_tail": ["row 1"]}
+    key = f"runs/alice/hourly/{rid}/progress.json"
+    direct_s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(progress))
+    for _ in range(3):
+        answer = history.get_run(storage, SPEC, rid)
+    assert answer["run"]["status"] == "running"
+    assert answer["progress"] == progress
+    assert seen.ops() == Counter({"GetObject": 6})
+    seen.reset()
+    finished = history.get_run(storage, SPEC, run_id(3))
+    assert finished["progress"] is None and finished["run"]["status"] == "success"
+    assert "ListObjectsV2" not in seen.ops()
+
+
+def test_a_run_polled_by_its_airflow_run_id_is_found_in_its_folder(runs, counted):
+    storage, _seen = counted
+    raw = (START + dt.timedelta(hours=1)).isoformat()  # what Airflow calls run 1
+    assert history.get_run(storage, SPEC, f"scheduled__{raw}")["run"]["run_id"] == run_id(1)
+
+
+@pytest.mark.parametrize("bad", ["..", "../other", "a/b", "a\\b", ".", "x\0y", "a..b", ""])
+def test_run_ids_that_could_name_another_folder_are_refused(bad):
+    with pytest.raises(JobError) as err:
+        history.check_run_id(bad)
+    assert err.value.status == 400 and err.value.errors[0]["field"] == "run_id"
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", ".index", "has space"])
+def test_a_cursor_is_only_a_folder_name(bad):
+    with pytest.raises(JobError) as err:
+        history.check_cursor(bad)
+    assert err.value.errors[0]["field"] == "before"
+
+
+def test_a_missing_run_is_404(runs, counted):
+    storage, _seen = counted
+    with pytest.raises(JobError) as err:
+        history.get_run(storage, SPEC, "manual__2030-01-01T00:00:00+00:00")
+    assert err.value.status == 404
+
+
+def test_inputs_say_which_objects_changed_or_went_since_the_run(runs, counted, direct_s3):
+    storage, seen = counted
+    etags = {}
+    for name in ("same.csv", "changed.csv", "gone.csv"):
+        put = direct_s3.put_object(Bucket=BUCKET, Key=f"data/{name}", Body=b"a,b\n1,2\n")
+        etags[name] = put["ETag"].strip('"')
+    direct_s3.put_object(Bucket=BUCKET, Key="data/changed.csv", Body=b"a,b\n3,4\n")
+    direct_s3.delete_object(Bucket=BUCKET, Key="data/gone.csv")
+    manifest = {
+        "lineage": {
+            "reads": [
+                {"bucket": BUCKET, "key": f"data/{n}", "etag": etags[n], "version_id": None}
+                for n in etags
+            ],
+            "writes": [],
+            "truncated": False,
+        }
+    }
+    found = {i["key"]: i for i in history.check_inputs(storage, manifest)}
+    assert found["data/same.csv"]["changed"] is False
+    assert found["data/same.csv"]["etag_now"] == etags["same.csv"]
+    assert found["data/changed.csv"]["changed"] is True
+    assert found["data/changed.csv"]["etag_now"] not in (None, etags["changed.csv"])
+    assert found["data/gone.csv"] == {
+        "bucket": BUCKET,
+        "key": "data/gone.csv",
+        "etag": etags["gone.csv"],
+        "etag_now": None,
+        "changed": True,
+        "missing": True,
+    }
+    assert seen.ops() == Counter({"HeadObject": 3})
+
+
+def test_inputs_are_checked_on_at_most_200_objects(runs, counted):
+    storage, seen = counted
+    reads = [{"bucket": BUCKET, "key": f"none/{i}", "etag": "x"} for i in range(250)]
+    found = history.check_inputs(storage, {"lineage": {"reads": reads}})
+    assert len(found) == history.MAX_INPUTS == 200
+    assert all(i["missing"] for i in found)
+    assert seen.ops() == Counter({"HeadObject": 200})
