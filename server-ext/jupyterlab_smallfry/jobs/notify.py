@@ -143,10 +143,19 @@ def _resolve_webhook(dest: dict, aws_env, environ, env) -> str:
     if "connection" in dest:
         return webhook_url(get_connection(str(dest["connection"]), environ))
     if "secret" in dest:
-        if not aws_env and _signing_configured(env):
+        keys = aws_env if _has_keys(aws_env) else None
+        if keys is None and _signing_configured(env):
+            # Without the run-as keys the read would use the worker's own identity, which
+            # may read every user's secrets.
             raise TargetError(NO_RUN_AS)
-        return secret_url(str(dest["secret"]), aws_env, env)
+        return secret_url(str(dest["secret"]), keys, env)
     raise TargetError("the destination names no connection or secret")
+
+
+def _has_keys(aws_env) -> bool:
+    return bool(
+        aws_env and aws_env.get("AWS_ACCESS_KEY_ID") and aws_env.get("AWS_SECRET_ACCESS_KEY")
+    )
 
 
 def _signing_configured(env: Mapping[str, str]) -> bool:

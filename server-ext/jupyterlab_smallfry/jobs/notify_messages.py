@@ -64,8 +64,10 @@ def format_duration(seconds) -> str:
         return f"{seconds:.1f} s"
     whole = int(seconds)
     if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, rest = divmod(whole, 3600)
+    return f"{hours} h" + (f" {rest // 60} min" if rest // 60 else "")
 
 
 def _elapsed(manifest: dict) -> float | None:
@@ -201,6 +203,12 @@ def _slack_escape(text) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_plain(text) -> str:
+    # A header is plain text, where Slack's escapes would show as typed: angle brackets give
+    # way to look-alikes instead, so "<!channel>" cannot become a mention.
+    return str(text).replace("<", "‹").replace(">", "›")
+
+
 def _slack_code(text) -> str:
     # Inside ``` … ``` nothing formats; a backtick in the text must not close the block.
     return "```" + _slack_escape(str(text).replace("`", "ˋ")) + "```"
@@ -213,12 +221,15 @@ def slack_message(event: dict) -> dict:
     blocks: list[dict] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _bound(f"{icon} {headline(event)}", 150)},
+            "text": {
+                "type": "plain_text",
+                "text": _bound(f"{icon} {_slack_plain(headline(event))}", 150),
+            },
         },
         {
             "type": "section",
             "fields": [
-                {"type": "plain_text", "text": _bound(f"{label}: {value}", 1900)}
+                {"type": "mrkdwn", "text": f"*{label}*\n" + _slack_escape(_bound(value, 1900))}
                 for label, value in fact_lines(event)
             ],
         },

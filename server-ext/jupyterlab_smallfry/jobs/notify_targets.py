@@ -217,7 +217,7 @@ def check_url(url: str) -> str:
     The cloud metadata service (169.254.169.254, fd00:ec2::254) is refused: a URL from a secret
     is the job owner's choice, and the worker's own instance credentials live there."""
     if not isinstance(url, str) or len(url) > MAX_URL_CHARS or not _is_url(url.strip()):
-        raise TargetError("the webhook URL is not an http:// or https:// URL")
+        raise TargetError("the webhook URL is not an HTTP(S) URL")
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -242,7 +242,7 @@ def secret_url(name: str, aws_env: Mapping[str, str] | None, environ: Mapping[st
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    keys = {k: (aws_env or {}).get(k) for k in _AWS_KEYS}
+    keys = {k: (aws_env or {}).get(k) or None for k in _AWS_KEYS}
     region = (
         (aws_env or {}).get("AWS_REGION")
         or environ.get("AWS_REGION")
@@ -262,7 +262,8 @@ def secret_url(name: str, aws_env: Mapping[str, str] | None, environ: Mapping[st
         )
         reply = client.get_secret_value(SecretId=name)
     except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "error")
+        code = str(err.response.get("Error", {}).get("Code") or "error")
+        code = f"HTTP {code}" if code.isdigit() else code[:100]  # moto answers "403"
         raise TargetError(f"the secret cannot be read ({code})") from None
     except BotoCoreError as err:
         raise TargetError(f"the secret cannot be read ({type(err).__name__})") from None
