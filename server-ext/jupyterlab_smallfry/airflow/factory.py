@@ -24,6 +24,15 @@ With ``SMALLFRY_AIRFLOW_ACCESS_CONTROL=owner`` every DAG grants its owner's Airf
 (:func:`~.naming.owner_role`) read/edit and run rights, so with the FAB auth manager each user
 sees only their own DAGs.
 
+Chains: every job's task updates an Airflow asset when it succeeds
+(:func:`~jupyterlab_smallfry.jobs.chain.asset_name`); a spec with ``after`` is scheduled on
+its upstreams' assets, all of them (Airflow's AND). A missing upstream, a cycle, or an upstream
+that is itself no job makes the dependent a placeholder that says so, rather than a job that
+would wait forever.
+
+Notifications are not Airflow callbacks: the runner sends them (:mod:`..jobs.notify`), so a
+run on a worker, in a pod or on the Jupyter server tells the same people once.
+
 No Python source is generated and user strings are never Jinja templates: the operators have
 no template fields.
 """
@@ -36,9 +45,10 @@ import os
 from pathlib import Path
 
 from ..contract import CRON_PRESETS
+from ..jobs.chain import asset_name, check_after, upstream_ids
 from ..jobs.signing import SigningKeyError, load_key, verify_spec
 from ..jobs.store import owner_from_key, owner_key
-from ..jobs.validation import SpecError, read_spec_file, validate_spec
+from ..jobs.validation import SpecError, is_job_id, read_spec_file, validate_spec
 from .naming import check_shard, dag_id_for, owner_role, shard_from_file_name, shard_of
 
 log = logging.getLogger(__name__)
@@ -129,13 +139,14 @@ def build_dags(
             len(files),
             SPECS_PER_FILE_WARNING,
         )
+    checked = _CheckedSpecs(trust)
     for path in files:
         owner = owner_from_key(path.parent.name)
         dag_id = dag_id_for(owner, path.stem)
         if wanted and wanted != dag_id:
             continue
         try:
-            dag = _dag_for_file(path, owner, dag_id, trust)
+            dag = _dag_for_file(path, owner, dag_id, trust, checked)
         except Exception as err:  # one bad spec must never break the others
             log.exception("Small Fry: building the DAG for %s failed", path)
             dag = _placeholder_dag(dag_id, owner, f"{type(err).__name__}: {err}", path, trust)
@@ -201,10 +212,10 @@ def check_spec_file(path: Path, key: bytes | None) -> tuple[dict | None, list[st
     return (None if errors else spec), errors
 
 
-def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust):
+def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust, checked: _CheckedSpecs):
     if trust.key_error:
         return _placeholder_dag(dag_id, owner, trust.key_error, path, trust)
-    spec, errors = check_spec_file(path, trust.key)
+    spec, errors = checked.get(path)
     if not errors and spec.get("image") and not _has_kubernetes():
         errors = [
             (
@@ -212,9 +223,75 @@ def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust):
                 "apache-airflow-providers-cncf-kubernetes on this Airflow"
             )
         ]
+    if not errors:
+        errors = checked.chain_errors(path)
     if errors:
         return _placeholder_dag(dag_id, owner, "; ".join(errors[:5]), path, trust)
     return _job_dag(spec, dag_id, trust)
+
+
+class _CheckedSpecs:
+    """Each spec file checked once per parse, and the chain rules (``after``) of a spec among
+    its owner's other specs.
+
+    All of an owner's specs are in one folder and one shard (:func:`~.naming.shard_of` is by
+    owner), so a spec's upstreams are read from its own folder, here, whatever this parse
+    builds; only the specs a chain reaches are read, so a task's parse (one DAG) stays short.
+    """
+
+    def __init__(self, trust: _Trust):
+        self._trust = trust
+        self._specs: dict[Path, tuple[dict | None, list[str]]] = {}
+        self._chain: dict[Path, list[str]] = {}
+
+    def get(self, path: Path) -> tuple[dict | None, list[str]]:
+        if path not in self._specs:
+            self._specs[path] = (
+                check_spec_file(path, self._trust.key) if path.is_file() else (None, ["missing"])
+            )
+        return self._specs[path]
+
+    def chain_errors(self, path: Path) -> list[str]:
+        """Why the (valid) spec at ``path`` cannot run after its upstreams; empty if it can.
+
+        An upstream that is itself no job (an invalid spec, a broken chain) would never
+        succeed, so the dependent says so instead of waiting forever."""
+        if path in self._chain:
+            return self._chain[path]
+        self._chain[path] = []  # a loop back here is reported by check_after below
+        spec, _errors = self.get(path)
+        after = upstream_ids(spec)
+        owner_specs = self._reachable(path.parent, spec)
+        errors = [str(e) for e in check_after(spec, owner_specs)]
+        if not errors:
+            for up in after:
+                up_path = path.parent / f"{up}.json"
+                _up_spec, up_errors = self.get(up_path)
+                if up_errors or self.chain_errors(up_path):
+                    errors.append(
+                        f"after: the job {up!r} is not valid (its DAG says why), so this job "
+                        "would never run"
+                    )
+        self._chain[path] = errors
+        return errors
+
+    def _reachable(self, folder: Path, spec: dict) -> dict[str, dict]:
+        """``{id: spec}`` of the owner's valid specs reachable from ``spec`` along ``after``
+        (an invalid or absent upstream is missing here; :meth:`chain_errors` tells which)."""
+        found: dict[str, dict] = {}
+        todo = list(upstream_ids(spec))
+        while todo:
+            job_id = todo.pop()
+            if job_id in found or not is_job_id(job_id):
+                continue
+            up_spec, up_errors = self.get(folder / f"{job_id}.json")
+            if up_errors or up_spec is None:
+                if (folder / f"{job_id}.json").is_file():
+                    found[job_id] = {"id": job_id}  # exists; its own DAG says what is wrong
+                continue
+            found[job_id] = up_spec
+            todo.extend(upstream_ids(up_spec))
+        return found
 
 
 def _has_kubernetes() -> bool:
@@ -231,7 +308,16 @@ def _schedule(spec: dict):
     from airflow.timetables.trigger import CronTriggerTimetable
 
     sched = spec["schedule"]
-    if sched["type"] != "cron" or spec.get("paused"):
+    if spec.get("paused"):
+        return None, None, False
+    after = upstream_ids(spec)
+    if after:
+        from airflow.sdk import Asset
+
+        # A list of assets is Airflow's AND: a run once every upstream has succeeded since
+        # this job's last run.
+        return [Asset(name=asset_name(spec["owner"], up)) for up in after], None, False
+    if sched["type"] != "cron":
         return None, None, False
     tz = sched["timezone"]
     cron = CRON_PRESETS.get(sched["cron"].strip(), sched["cron"].strip())
@@ -261,8 +347,9 @@ def _job_dag(spec: dict, dag_id: str, trust: _Trust):
         + (["paused"] if spec.get("paused") else []),
         default_args={"owner": spec["owner"]},
         **trust.access(spec["owner"]),
-        **_callbacks(spec),
     )
+    from airflow.sdk import Asset
+
     from .operators import NotebookJobOperator, pod_operator
 
     # A spec with an image runs in a pod of that image; otherwise on the Airflow worker.
@@ -274,35 +361,10 @@ def _job_dag(spec: dict, dag_id: str, trust: _Trust):
         retry_delay=dt.timedelta(seconds=retries.get("delay_seconds", 300)),
         execution_timeout=timeout,
         max_active_tis_per_dag=1,
+        # Updated only when the task succeeds: the jobs that run after this one wait for it.
+        outlets=[Asset(name=asset_name(spec["owner"], spec["id"]))],
     )
     return dag
-
-
-def _callbacks(spec: dict) -> dict:
-    """Email on failure/success through Airflow's SMTP notifier (smtp_default connection)."""
-    notes = spec.get("notifications") or {}
-    if not (notes.get("on_failure") or notes.get("on_success")):
-        return {}
-    try:
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-    except ImportError:
-        log.warning("Small Fry: notifications need apache-airflow-providers-smtp; none sent")
-        return {}
-    out = {}
-    name = dag_id_for(spec["owner"], spec["id"])
-    for key, callback, word in (
-        ("on_failure", "on_failure_callback", "failed"),
-        ("on_success", "on_success_callback", "succeeded"),
-    ):
-        if notes.get(key):
-            # Fixed subject/body (no user text), so nothing user-written is ever rendered.
-            out[callback] = SmtpNotifier(
-                to=list(notes[key]),
-                subject=f"[Small Fry] {name} {word}",
-                html_content=f"<p>The notebook job {name} {word}. Its run log is the output "
-                "notebook under the job's runs folder.</p>",
-            )
-    return out
 
 
 def _placeholder_dag(dag_id: str, owner: str, message: str, path: Path, trust: _Trust):

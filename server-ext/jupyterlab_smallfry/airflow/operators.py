@@ -8,9 +8,13 @@ import re
 
 from airflow.sdk import BaseOperator
 
+from ..jobs.chain import asset_name, upstream_ids
 from ..jobs.runner import assume_run_as, check_trusted, refuse_run, run_spec
 from ..jobs.store import Storage
-from ..jobs.validation import SpecError
+from ..jobs.validation import SpecError, is_job_id
+
+#: Longest run id recorded for an upstream run (as :mod:`..jobs.run_options` accepts).
+_MAX_RUN_ID = 250
 
 
 class NotebookJobOperator(BaseOperator):
@@ -25,10 +29,7 @@ class NotebookJobOperator(BaseOperator):
         self.spec = spec
 
     def execute(self, context):
-        run_id = str(context["run_id"])
-        try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
-        if try_number > 1:
-            run_id = f"{run_id}-try{try_number}"  # every attempt keeps its own run log
+        run_id, try_number = attempt_run_id(context)
         try:
             # Checks the service's signature again (with a key) before any AWS call.
             _role_storage, kernel_env = assume_run_as(self.spec, run_id)
@@ -46,6 +47,7 @@ class NotebookJobOperator(BaseOperator):
             trigger="airflow",
             try_number=try_number,
             kernel_env=kernel_env,
+            options=run_options(self.spec, context, try_number),
         )
         self.log.info(
             "Small Fry run %s: %s, output %s",
@@ -60,7 +62,92 @@ class NotebookJobOperator(BaseOperator):
             raise RuntimeError(
                 f"The notebook failed{where}: {error.get('type')}: {error.get('message')}"
             )
+        record_success(self.spec, context, run_id)
         return manifest.get("output_uri")
+
+
+def attempt_run_id(context) -> tuple[str, int]:
+    """``(run id of this attempt, try number)``: a retry gets ``<run_id>-try<N>``, so every
+    attempt keeps its own run folder and run.json."""
+    run_id = str(context["run_id"])
+    try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
+    if try_number > 1:
+        run_id = f"{run_id}-try{try_number}"
+    return run_id, try_number
+
+
+def run_options(spec: dict, context, try_number: int) -> dict:
+    """The run options (see :mod:`..jobs.run_options`) of this task's run.
+
+    From ``dag_run.conf["options"]`` (Run now with other parameters, Re-run, Reproduce from
+    Jupyter), plus why the run ran: a retry, Airflow's schedule, the upstream jobs whose
+    success released it (from the triggering asset events), else a Run now. The runner checks
+    them (a bad option is a failed run that says why)."""
+    dag_run = context.get("dag_run")
+    conf = getattr(dag_run, "conf", None) or {}
+    asked = conf.get("options") if isinstance(conf, dict) else None
+    options = dict(asked) if isinstance(asked, dict) else {}
+    run_type = getattr(dag_run, "run_type", None)
+    run_type = str(getattr(run_type, "value", run_type) or "")
+    if run_type == "asset_triggered":
+        upstream = upstream_runs(spec, context.get("triggering_asset_events"))
+        if upstream:
+            options["upstream"] = upstream
+    if try_number > 1:
+        options["triggered_by"] = "retry"
+    elif run_type in ("scheduled", "backfill"):
+        options["triggered_by"] = "schedule"
+    elif run_type == "asset_triggered":
+        options["triggered_by"] = "upstream"
+    else:
+        options.setdefault("triggered_by", "run_now")
+    return options
+
+
+def upstream_runs(spec: dict, events) -> list[dict]:
+    """``[{job_id, run_id}]``: the newest run of each upstream job among the asset events
+    that triggered this run, in the spec's ``after`` order.
+
+    The job id comes from our own asset name (so an event cannot name another job); the run
+    id from the event's ``extra`` that the upstream task set (:func:`record_success`), else
+    the Airflow run that emitted the event."""
+    if not events:
+        return []
+    by_asset = {asset_name(spec["owner"], up): up for up in upstream_ids(spec)}
+    newest: dict[str, tuple] = {}
+    for key in events:
+        for event in events[key]:
+            job_id = by_asset.get(getattr(getattr(event, "asset", None), "name", None))
+            if job_id is None:
+                continue
+            extra = getattr(event, "extra", None) or {}
+            run_id = extra.get("run_id") if isinstance(extra, dict) else None
+            if not (isinstance(run_id, str) and 0 < len(run_id) <= _MAX_RUN_ID):
+                run_id = getattr(event, "source_run_id", None)
+            if not (isinstance(run_id, str) and 0 < len(run_id) <= _MAX_RUN_ID):
+                continue
+            stamp = str(getattr(event, "timestamp", "") or "")
+            if job_id not in newest or stamp > newest[job_id][0]:
+                newest[job_id] = (stamp, run_id)
+    return [
+        {"job_id": up, "run_id": newest[up][1]}
+        for up in upstream_ids(spec)
+        if up in newest and is_job_id(up)
+    ]
+
+
+def record_success(spec: dict, context, run_id: str) -> None:
+    """Put the run's job and run id on the asset event Airflow emits when this task succeeds,
+    so the jobs that run after it record which run released them."""
+    events = context.get("outlet_events")
+    if events is None:
+        return
+    from airflow.sdk import Asset
+
+    events[Asset(name=asset_name(spec["owner"], spec["id"]))].extra = {
+        "job_id": spec["id"],
+        "run_id": run_id,
+    }
 
 
 def _fail_now(message: str):
@@ -131,16 +218,17 @@ def pod_operator(*, spec: dict, **kwargs):
                 check_trusted(self.spec)
             except SpecError as err:
                 _fail_now(f"Refused to run this Small Fry job spec: {err}")
-            return super().execute(context)
+            result = super().execute(context)  # raises if the pod (the run) failed
+            record_success(self.spec, context, attempt_run_id(context)[0])
+            return result
 
         def build_pod_request_obj(self, context=None, **kw):
             # The run request goes in here, not in execute(), so that every pod the provider
             # builds (also its dry_run()) is the pod that runs.
-            run_id = str(context["run_id"]) if context else "dry-run"
-            try_number = int(getattr(context.get("ti"), "try_number", 1) or 1) if context else 1
-            if try_number > 1:
-                run_id = f"{run_id}-try{try_number}"  # as on a worker: each attempt its own log
+            run_id, try_number = attempt_run_id(context) if context else ("dry-run", 1)
             request = {"spec": self.spec, "run_id": run_id, "trigger": "airflow"}
+            if context:
+                request["options"] = run_options(self.spec, context, try_number)
             self.env_vars = [k8s.V1EnvVar(name="SMALLFRY_RUN_REQUEST", value=json.dumps(request))]
             return super().build_pod_request_obj(context, **kw)
 

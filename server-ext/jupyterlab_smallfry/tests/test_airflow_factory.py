@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyterlab_smallfry.jobs.chain import asset_name
 from jupyterlab_smallfry.jobs.signing import UNSIGNED, sign_spec
 from jupyterlab_smallfry.jobs.store import owner_key
 from jupyterlab_smallfry.jobs.validation import MAX_SPEC_BYTES
@@ -40,8 +41,6 @@ dags = build_dags(ns, sys.argv[1])
 out = {}
 for dag_id, dag in dags.items():
     task = dag.tasks[0]
-    cb = dag.on_failure_callback
-    cb = cb[0] if isinstance(cb, list) and cb else cb
     out[dag_id] = {
         "in_namespace": ns.get(dag_id) is dag,
         "timetable": type(dag.timetable).__name__,
@@ -60,7 +59,12 @@ for dag_id, dag in dags.items():
         "retries": task.retries,
         "retry_delay": task.retry_delay.total_seconds(),
         "execution_timeout": task.execution_timeout.total_seconds() if task.execution_timeout else None,
-        "failure_emails": list(getattr(cb, "to", []) or []) if cb else [],
+        "callbacks": [
+            name for name in ("on_failure_callback", "on_success_callback")
+            if getattr(dag, name, None)
+        ],
+        "schedule_assets": [a.name for a in dag.schedule] if isinstance(dag.schedule, list) else None,
+        "outlets": [a.name for a in getattr(task, "outlets", None) or []],
         "access_control": None if dag.access_control is None else {
             role: {res: sorted(acts) for res, acts in perms.items()}
             for role, perms in dag.access_control.items()
@@ -140,7 +144,12 @@ def test_a_valid_spec_maps_to_the_dag_users_expect(built):
         [],
     )
     assert (d["retries"], d["retry_delay"], d["execution_timeout"]) == (2, 600.0, 1800.0)
-    assert d["failure_emails"] == ["alice@example.com"]
+    # The spec asks for a failure e-mail: the runner sends it (jobs/notify.py), on any
+    # executor; an Airflow callback as well would tell alice twice.
+    assert d["callbacks"] == []
+    # Its success updates the asset that jobs running after it wait for.
+    assert d["outlets"] == [asset_name("alice", "daily-sales")]
+    assert d["schedule_assets"] is None
 
 
 def test_paused_and_manual_specs_have_no_schedule(built):
@@ -542,3 +551,151 @@ def test_a_crowded_single_file_says_to_shard(many_owners):
     said = _run_in_airflow(ensure_venv(), CROWDED, jobs, 20)
     assert len(said) == 1  # the single file (24 specs), not the shard
     assert "builds 24 job specs" in said[0] and "smallfry-airflow dag-files" in said[0]
+
+
+# --- chained jobs: after: runs on the upstreams' assets; a broken chain says why -------------
+
+
+@pytest.fixture(scope="module")
+def chained():
+    python = ensure_venv()
+    jobs = Path(tempfile.mkdtemp(prefix="smallfry-factory-chain-"))
+    for owner in ("alice", "bob"):
+        (jobs / owner).mkdir()
+    manual = {"schedule": {"type": "manual"}}
+    specs = {
+        "alice/extract": _spec("extract"),  # cron: an upstream may have its own schedule
+        "alice/clean": _spec("clean", **manual),
+        "alice/report": _spec("report", after=["extract", "clean"], **manual),
+        "alice/loop-a": _spec("loop-a", after=["loop-b"], **manual),
+        "alice/loop-b": _spec("loop-b", after=["loop-a"], **manual),
+        "alice/after-loop": _spec("after-loop", after=["loop-a"], **manual),
+        "alice/orphan": _spec("orphan", after=["gone"], **manual),
+        "alice/two-clocks": _spec("two-clocks", after=["extract"]),
+        "alice/broken": {**_spec("broken"), "schedule": {"type": "cron", "cron": "61 * * * *"}},
+        "alice/after-broken": _spec("after-broken", after=["broken"], **manual),
+        # bob has no "extract": alice's is not his.
+        "bob/report": _spec("report", owner="bob", after=["extract"], **manual),
+    }
+    for name, spec in specs.items():
+        (jobs / f"{name}.json").write_text(json.dumps(spec))
+    return _inspector(python, jobs)
+
+
+def test_a_job_after_others_runs_when_all_their_assets_update(chained):
+    dags = chained()
+    report = dags["smallfry__alice__report"]
+    assert "invalid-spec" not in report["tags"], report["description"]
+    assert report["timetable"] == "AssetTriggeredTimetable"
+    assert report["schedule_assets"] == [
+        asset_name("alice", "extract"),
+        asset_name("alice", "clean"),
+    ]
+    assert report["outlets"] == [asset_name("alice", "report")]
+    extract = dags["smallfry__alice__extract"]
+    assert (extract["timetable"], extract["cron"]) == ("CronTriggerTimetable", "0 6 * * 1-5")
+    assert extract["outlets"] == [asset_name("alice", "extract")]
+
+
+@pytest.mark.parametrize(
+    "dag_id,words",
+    [
+        ("smallfry__alice__loop-a", "wait for each other forever: loop-a → loop-b → loop-a"),
+        ("smallfry__alice__loop-b", "wait for each other forever: loop-b → loop-a → loop-b"),
+        ("smallfry__alice__after-loop", "after: the job 'loop-a' is not valid"),
+        ("smallfry__alice__orphan", "after: no job of yours is called 'gone'"),
+        ("smallfry__alice__two-clocks", "takes its times from them"),
+        ("smallfry__alice__after-broken", "after: the job 'broken' is not valid"),
+        ("smallfry__bob__report", "after: no job of yours is called 'extract'"),
+    ],
+)
+def test_a_broken_chain_is_a_placeholder_saying_why(chained, dag_id, words):
+    dag = chained()[dag_id]
+    assert "invalid-spec" in dag["tags"] and dag["task_type"] == "InvalidSpecOperator"
+    assert words in dag["description"]
+
+
+def test_a_task_of_a_chained_job_builds_the_same_dag_alone(chained):
+    dags = chained(
+        {
+            "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__alice__report",
+            "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "run_notebook",
+        }
+    )
+    assert list(dags) == ["smallfry__alice__report"]
+    assert dags["smallfry__alice__report"]["task_type"] == "NotebookJobOperator"
+    loop = chained(
+        {
+            "_AIRFLOW_PARSING_CONTEXT_DAG_ID": "smallfry__alice__after-loop",
+            "_AIRFLOW_PARSING_CONTEXT_TASK_ID": "invalid_spec",
+        }
+    )
+    assert "invalid-spec" in loop["smallfry__alice__after-loop"]["tags"]
+
+
+# The run options a task passes to the runner, from what Airflow puts in its context.
+OPTIONS = r"""
+import datetime as dt, json, sys, types, warnings
+warnings.simplefilter("ignore")
+from airflow.sdk import Asset
+from airflow.sdk.api.datamodels._generated import DagRunType
+from airflow.sdk.execution_time.context import OutletEventAccessors
+from jupyterlab_smallfry.airflow.operators import record_success, run_options
+from jupyterlab_smallfry.jobs.chain import asset_name
+
+spec = {"id": "report", "owner": "alice", "after": ["extract", "clean"]}
+def run(run_type, conf=None, events=None, try_number=1):
+    dag_run = types.SimpleNamespace(run_type=run_type, conf=conf)
+    return run_options(spec, {"dag_run": dag_run, "triggering_asset_events": events}, try_number)
+
+def event(job, run_id, minute, extra=True, source="asset_triggered__x"):
+    return types.SimpleNamespace(
+        asset=types.SimpleNamespace(name=asset_name("alice", job)),
+        extra={"job_id": job, "run_id": run_id} if extra else {},
+        source_run_id=source,
+        timestamp=dt.datetime(2026, 11, 30, 12, minute, tzinfo=dt.timezone.utc),
+    )
+events = {
+    "a": [event("extract", "manual__old", 1), event("extract", "manual__new", 5)],
+    "b": [event("clean", "ignored", 2, extra=False, source="scheduled__c")],
+    "c": [types.SimpleNamespace(asset=types.SimpleNamespace(name=asset_name("bob", "extract")),
+          extra={"run_id": "bobs"}, source_run_id="bobs", timestamp=None)],
+}
+outlets = OutletEventAccessors()
+record_success({"id": "extract", "owner": "alice"}, {"outlet_events": outlets}, "manual__1-try2")
+print(json.dumps({
+    "asset": run(DagRunType.ASSET_TRIGGERED, events=events),
+    "asset_retry": run(DagRunType.ASSET_TRIGGERED, events=events, try_number=2),
+    "scheduled": run(DagRunType.SCHEDULED),
+    "manual": run(DagRunType.MANUAL, conf={}),
+    "rerun": run(DagRunType.MANUAL, conf={"options": {"parameters": {"x": 1}, "triggered_by": "rerun"}}),
+    "retry": run(DagRunType.MANUAL, conf={"options": {"parameters": {"x": 1}}}, try_number=3),
+    "outlet_extra": outlets[Asset(name=asset_name("alice", "extract"))].extra,
+}))
+"""
+
+
+def test_the_task_tells_the_runner_why_it_runs_and_which_upstream_runs_released_it(tmp_path):
+    proc = subprocess.run(
+        [str(ensure_venv()), "-c", OPTIONS],
+        env={**os.environ, "PYTHONPATH": str(SERVER_EXT), "AIRFLOW_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    # The newest event per upstream, in the spec's order; the run id the upstream recorded,
+    # else the Airflow run that emitted the event; another owner's asset is never taken.
+    upstream = [
+        {"job_id": "extract", "run_id": "manual__new"},
+        {"job_id": "clean", "run_id": "scheduled__c"},
+    ]
+    assert out["asset"] == {"triggered_by": "upstream", "upstream": upstream}
+    assert out["asset_retry"] == {"triggered_by": "retry", "upstream": upstream}
+    assert out["scheduled"] == {"triggered_by": "schedule"}
+    assert out["manual"] == {"triggered_by": "run_now"}
+    assert out["rerun"] == {"parameters": {"x": 1}, "triggered_by": "rerun"}
+    assert out["retry"] == {"parameters": {"x": 1}, "triggered_by": "retry"}
+    assert out["outlet_extra"] == {"job_id": "extract", "run_id": "manual__1-try2"}
