@@ -70,10 +70,71 @@ export interface IJobSpec {
     formats?: ('ipynb' | 'html')[];
     hide_code?: boolean;
   };
-  notifications?: { on_failure?: string[]; on_success?: string[] };
+  notifications?: IJobNotifications;
+  /** Jobs (same owner) whose success starts this one. */
+  after?: string[];
   run_as?: { role_arn?: string };
   image?: string;
   tags?: string[];
+}
+
+/**
+ * A notification destination: an e-mail address, or a reference to where a
+ * webhook URL is kept (an Airflow connection or a Secrets Manager secret);
+ * the URL itself never reaches the browser.
+ */
+export type NotificationDestination =
+  | string
+  | { type: 'email'; to: string }
+  | {
+      type: 'slack' | 'teams' | 'webhook';
+      connection?: string;
+      secret?: string;
+    };
+
+/** Who is told what (`notifications` of a spec). */
+export interface IJobNotifications {
+  on_failure?: NotificationDestination[];
+  on_success?: NotificationDestination[];
+  on_duration_over?: { seconds: number; to: NotificationDestination[] };
+}
+
+/** What started a run (`triggered_by` of `run.json`). */
+export type RunTrigger =
+  | 'schedule'
+  | 'run_now'
+  | 'retry'
+  | 'upstream'
+  | 'rerun'
+  | 'reproduce'
+  | 'parameters';
+
+/** One S3 object a run read or wrote (`lineage` of `run.json`). */
+export interface ILineageObject {
+  bucket: string;
+  key: string;
+  /** As S3 gives it, quotes stripped. */
+  etag: string | null;
+  version_id: string | null;
+  bytes: number | null;
+}
+
+/** The S3 objects a run read and wrote. */
+export interface IRunLineage {
+  reads: ILineageObject[];
+  writes: ILineageObject[];
+  /** More objects were touched than recorded. */
+  truncated: boolean;
+}
+
+/** One notification sent for a run (never a URL or a secret). */
+export interface IRunNotification {
+  event: 'failure' | 'success' | 'duration_over' | string;
+  type: string;
+  /** The connection id, the secret name or the e-mail address. */
+  target: string;
+  ok: boolean;
+  error?: string | null;
 }
 
 /** Status of one run in its `run.json`. */
@@ -87,6 +148,10 @@ export interface IRunManifest {
   owner: string;
   run_id: string;
   trigger?: 'server' | 'airflow' | string;
+  /** What started it; absent on runs from before it was recorded. */
+  triggered_by?: RunTrigger | string;
+  /** The upstream runs whose success started this one (chained jobs). */
+  upstream?: { job_id: string; run_id: string }[];
   try_number?: number;
   status: RunStatus | string;
   parameters?: { [name: string]: ParameterValue };
@@ -96,6 +161,10 @@ export interface IRunManifest {
   start: string | null;
   end: string | null;
   duration_seconds: number | null;
+  /** Number of code cells of the notebook. */
+  cells?: number;
+  lineage?: IRunLineage;
+  notifications?: IRunNotification[];
   error: {
     type: string;
     message: string;
@@ -105,6 +174,72 @@ export interface IRunManifest {
     traceback?: string;
   } | null;
 }
+
+/**
+ * What the runner says about a run while it executes (`progress.json` next
+ * to `run.json`).
+ */
+export interface IRunProgress {
+  state: 'running' | 'done' | string;
+  /** 1-based number of the code cell executing (or the last one done). */
+  cell: number;
+  /** Number of code cells. */
+  cells: number;
+  started: string;
+  updated: string;
+  elapsed_seconds: number;
+  /** First line of the cell executing. */
+  cell_source_head?: string;
+  /** The last lines of text output so far. */
+  output_tail?: string[];
+}
+
+/** Answer of `GET /smallfry/jobs/<id>/runs/<run_id>`. */
+export interface IRunDetail {
+  run: IRunManifest;
+  progress: IRunProgress | null;
+}
+
+/** Answer of `GET /smallfry/jobs/<id>/runs`: a page, newest first. */
+export interface IRunPage {
+  runs: IRunManifest[];
+  /** Pass as `before` for the next page; `null`: no more. */
+  next: string | null;
+}
+
+/** Which runs to list. */
+export interface IRunQuery {
+  limit?: number;
+  status?: 'success' | 'failed' | 'running';
+  before?: string | null;
+}
+
+/** One input of a run as it is now (`GET …/runs/<run_id>/inputs`). */
+export interface IRunInput {
+  bucket: string;
+  key: string;
+  /** The ETag the run read. */
+  etag: string | null;
+  /** The ETag now; `null` when it is gone. */
+  etag_now: string | null;
+  changed: boolean;
+  missing: boolean;
+}
+
+/** Answer of `GET /smallfry/jobs/<id>/runs/<run_id>/inputs`. */
+export interface IRunInputs {
+  inputs: IRunInput[];
+}
+
+/**
+ * How to start a run (`POST /smallfry/jobs/<id>/run`): as the spec says
+ * (no body), with other parameters, the same parameters as a past run, or
+ * that run's very notebook snapshot and parameters.
+ */
+export type RunRequest =
+  | { parameters: { [name: string]: ParameterValue } }
+  | { rerun: string }
+  | { reproduce: string };
 
 /** One job with its newest runs, as every jobs endpoint answers. */
 export interface IJob {
@@ -174,6 +309,8 @@ export interface IRunStarted {
   /** Set when Airflow runs it (an Airflow API URL is configured). */
   airflow?: boolean;
   dag_id?: string;
+  /** Reproduce: the inputs that changed since the run it repeats. */
+  changed_inputs?: IRunInput[];
 }
 
 /**
@@ -280,11 +417,66 @@ export namespace JobsAPI {
     );
   }
 
-  /** Run a job once, now. */
+  /**
+   * Run a job once, now: as its spec says, or as `request` asks (other
+   * parameters, a past run's parameters, a past run reproduced).
+   */
   export function runNow(
     settings: ServerConnection.ISettings,
-    id: string
+    id: string,
+    request?: RunRequest
   ): Promise<IRunStarted> {
-    return requestAPI<IRunStarted>(jobPath(id, 'run'), settings, json('POST'));
+    return requestAPI<IRunStarted>(
+      jobPath(id, 'run'),
+      settings,
+      json('POST', request)
+    );
+  }
+
+  /** A page of a job's runs, newest first, read from the run index. */
+  export function runs(
+    settings: ServerConnection.ISettings,
+    id: string,
+    query: IRunQuery = {}
+  ): Promise<IRunPage> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) {
+      params.set('limit', String(query.limit));
+    }
+    if (query.status) {
+      params.set('status', query.status);
+    }
+    if (query.before) {
+      params.set('before', query.before);
+    }
+    const search = params.toString();
+    return requestAPI<IRunPage>(
+      `${jobPath(id, 'runs')}${search ? `?${search}` : ''}`,
+      settings
+    );
+  }
+
+  /** One run with its progress (two reads by key on the server, no listing). */
+  export function run(
+    settings: ServerConnection.ISettings,
+    id: string,
+    runId: string
+  ): Promise<IRunDetail> {
+    return requestAPI<IRunDetail>(
+      jobPath(id, `runs/${encodeURIComponent(runId)}`),
+      settings
+    );
+  }
+
+  /** The objects a run read, each as it is now (changed, gone). */
+  export function inputs(
+    settings: ServerConnection.ISettings,
+    id: string,
+    runId: string
+  ): Promise<IRunInputs> {
+    return requestAPI<IRunInputs>(
+      jobPath(id, `runs/${encodeURIComponent(runId)}/inputs`),
+      settings
+    );
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The Jobs panel (left sidebar): the user's jobs, their schedule in words,
- * next run, paused or not, recent runs with status, duration and a link to
- * the executed notebook; pause/resume, edit, delete, run now.
+ * next run, paused or not, the jobs they run after, and their run history
+ * (`history.tsx`); pause/resume, edit, delete, run now.
  *
  * Stable selectors for UI tests: the panel is `#smallfry-jobs-panel`
  * (`.jp-smallfry-JobsPanel`); a job is `.jp-smallfry-Job[data-job-id]`; its
  * buttons are `.jp-smallfry-RunNow`, `.jp-smallfry-Pause`, `.jp-smallfry-Edit`,
- * `.jp-smallfry-Delete`; a run is `.jp-smallfry-Run[data-status]` and its
- * output link `.jp-smallfry-RunOutput`.
+ * `.jp-smallfry-Delete`; the jobs it runs after `.jp-smallfry-JobAfter`; a
+ * run is `.jp-smallfry-Run[data-status]` and its output link
+ * `.jp-smallfry-RunOutput`; the run history's own selectors are listed in
+ * `history.tsx`.
  */
 import {
   Dialog,
@@ -21,9 +23,12 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import type { IJob, IRunManifest } from './api';
+import type { IJob, IRunStarted } from './api';
+import { formatDuration, formatTime, IRunActions, JobRuns } from './history';
 import { scheduleIcon } from './icons';
 import { JobsModel } from './jobs';
+import { askParameters, changedInputs, confirmReproduce } from './rerun';
+import type { ICompareRequest } from './runs';
 
 /** What the panel needs from its surroundings. */
 export interface IJobsPanelActions {
@@ -31,89 +36,20 @@ export interface IJobsPanelActions {
   openOutput(uri: string): Promise<boolean>;
   /** Re-open the schedule dialog on a job. */
   edit(job: IJob): void;
+  /**
+   * Show an `s3://` object in the S3 browser (a run's lineage); false when
+   * the S3 browser does not show its location. Without it, addresses are
+   * shown as text.
+   */
+  openS3?(uri: string): Promise<boolean>;
+  /**
+   * Open the comparison of two runs of a job, or of a run and the job's
+   * notebook. Without it, runs have no compare checks.
+   */
+  compare?(request: ICompareRequest): Promise<void>;
 }
 
-/** `90` → `1 min 30 s`. */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || seconds === undefined) {
-    return '';
-  }
-  const s = Math.round(seconds);
-  if (s < 60) {
-    return `${s} s`;
-  }
-  const m = Math.floor(s / 60);
-  if (m < 60) {
-    return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-  }
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-function formatTime(iso: string | null, timeZone?: string): string {
-  if (!iso) {
-    return '';
-  }
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) {
-    return iso;
-  }
-  const options: Intl.DateTimeFormatOptions = {
-    dateStyle: 'medium',
-    timeStyle: 'short'
-  };
-  try {
-    return d.toLocaleString(undefined, { ...options, timeZone });
-  } catch {
-    return d.toLocaleString(undefined, options);
-  }
-}
-
-function RunRow(props: {
-  run: IRunManifest;
-  trans: TranslationBundle;
-  actions: IJobsPanelActions;
-}): JSX.Element {
-  const { run, trans, actions } = props;
-  const [unopenable, setUnopenable] = React.useState(false);
-  const status = String(run.status);
-  return (
-    <li
-      className={`jp-smallfry-Run jp-mod-${status}`}
-      data-status={status}
-      data-run-id={run.run_id}
-    >
-      <span className="jp-smallfry-RunStatus">{status}</span>{' '}
-      <span className="jp-smallfry-RunTime">{formatTime(run.start)}</span>{' '}
-      <span className="jp-smallfry-RunDuration">
-        {formatDuration(run.duration_seconds)}
-      </span>{' '}
-      {unopenable ? (
-        <code className="jp-smallfry-RunUri" title={run.output_uri}>
-          {run.output_uri}
-        </code>
-      ) : (
-        <a
-          href="#"
-          className="jp-smallfry-RunOutput"
-          title={run.output_uri}
-          onClick={async e => {
-            e.preventDefault();
-            if (!(await actions.openOutput(run.output_uri))) {
-              setUnopenable(true);
-            }
-          }}
-        >
-          {trans.__('output')}
-        </a>
-      )}
-      {run.error && (
-        <div className="jp-smallfry-RunError" title={run.error.traceback}>
-          {run.error.type}: {run.error.message}
-        </div>
-      )}
-    </li>
-  );
-}
+export { formatDuration };
 
 function JobRow(props: {
   job: IJob;
@@ -134,6 +70,53 @@ function JobRow(props: {
         trans.__('%1: %2', spec.id, (err as Error).message ?? String(err))
       );
     }
+  };
+  const started = (what: string) => (run: IRunStarted | null) => {
+    if (run) {
+      Notification.info(trans.__('Started %1 of %2', what, spec.id), {
+        autoClose: 3000
+      });
+    }
+  };
+  const runActions: IRunActions = {
+    openOutput: actions.openOutput,
+    openS3: actions.openS3,
+    compare: actions.compare,
+    rerun: (_, run) =>
+      void act(() =>
+        model.rerun(spec.id, run.run_id).then(started(trans.__('a re-run')))
+      )(),
+    runWithParameters: (_, run) =>
+      void act(async () => {
+        const parameters = await askParameters(trans, job, run);
+        if (parameters) {
+          started(trans.__('a run'))(
+            await model.runWithParameters(spec.id, parameters)
+          );
+        }
+      })(),
+    reproduce: (_, run) =>
+      void act(async () => {
+        const { inputs } = await model.inputs(spec.id, run.run_id);
+        if (!(await confirmReproduce(trans, run, inputs))) {
+          return;
+        }
+        const answer = await model.reproduce(spec.id, run.run_id);
+        // The server looked again when it started: say what it found.
+        const changed = changedInputs(answer?.changed_inputs ?? []);
+        if (changed.length > 0) {
+          Notification.warning(
+            trans.__(
+              'Reproducing %1 with %2 inputs that changed since.',
+              run.run_id,
+              changed.length
+            ),
+            { autoClose: 6000 }
+          );
+        } else {
+          started(trans.__('a reproduction'))(answer);
+        }
+      })()
   };
   const remove = async () => {
     const answer = await showDialog({
@@ -170,6 +153,11 @@ function JobRow(props: {
               spec.schedule.timezone ?? ''
             )}
       </div>
+      {spec.after && spec.after.length > 0 && (
+        <div className="jp-smallfry-JobAfter" data-after={spec.after.join(' ')}>
+          {trans.__('Runs after: %1', spec.after.join(', '))}
+        </div>
+      )}
       {summary.nextRun && (
         <div className="jp-smallfry-JobNext">
           {trans.__(
@@ -213,20 +201,7 @@ function JobRow(props: {
           {trans.__('Delete')}
         </button>
       </div>
-      {job.runs.length === 0 ? (
-        <div className="jp-smallfry-Muted">{trans.__('No runs yet')}</div>
-      ) : (
-        <ul className="jp-smallfry-Runs">
-          {job.runs.map(run => (
-            <RunRow
-              key={run.run_id}
-              run={run}
-              trans={trans}
-              actions={actions}
-            />
-          ))}
-        </ul>
-      )}
+      <JobRuns job={job} model={model} trans={trans} actions={runActions} />
     </li>
   );
 }

@@ -8,16 +8,20 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { openCompare } from '../compare';
 import { RootMap } from '../s3/paths';
 import { CommandIDs, ISmallFry } from '../tokens';
 import { addScheduleCommand } from './commands';
 import { JobsModel } from './jobs';
 import { S3Locations } from './locations';
 import { JobsPanel } from './panel';
+
+/** JupyterLab's file browser command that shows a path in its browser. */
+const GO_TO_PATH = 'filebrowser:go-to-path';
 
 /** Loaded once, on first use, by whichever plugin needs it first. */
 namespace Shared {
@@ -72,7 +76,7 @@ export const schedulePlugin: JupyterFrontEndPlugin<void> = {
 export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-smallfry:jobs',
   description:
-    'The Jobs panel: scheduled notebooks, their runs and outputs; pause, edit, delete, run now.',
+    'The Jobs panel: scheduled notebooks, their run history (progress, failures, lineage), outputs and comparisons; pause, edit, delete, run now, re-run, reproduce.',
   autoStart: true,
   requires: [ISmallFry],
   optional: [ILayoutRestorer, ICommandPalette, ITranslator],
@@ -107,7 +111,26 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
         edit: job =>
           void app.commands.execute(CommandIDs.schedule, {
             jobId: job.spec.id
-          })
+          }),
+        openS3: async uri => {
+          const locations = await Shared.getLocations(smallfry);
+          const path = locations.drivePathOf(uri);
+          if (!path) {
+            Notification.warning(
+              trans.__(
+                '%1 is in no bucket the S3 browser shows: ask an administrator to add it to c.SmallFry.roots.',
+                uri
+              ),
+              { autoClose: 6000 }
+            );
+            return false;
+          }
+          // JupyterLab's own command: it finds the file browser of the S3
+          // drive, goes to the object's folder, selects it and shows it.
+          await app.commands.execute(GO_TO_PATH, { path });
+          return true;
+        },
+        compare: request => openCompare(app, smallfry.serverSettings, request)
       }
     });
     app.shell.add(panel, 'left', { rank: 700 });

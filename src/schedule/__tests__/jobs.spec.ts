@@ -151,7 +151,7 @@ describe('JobsModel', () => {
     model.dispose();
   });
 
-  it('lists again every few seconds while a run is going, so its outcome shows soon', async () => {
+  it('follows a run under way by reading it by key, not by listing, and refreshes its job when it ends', async () => {
     const run = (status: string) => ({
       job_id: 'sales',
       owner: 'alice',
@@ -159,23 +159,44 @@ describe('JobsModel', () => {
       status,
       output_uri: 's3://smallfry-demo/runs/alice/sales/r1/output.ipynb',
       start: '2026-11-24T05:00:00Z',
-      end: null,
-      duration_seconds: null,
+      end: status === 'success' ? '2026-11-24T05:00:09Z' : null,
+      duration_seconds: status === 'success' ? 9 : null,
       error: null
     });
-    // The server: no runs until "Run now"; then two listings see the run
-    // going and the third sees it done.
-    let runs: string[] = [];
-    let listings = 0;
+    const progress = (cell: number) => ({
+      state: cell === 3 ? 'done' : 'running',
+      cell,
+      cells: 3,
+      started: '2026-11-24T05:00:00Z',
+      updated: '2026-11-24T05:00:05Z',
+      elapsed_seconds: 5,
+      cell_source_head: 'df = sf.read("sales")',
+      output_tail: [`line ${cell}`]
+    });
+    // The server: no runs until "Run now"; then the run is read twice
+    // under way and once done.
+    const details = [
+      { run: run('running'), progress: progress(1) },
+      { run: run('running'), progress: progress(2) },
+      { run: run('success'), progress: progress(3) }
+    ];
+    let started = false;
+    const calls: string[] = [];
     requestMock.mockImplementation(async (path: string) => {
+      calls.push(path);
       if (path === 'jobs/sales/run') {
-        runs = ['running', 'running', 'success'];
+        started = true;
         return { run_id: 'r1', run_uri: 'u', output_uri: 'o' };
       }
-      const status = runs.length > 1 ? runs.shift()! : runs[0];
-      const current = job({}, status ? [run(status)] : []);
+      if (path === 'jobs/sales/runs/r1') {
+        return details.length > 1 ? details.shift()! : details[0];
+      }
+      const done = details.length === 1;
+      const current = job(
+        {},
+        started ? [run(done ? 'success' : 'running')] : []
+      );
       if (path === 'jobs') {
-        listings++;
         return { jobs: [current], jobs_uri: '/x/jobs', runs_uri: 's3://x/' };
       }
       return current;
@@ -183,7 +204,7 @@ describe('JobsModel', () => {
     const model = new JobsModel({
       serverSettings: settings,
       refreshInterval: 60000,
-      activeRefreshInterval: 20
+      progressInterval: 20
     });
     const until = (done: () => boolean) =>
       new Promise<void>(resolve => {
@@ -193,6 +214,7 @@ describe('JobsModel', () => {
             resolve();
           }
         };
+        check();
         model.changed.connect(check);
       });
     const status = () => model.jobs[0]?.runs[0]?.status;
@@ -202,22 +224,73 @@ describe('JobsModel', () => {
     model.start();
     await listed;
     expect(model.hasActiveRuns).toBe(false);
+    // No run under way: nothing is read but the listing.
+    await sleep(100);
+    expect(calls).toEqual(['jobs']);
 
     await model.runNow('sales');
     expect(status()).toBe('running');
     expect(model.hasActiveRuns).toBe(true);
 
-    // The panel follows the run to its end on its own, well before the
-    // normal minute between listings...
-    const before = listings;
+    // The cell and the output as the runner wrote them...
+    await Promise.race([
+      until(() => model.progress('sales', 'r1')?.progress?.cell === 2),
+      sleep(5000)
+    ]);
+    expect(model.progress('sales', 'r1')!.progress!.output_tail).toEqual([
+      'line 2'
+    ]);
+    // ...then the end, seen from the run itself, and the job read again.
     await Promise.race([until(() => status() === 'success'), sleep(5000)]);
     expect(status()).toBe('success');
-    expect(listings - before).toBe(2);
+    await until(() => calls[calls.length - 1] === 'jobs/sales');
     expect(model.hasActiveRuns).toBe(false);
+    // Never a listing while following the run.
+    expect(calls.filter(c => c === 'jobs')).toHaveLength(1);
+    expect(calls.filter(c => c === 'jobs/sales/runs/r1')).toHaveLength(3);
 
-    // ...and then goes back to its normal pace.
+    // And nothing more once it ended.
+    const count = calls.length;
     await sleep(200);
-    expect(listings - before).toBe(2);
+    expect(calls).toHaveLength(count);
+    model.dispose();
+  });
+
+  it('stops reading a run under way while the panel is hidden', async () => {
+    const running = {
+      job_id: 'sales',
+      owner: 'alice',
+      run_id: 'r9',
+      status: 'running',
+      output_uri: 'o',
+      start: '2026-11-24T05:00:00Z',
+      end: null,
+      duration_seconds: null,
+      error: null
+    };
+    let reads = 0;
+    requestMock.mockImplementation(async (path: string) => {
+      if (path === 'jobs/sales/runs/r9') {
+        reads++;
+        return { run: running, progress: null };
+      }
+      return { jobs: [job({}, [running])], jobs_uri: '', runs_uri: '' };
+    });
+    const model = new JobsModel({
+      serverSettings: settings,
+      refreshInterval: 60000,
+      progressInterval: 20
+    });
+    model.visible = true;
+    model.start();
+    await model.refresh();
+    await sleep(150);
+    expect(reads).toBeGreaterThan(1);
+    model.visible = false;
+    await sleep(50);
+    const seen = reads;
+    await sleep(200);
+    expect(reads).toBe(seen);
     model.dispose();
   });
 
