@@ -171,6 +171,8 @@ def fact_lines(event: dict) -> list[tuple[str, str]]:
     ]
     if run.get("output_uri"):
         lines.append(("Output", run["output_uri"]))
+    if run.get("html_uri"):
+        lines.append(("HTML", run["html_uri"]))
     return lines
 
 
