@@ -6,17 +6,27 @@ Every S3 request the history code makes is counted by a botocore hook on the rea
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+import requests
 
 from ..jobs import history
 from ..jobs.service import JobError
 from ..jobs.store import record_run_status
-from .jobs_support import s3_storage
+from .jobs_support import REPORT, s3_storage
+from .processes import AWS_TEST_ENV, free_port, jupyter_server, wait_for_url
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -236,3 +246,222 @@ def test_inputs_are_checked_on_at_most_200_objects(runs, counted):
     assert len(found) == history.MAX_INPUTS == 200
     assert all(i["missing"] for i in found)
     assert seen.ops() == Counter({"HeadObject": 200})
+
+
+# --- a team deployment: the user's server forwards, the Hub service answers --------------------
+
+TEAM_BUCKET = "smallfry-jobs-history-team"
+TEAM_TOKENS = {"alice-hub-token": "alice", "bob-hub-token": "bob"}
+ROLE = "arn:aws:iam::123456789012:role/analysts"
+
+
+@contextlib.contextmanager
+def hub_api():
+    """A stand-in for the Hub's ``GET /hub/api/user``: whose token this is, with the scope that
+    lets the token reach the Small Fry service (what HubAuth asks of a real Hub)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            _scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+            name = TEAM_TOKENS.get(token)
+            if self.path.rstrip("/") != "/hub/api/user" or name is None:
+                status, body = 403, {"status": 403, "message": "Missing or invalid credentials"}
+            else:
+                status = 200
+                body = {
+                    "kind": "user",
+                    "name": name,
+                    "groups": [],
+                    "scopes": ["access:services!service=smallfry"],
+                }
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hub/api"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def team(moto_url, direct_s3):
+    """The Small Fry Hub service (a real process) and alice's Jupyter server forwarding to it."""
+    from ..hub.service import new_spec_key
+
+    direct_s3.create_bucket(Bucket=TEAM_BUCKET)
+    direct_s3.put_object(Bucket=TEAM_BUCKET, Key="notebooks/report.ipynb", Body=REPORT)
+    state = Path(tempfile.mkdtemp(prefix="smallfry-team-"))
+    key_file = new_spec_key(state / "spec.key")
+    port = free_port()
+    with hub_api() as api_url:
+        env = {
+            **os.environ,
+            **AWS_TEST_ENV,
+            "JUPYTERHUB_API_URL": api_url,
+            "JUPYTERHUB_API_TOKEN": "service-token",
+            "JUPYTERHUB_SERVICE_NAME": "smallfry",
+            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}/",
+            "JUPYTERHUB_SERVICE_PREFIX": "/services/smallfry/",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+        log_path = state / "service.log"
+        with open(log_path, "wb") as log:
+            service = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyterlab_smallfry.hub.service",
+                    f"--SmallFryService.jobs_uri={state / 'jobs'}",
+                    f"--SmallFryService.runs_uri=s3://{TEAM_BUCKET}/runs/",
+                    f"--SmallFryService.endpoint_url={moto_url}",
+                    f"--SmallFryService.spec_key_file={key_file}",
+                    f"--SmallFryBroker.role_arn={ROLE}",
+                    f"--SmallFryBroker.sts_endpoint_url={moto_url}",
+                    "--SmallFryBroker.region=us-east-1",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=state,
+            )
+        service_url = f"http://127.0.0.1:{port}/services/smallfry/"
+        try:
+            wait_for_url(
+                service_url + "jobs",
+                service,
+                headers={"Authorization": "token alice-hub-token"},
+                log=log_path.read_text,
+            )
+            with jupyter_server(
+                f"--SmallFry.endpoint_url={moto_url}",
+                f"--SmallFry.sts_endpoint_url={moto_url}",
+                f"--SmallFry.jobs_service_url={service_url}",
+                env={"JUPYTERHUB_API_TOKEN": "alice-hub-token"},
+            ) as srv:
+                alice = requests.Session()
+                alice.headers["Authorization"] = f"token {srv.token}"
+                alice.base = srv.url + "smallfry/jobs"  # type: ignore[attr-defined]
+                body = {
+                    "id": "team-report",
+                    "notebook": {"source": f"s3://{TEAM_BUCKET}/notebooks/report.ipynb"},
+                    "parameters": {"region": "EU", "days": 3},
+                    "schedule": {"type": "manual"},
+                }
+                created = alice.post(alice.base, json=body)
+                assert created.status_code == 201, created.text
+                yield alice, service_url, state
+        finally:
+            service.terminate()
+            service.wait(timeout=15)
+
+
+def _team_run(direct_s3, rid: str, status: str, nb: bytes | None = None, **extra) -> None:
+    folder = f"runs/alice/team-report/{rid}/"
+    manifest = {"run_id": rid, "status": status, "parameters": {"region": rid}, **extra}
+    direct_s3.put_object(Bucket=TEAM_BUCKET, Key=folder + "run.json", Body=json.dumps(manifest))
+    if nb is not None:
+        direct_s3.put_object(Bucket=TEAM_BUCKET, Key=folder + "output.ipynb", Body=nb)
+    if status in ("success", "failed"):
+        marker = f"runs/alice/team-report/.index/{status}/{rid}"
+        direct_s3.put_object(Bucket=TEAM_BUCKET, Key=marker, Body=b"")
+
+
+def test_team_history_pages_and_one_run_come_from_the_hub_service(team, direct_s3):
+    alice, _url, state = team
+    # The spec was written (and signed) by the service, not by alice's server.
+    on_disk = json.loads((state / "jobs" / "alice" / "team-report.json").read_text())
+    assert on_disk["signature"] and on_disk["run_as"]["role_arn"] == ROLE
+    ids = [f"scheduled__2026-09-0{d}T05-00-00-00-00" for d in range(1, 6)]
+    for day, rid in enumerate(ids, start=1):
+        _team_run(direct_s3, rid, "failed" if day == 2 else "success")
+    first = alice.get(alice.base + "/team-report/runs", params={"limit": 3})
+    assert first.status_code == 200, first.text
+    assert [r["run_id"] for r in first.json()["runs"]] == ids[::-1][:3]
+    rest = alice.get(alice.base + "/team-report/runs", params={"before": first.json()["next"]})
+    assert [r["run_id"] for r in rest.json()["runs"]] == ids[::-1][3:]
+    failed = alice.get(alice.base + "/team-report/runs", params={"status": "failed"}).json()
+    assert [r["run_id"] for r in failed["runs"]] == [ids[1]]
+    progress = {"state": "done", "cell": 3, "cells": 3}
+    key = f"runs/alice/team-report/{ids[0]}/progress.json"
+    direct_s3.put_object(Bucket=TEAM_BUCKET, Key=key, Body=json.dumps(progress))
+    one = alice.get(alice.base + f"/team-report/runs/{ids[0]}").json()
+    assert one["run"]["run_id"] == ids[0] and one["progress"] == progress
+    r = alice.get(alice.base + "/team-report/runs", params={"status": "done"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "status"
+    assert alice.get(alice.base + "/team-report/runs/scheduled__none").status_code == 404
+
+
+def test_team_inputs_are_checked_with_the_jobs_role_for_its_owner(team, direct_s3):
+    alice, _url, _state = team
+    put = direct_s3.put_object(Bucket=TEAM_BUCKET, Key="lake/team.csv", Body=b"a\n1\n")
+    reads = [{"bucket": TEAM_BUCKET, "key": "lake/team.csv", "etag": put["ETag"].strip('"')}]
+    _team_run(direct_s3, "scheduled__inputs", "success", lineage={"reads": reads})
+    url = alice.base + "/team-report/runs/scheduled__inputs/inputs"
+    assert alice.get(url).json()["inputs"][0]["changed"] is False
+    direct_s3.put_object(Bucket=TEAM_BUCKET, Key="lake/team.csv", Body=b"a\n2\n")
+    assert alice.get(url).json()["inputs"][0]["changed"] is True
+
+
+def test_team_compare_is_nbdimes_diff(team, direct_s3):
+    alice, _url, _state = team
+    import nbformat
+    from nbdime import diff_notebooks
+
+    books = {}
+    for rid, text in (("scheduled__cmp1", "total 1"), ("scheduled__cmp2", "total 2")):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("print(total)")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
+        nb.cells.append(cell)
+        books[rid] = nb
+        _team_run(direct_s3, rid, "success", nbformat.writes(nb).encode())
+    r = alice.get(
+        alice.base + "/team-report/compare",
+        params={"base": "scheduled__cmp1", "remote": "scheduled__cmp2"},
+    )
+    assert r.status_code == 200, r.text
+    expected = diff_notebooks(books["scheduled__cmp1"], books["scheduled__cmp2"])
+    assert r.json()["diff"] == json.loads(json.dumps(expected))
+    assert r.json()["parameters"] == {
+        "base": {"region": "scheduled__cmp1"},
+        "remote": {"region": "scheduled__cmp2"},
+    }
+
+
+def test_team_run_requests_reach_the_service_and_are_checked_there(team):
+    alice, _url, _state = team
+    r = alice.post(alice.base + "/team-report/run", json={"parameters": {"min-amount": 1}})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "parameters.min-amount"
+    r = alice.post(alice.base + "/team-report/run", json={"rerun": "scheduled__none"})
+    assert r.status_code == 404
+    # A valid request gets as far as the starter, which in this stack has no Airflow.
+    r = alice.post(alice.base + "/team-report/run", json={"parameters": {"region": "US"}})
+    assert r.status_code == 409 and "needs Airflow" in r.json()["message"]
+
+
+def test_the_service_answers_history_only_for_the_tokens_owner(team):
+    _alice, url, _state = team
+    bob = {"Authorization": "token bob-hub-token"}
+    assert requests.get(url + "jobs/team-report/runs", headers=bob).status_code == 404
+    assert (
+        requests.get(url + "jobs/team-report/runs/scheduled__inputs", headers=bob).status_code
+        == 404
+    )
+    nobody = requests.get(url + "jobs/team-report/runs")
+    assert nobody.status_code == 401
+    alice = {"Authorization": "token alice-hub-token"}
+    for path in ("runs/..%2Fx", "runs/a%2Fb/inputs", "compare?base=..&remote=notebook"):
+        r = requests.get(url + "jobs/team-report/" + path, headers=alice)
+        assert r.status_code == 400, (path, r.text)
