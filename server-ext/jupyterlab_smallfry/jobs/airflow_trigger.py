@@ -97,7 +97,5 @@ def queued_manifest(spec: dict, run_id: str, options: dict | None) -> dict:
     from .runner import start_manifest
 
     effective = apply_run_options(spec, options)
-    manifest = {**start_manifest(effective, run_id, "airflow"), "status": "queued", "start": None}
-    if options and options.get("triggered_by"):
-        manifest["triggered_by"] = options["triggered_by"]
-    return manifest
+    manifest = start_manifest(effective, run_id, "airflow", options=options)
+    return {**manifest, "status": "queued", "start": None}
