@@ -19,10 +19,17 @@ import {
   FieldError,
   FieldRow,
   ITextField,
+  ParameterInput,
   TextField,
   TextFields
 } from './field';
-import { IScheduleForm, ScheduleModel } from './model';
+import {
+  IDestinationRow,
+  IScheduleForm,
+  NOTIFY_EVENTS,
+  NotifyEvent,
+  ScheduleModel
+} from './model';
 
 /** IANA zones the browser knows, for the picker. */
 function timeZones(): string[] {
@@ -75,7 +82,7 @@ function scheduleFields(trans: TranslationBundle): ITextField[] {
   ];
 }
 
-/** Retries, time limit, who hears of failures, the role and the tags. */
+/** Retries, time limit, the role and the tags. */
 function runFields(trans: TranslationBundle): ITextField[] {
   const number = (
     label: string,
@@ -90,12 +97,6 @@ function runFields(trans: TranslationBundle): ITextField[] {
       'retryDelayMinutes'
     ),
     number(trans.__('Timeout (minutes)'), 'timeout_seconds', 'timeoutMinutes'),
-    {
-      label: trans.__('Email on failure'),
-      field: 'notifications.on_failure',
-      name: 'emails',
-      placeholder: 'alice@example.com, team@example.com'
-    },
     {
       label: trans.__('Run as role (ARN)'),
       field: 'run_as.role_arn',
@@ -160,32 +161,15 @@ function Parameters(props: {
             }
             help={p.comment}
           >
-            {p.type === 'bool' ? (
-              <select
-                className="jp-mod-styled"
-                name={field}
-                value={p.text}
-                onChange={e => model.setParameter(p.name, e.target.value)}
-              >
-                <option value="true">True</option>
-                <option value="false">False</option>
-              </select>
-            ) : (
-              <input
-                className="jp-mod-styled jp-smallfry-Input"
-                name={field}
-                type={
-                  p.type === 'int' || p.type === 'float' ? 'number' : 'text'
-                }
-                step={p.type === 'float' ? 'any' : undefined}
-                value={p.text}
-                placeholder={
-                  p.type === 'None' ? trans.__('None') : p.defaultText
-                }
-                aria-invalid={!!model.errors[field]}
-                onChange={e => model.setParameter(p.name, e.target.value)}
-              />
-            )}
+            <ParameterInput
+              name={p.name}
+              type={p.type}
+              text={p.text}
+              placeholder={p.defaultText}
+              invalid={!!model.errors[field]}
+              trans={trans}
+              onChange={text => model.setParameter(p.name, text)}
+            />
             {!p.known && (
               <button
                 type="button"
@@ -210,6 +194,249 @@ function Parameters(props: {
   );
 }
 
+/** The "After" field: the owner's other jobs, ticked when this one waits for them. */
+function AfterJobs(props: {
+  model: ScheduleModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  const jobs = model.otherJobs;
+  const listed = model.jobsListed;
+  return (
+    <FieldRow
+      model={model}
+      tag="div"
+      className="jp-smallfry-After"
+      label={trans.__('After')}
+      field="after"
+      help={trans.__(
+        'Runs once each ticked job has succeeded since this one last ran; it has no times of its own.'
+      )}
+    >
+      <div className="jp-smallfry-AfterJobs">
+        {jobs.map(j => (
+          <label key={j.id} className="jp-smallfry-Check">
+            <input
+              type="checkbox"
+              name="after"
+              value={j.id}
+              checked={model.form.after.includes(j.id)}
+              onChange={e => model.setAfter(j.id, e.target.checked)}
+            />
+            <code>{j.id}</code>
+            {j.title && j.title !== j.id ? ` ${j.title}` : ''}
+            {j.missing && (
+              <span className="jp-smallfry-Muted">
+                {' '}
+                {trans.__('(not among your jobs)')}
+              </span>
+            )}
+          </label>
+        ))}
+        {listed === null && (
+          <span className="jp-smallfry-Muted">
+            {trans.__('Listing your jobs…')}
+          </span>
+        )}
+        {listed === true && jobs.length === 0 && (
+          <span className="jp-smallfry-Muted">
+            {trans.__('You have no other jobs to run after yet.')}
+          </span>
+        )}
+        {typeof listed === 'string' && (
+          <span className="jp-smallfry-Muted">
+            {trans.__('Your jobs cannot be listed: %1', listed)}
+          </span>
+        )}
+      </div>
+    </FieldRow>
+  );
+}
+
+/** What a destination's text is, by its kind, for the placeholder. */
+function targetPlaceholder(row: IDestinationRow): string {
+  if (row.type === 'email') {
+    return 'alice@example.com';
+  }
+  return row.via === 'secret'
+    ? 'smallfry/notify/team-channel'
+    : `smallfry_notify_${row.type === 'webhook' ? 'ops' : row.type}`;
+}
+
+/** One destination: its kind, where a webhook's URL is kept, the name. */
+function Destination(props: {
+  model: ScheduleModel;
+  trans: TranslationBundle;
+  event: NotifyEvent;
+  index: number;
+  row: IDestinationRow;
+}): JSX.Element {
+  const { model, trans, event, index, row } = props;
+  const path = `notifications.${event}${event === 'on_duration_over' ? '.to' : ''}.${index}`;
+  const types: [IDestinationRow['type'], string][] = [
+    ['email', trans.__('E-mail')],
+    ['slack', trans.__('Slack')],
+    ['teams', trans.__('Microsoft Teams')],
+    ['webhook', trans.__('Webhook (JSON)')]
+  ];
+  return (
+    <div
+      className="jp-smallfry-Destination"
+      data-event={event}
+      data-index={index}
+    >
+      <select
+        className="jp-mod-styled"
+        name={`${path}.type`}
+        aria-label={trans.__('Kind')}
+        value={row.type}
+        onChange={e =>
+          model.setDestination(event, index, {
+            type: e.target.value as IDestinationRow['type']
+          })
+        }
+      >
+        {types.map(([type, label]) => (
+          <option key={type} value={type}>
+            {label}
+          </option>
+        ))}
+      </select>
+      {row.type !== 'email' && (
+        <select
+          className="jp-mod-styled"
+          name={`${path}.via`}
+          aria-label={trans.__('Where its URL is kept')}
+          value={row.via}
+          onChange={e =>
+            model.setDestination(event, index, {
+              via: e.target.value as IDestinationRow['via']
+            })
+          }
+        >
+          <option value="connection">{trans.__('Airflow connection')}</option>
+          <option value="secret">{trans.__('Secrets Manager secret')}</option>
+        </select>
+      )}
+      <input
+        className="jp-mod-styled jp-smallfry-Input"
+        name={path}
+        aria-label={
+          row.type === 'email'
+            ? trans.__('E-mail address')
+            : row.via === 'secret'
+              ? trans.__('Secret name or ARN')
+              : trans.__('Connection id')
+        }
+        value={row.target}
+        placeholder={targetPlaceholder(row)}
+        onChange={e =>
+          model.setDestination(event, index, { target: e.target.value })
+        }
+      />
+      <button
+        type="button"
+        className="jp-mod-styled jp-smallfry-LinkButton"
+        onClick={() => model.removeDestination(event, index)}
+      >
+        {trans.__('Remove')}
+      </button>
+    </div>
+  );
+}
+
+/**
+ * Who is told: on failure, on success, when a run takes longer than a
+ * number of minutes. A webhook's URL is a secret, so there is no URL field:
+ * the form names where it is kept.
+ */
+function Notifications(props: {
+  model: ScheduleModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  const labels: { [E in NotifyEvent]: string } = {
+    on_failure: trans.__('When a run fails'),
+    on_success: trans.__('When a run succeeds'),
+    on_duration_over: trans.__('When a run takes longer than')
+  };
+  return (
+    <fieldset className="jp-smallfry-Notifications">
+      <legend>{trans.__('Notifications')}</legend>
+      <div className="jp-smallfry-Muted">
+        {trans.__(
+          'Send to an e-mail address, or to Slack, Microsoft Teams or a JSON webhook. A webhook URL is a secret, so it is never typed here: name the Airflow connection that holds it (its id starts with smallfry_notify_; your administrator creates it) or a Secrets Manager secret holding it, read with the job’s role.'
+        )}
+      </div>
+      {NOTIFY_EVENTS.map(event => {
+        const field =
+          event === 'on_duration_over'
+            ? 'notifications.on_duration_over.to'
+            : `notifications.${event}`;
+        const rows = model.form.notify[event];
+        return (
+          <FieldRow
+            key={event}
+            model={model}
+            tag="div"
+            className="jp-smallfry-NotifyEvent"
+            field={field}
+            label={labels[event]}
+          >
+            <div className="jp-smallfry-Destinations" data-event={event}>
+              {event === 'on_duration_over' && (
+                <>
+                  <label className="jp-smallfry-Minutes">
+                    <input
+                      className="jp-mod-styled jp-smallfry-Input"
+                      name="notifications.on_duration_over.seconds"
+                      type="number"
+                      min={1}
+                      value={model.form.durationMinutes}
+                      aria-invalid={
+                        !!model.errors['notifications.on_duration_over.seconds']
+                      }
+                      onChange={e =>
+                        model.set('durationMinutes', e.target.value)
+                      }
+                    />{' '}
+                    {trans.__('minutes')}
+                  </label>
+                  <FieldError
+                    model={model}
+                    field="notifications.on_duration_over.seconds"
+                  />
+                  <FieldError
+                    model={model}
+                    field="notifications.on_duration_over"
+                  />
+                </>
+              )}
+              {rows.map((row, index) => (
+                <Destination
+                  key={index}
+                  model={model}
+                  trans={trans}
+                  event={event}
+                  index={index}
+                  row={row}
+                />
+              ))}
+              <button
+                type="button"
+                className="jp-mod-styled jp-smallfry-LinkButton jp-smallfry-AddDestination"
+                onClick={() => model.addDestination(event)}
+              >
+                {trans.__('Add destination')}
+              </button>
+            </div>
+          </FieldRow>
+        );
+      })}
+    </fieldset>
+  );
+}
+
 function Schedule(props: {
   model: ScheduleModel;
   trans: TranslationBundle;
@@ -220,6 +447,7 @@ function Schedule(props: {
   const preset = SCHEDULE_CHOICES.find(p => p.cron === f.cron.trim());
   const scheduleTypes: [IScheduleForm['scheduleType'], string][] = [
     ['cron', trans.__('On a schedule')],
+    ['after', trans.__('After other jobs succeed')],
     ['manual', trans.__('Only when run by hand')]
   ];
   return (
@@ -239,6 +467,7 @@ function Schedule(props: {
           </label>
         ))}
       </div>
+      {f.scheduleType === 'after' && <AfterJobs model={model} trans={trans} />}
       {f.scheduleType === 'cron' && (
         <>
           <FieldRow model={model} label={trans.__('Preset')}>
@@ -412,6 +641,7 @@ function ScheduleForm(props: {
             />
             <TextFields model={model} fields={runFields(trans)} />
           </fieldset>
+          <Notifications model={model} trans={trans} />
           <div className="jp-smallfry-Buttons">
             <button
               type="button"
@@ -448,6 +678,8 @@ export class ScheduleDialog extends ReactWidget {
     this.node.tabIndex = -1;
     // The server's first answer: problems of the job as it starts, next runs.
     void this.model.check();
+    // The jobs the "After" field offers.
+    void this.model.loadJobs();
   }
 
   /** The form's model. */

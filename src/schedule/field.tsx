@@ -6,9 +6,11 @@
  * (`data-field` = the spec path it edits); its input has `name` = that path;
  * its problem is `.jp-smallfry-FieldError[data-field]`.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { IScheduleForm, ScheduleModel } from './model';
+import type { ParameterType } from './parameters';
 
 /**
  * The problem with spec path `field` (`""`: with the job as a whole), if any.
@@ -112,5 +114,55 @@ export function TextFields(props: {
         <TextField key={f.field} model={props.model} {...f} />
       ))}
     </>
+  );
+}
+
+/**
+ * The input of one typed notebook parameter: True/False for a bool, a number
+ * field for an int or a float, text otherwise (a list as Python or JSON).
+ * Used by the schedule form and by any dialog asking for a run's parameters;
+ * `coerceValue` (`./parameters`) reads the text back as its type.
+ */
+export function ParameterInput(props: {
+  /** The parameter's name. */
+  name: string;
+  type: ParameterType;
+  /** The text in the field (as `formatValue` writes a value). */
+  text: string;
+  /** The input's `name`; default `parameters.<name>`. */
+  field?: string;
+  /** Shown while empty, e.g. the notebook's default. */
+  placeholder?: string;
+  /** Whether the field has a problem. */
+  invalid?: boolean;
+  trans: TranslationBundle;
+  onChange: (text: string) => void;
+}): JSX.Element {
+  const { type, trans } = props;
+  const field = props.field ?? `parameters.${props.name}`;
+  if (type === 'bool') {
+    return (
+      <select
+        className="jp-mod-styled"
+        name={field}
+        value={/^(true|1|yes)$/i.test(props.text.trim()) ? 'true' : 'false'}
+        onChange={e => props.onChange(e.target.value)}
+      >
+        <option value="true">True</option>
+        <option value="false">False</option>
+      </select>
+    );
+  }
+  return (
+    <input
+      className="jp-mod-styled jp-smallfry-Input"
+      name={field}
+      type={type === 'int' || type === 'float' ? 'number' : 'text'}
+      step={type === 'float' ? 'any' : undefined}
+      value={props.text}
+      placeholder={type === 'None' ? trans.__('None') : props.placeholder}
+      aria-invalid={!!props.invalid}
+      onChange={e => props.onChange(e.target.value)}
+    />
   );
 }

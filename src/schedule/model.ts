@@ -26,6 +26,11 @@ import {
   JobsAPI,
   ParameterValue
 } from './api';
+
+/** A notification destination as the spec holds it. */
+type Destination = NonNullable<
+  NonNullable<IJobSpec['notifications']>['on_failure']
+>[number];
 import { describeCron } from './cron';
 import {
   coerceValue,
@@ -52,11 +57,44 @@ export interface INotebookInfo {
   cell: IParametersCell | null;
 }
 
+/** When a notification is sent: the spec's key under `notifications`. */
+export type NotifyEvent = 'on_failure' | 'on_success' | 'on_duration_over';
+
+/** The notification events, in the form's order. */
+export const NOTIFY_EVENTS: readonly NotifyEvent[] = [
+  'on_failure',
+  'on_success',
+  'on_duration_over'
+];
+
+/**
+ * One destination of a notification, as the form edits it. A webhook is
+ * named by reference only (an Airflow connection or a Secrets Manager
+ * secret holding its URL): the form has no URL field, by design.
+ */
+export interface IDestinationRow {
+  /** An e-mail, or the kind of webhook. */
+  type: 'email' | 'slack' | 'teams' | 'webhook';
+  /** For a webhook: where its URL is kept. */
+  via: 'connection' | 'secret';
+  /** The e-mail address, the connection id or the secret's name or ARN. */
+  target: string;
+}
+
+/** Another job of the same owner, as the "After" field offers it. */
+export interface IOtherJob {
+  id: string;
+  title: string;
+  /** Named by this job's `after` but not (or no longer) among the jobs. */
+  missing: boolean;
+}
+
 /** The form's fields, as typed (text where the user types). */
 export interface IScheduleForm {
   id: string;
   title: string;
-  scheduleType: 'manual' | 'cron';
+  /** `after`: no times of its own; runs once the jobs in `after` succeed. */
+  scheduleType: 'manual' | 'cron' | 'after';
   cron: string;
   timezone: string;
   /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, wall time in `timezone`. */
@@ -69,8 +107,12 @@ export interface IScheduleForm {
   retries: string;
   retryDelayMinutes: string;
   timeoutMinutes: string;
-  /** Addresses to email on failure, separated by commas or spaces. */
-  emails: string;
+  /** The jobs this one runs after (used when `scheduleType` is `after`). */
+  after: string[];
+  /** Who is told of failures, successes and runs that take too long. */
+  notify: { [E in NotifyEvent]: IDestinationRow[] };
+  /** After how many minutes a run still going is told to `on_duration_over`. */
+  durationMinutes: string;
   roleArn: string;
   /** Tags separated by commas or spaces. */
   tags: string;
@@ -125,7 +167,12 @@ export const FIELDS = [
   'retries.count',
   'retries.delay_seconds',
   'timeout_seconds',
+  'after',
   'notifications.on_failure',
+  'notifications.on_success',
+  'notifications.on_duration_over',
+  'notifications.on_duration_over.seconds',
+  'notifications.on_duration_over.to',
   'run_as.role_arn',
   'tags'
 ];
@@ -202,6 +249,30 @@ function splitList(text: string): string[] {
     .filter(s => s.length > 0);
 }
 
+/** A spec's destination as a row of the form. */
+function rowOf(dest: Destination): IDestinationRow {
+  if (typeof dest === 'string') {
+    return { type: 'email', via: 'connection', target: dest };
+  }
+  if (dest.type === 'email') {
+    return { type: 'email', via: 'connection', target: dest.to };
+  }
+  return dest.secret !== undefined
+    ? { type: dest.type, via: 'secret', target: dest.secret }
+    : { type: dest.type, via: 'connection', target: dest.connection ?? '' };
+}
+
+/** A row of the form as the spec's destination (an address as a string). */
+function destinationOf(row: IDestinationRow): Destination {
+  const target = row.target.trim();
+  if (row.type === 'email') {
+    return target;
+  }
+  return row.via === 'secret'
+    ? { type: row.type, secret: target }
+    : { type: row.type, connection: target };
+}
+
 function todayIn(timeZone: string, now: number): string {
   try {
     // en-CA writes dates as YYYY-MM-DD.
@@ -232,6 +303,8 @@ export class ScheduleModel {
     const timezone = options.timezone ?? browserTimezone();
     const spec = this._existing;
     const schedule = spec?.schedule;
+    const notifications = spec?.notifications ?? {};
+    const after = spec?.after ?? [];
     this._form = {
       id: spec?.id ?? slugify(this._notebook?.path ?? ''),
       title:
@@ -239,7 +312,7 @@ export class ScheduleModel {
         (this._notebook?.path ?? '')
           .replace(/^.*\//, '')
           .replace(/\.ipynb$/i, ''),
-      scheduleType: schedule?.type ?? 'cron',
+      scheduleType: after.length ? 'after' : (schedule?.type ?? 'cron'),
       cron: schedule?.cron ?? '0 6 * * 1-5',
       timezone: schedule?.timezone ?? timezone,
       startDate: schedule?.start_date ?? todayIn(timezone, this._now()),
@@ -250,7 +323,15 @@ export class ScheduleModel {
       retries: String(spec?.retries?.count ?? 0),
       retryDelayMinutes: String((spec?.retries?.delay_seconds ?? 300) / 60),
       timeoutMinutes: String((spec?.timeout_seconds ?? 3600) / 60),
-      emails: (spec?.notifications?.on_failure ?? []).join(', '),
+      after: [...after],
+      notify: {
+        on_failure: (notifications.on_failure ?? []).map(rowOf),
+        on_success: (notifications.on_success ?? []).map(rowOf),
+        on_duration_over: (notifications.on_duration_over?.to ?? []).map(rowOf)
+      },
+      durationMinutes: String(
+        (notifications.on_duration_over?.seconds ?? 3600) / 60
+      ),
       roleArn: spec?.run_as?.role_arn ?? '',
       tags: (spec?.tags ?? []).join(', '),
       resnapshot: false
@@ -373,6 +454,81 @@ export class ScheduleModel {
     this._edited();
   }
 
+  /** Add an empty destination (an e-mail address to type) to `event`. */
+  addDestination(event: NotifyEvent): void {
+    this._setNotify(event, [
+      ...this._form.notify[event],
+      { type: 'email', via: 'connection', target: '' }
+    ]);
+  }
+
+  /** Change the destination at `index` of `event`. */
+  setDestination(
+    event: NotifyEvent,
+    index: number,
+    change: Partial<IDestinationRow>
+  ): void {
+    this._setNotify(
+      event,
+      this._form.notify[event].map((row, i) =>
+        i === index ? { ...row, ...change } : row
+      )
+    );
+  }
+
+  /** Drop the destination at `index` of `event`. */
+  removeDestination(event: NotifyEvent, index: number): void {
+    this._setNotify(
+      event,
+      this._form.notify[event].filter((_, i) => i !== index)
+    );
+  }
+
+  /** Run after job `id` (`on`), or no longer. */
+  setAfter(id: string, on: boolean): void {
+    const rest = this._form.after.filter(a => a !== id);
+    this.set('after', on ? [...rest, id] : rest);
+  }
+
+  /**
+   * The other jobs this one may run after: the owner's jobs (listed by
+   * {@link loadJobs}) but this one, and any its `after` names that are gone.
+   */
+  get otherJobs(): readonly IOtherJob[] {
+    const own = new Set([this._form.id.trim(), this._existing?.id]);
+    const listed = (this._jobs ?? []).filter(j => !own.has(j.id));
+    const missing = this._form.after
+      .filter(id => !listed.some(j => j.id === id))
+      .map(id => ({ id, title: '', missing: true }));
+    return [...listed, ...missing];
+  }
+
+  /**
+   * Whether the owner's jobs were listed: `null` until {@link loadJobs}
+   * answers, else `true`, or the reason they could not be.
+   */
+  get jobsListed(): true | string | null {
+    return this._jobsListed;
+  }
+
+  /** List the owner's jobs for the "After" field. */
+  async loadJobs(): Promise<void> {
+    try {
+      const { jobs } = await JobsAPI.list(this._serverSettings);
+      this._jobs = jobs.map(j => ({
+        id: j.spec.id,
+        title: j.spec.title ?? '',
+        missing: false
+      }));
+      this._jobsListed = true;
+    } catch (err) {
+      this._jobsListed = err instanceof Error ? err.message : String(err);
+    }
+    if (!this._disposed) {
+      this._changed.emit();
+    }
+  }
+
   /** Change the text of a parameter. */
   setParameter(name: string, text: string): void {
     this._parameters = this._parameters.map(p =>
@@ -443,7 +599,7 @@ export class ScheduleModel {
     }
     spec.parameters = parameters;
     spec.schedule =
-      f.scheduleType === 'manual'
+      f.scheduleType !== 'cron'
         ? { type: 'manual' }
         : {
             type: 'cron',
@@ -467,12 +623,30 @@ export class ScheduleModel {
     } else {
       delete spec.output.uri_template;
     }
-    const emails = splitList(f.emails);
-    const notifications = { ...(spec.notifications ?? {}) };
-    if (emails.length) {
-      notifications.on_failure = emails;
+    if (f.scheduleType === 'after' && f.after.length) {
+      spec.after = [...f.after];
     } else {
-      delete notifications.on_failure;
+      delete spec.after;
+    }
+    // Every row is sent, an empty one too: the server's problem with row i
+    // (`notifications.on_failure.<i>`) is then about the row the user sees.
+    const notifications = { ...(spec.notifications ?? {}) };
+    for (const event of ['on_failure', 'on_success'] as const) {
+      const to = f.notify[event].map(destinationOf);
+      if (to.length) {
+        notifications[event] = to;
+      } else {
+        delete notifications[event];
+      }
+    }
+    const over = f.notify.on_duration_over.map(destinationOf);
+    if (over.length) {
+      notifications.on_duration_over = {
+        seconds: Math.round(numberOr(f.durationMinutes) * 60),
+        to: over
+      };
+    } else {
+      delete notifications.on_duration_over;
     }
     if (Object.keys(notifications).length) {
       spec.notifications = notifications;
@@ -638,11 +812,20 @@ export class ScheduleModel {
       ['retryDelayMinutes', 'retries.delay_seconds'],
       ['timeoutMinutes', 'timeout_seconds']
     ];
+    if (this._form.notify.on_duration_over.length) {
+      numbers.push([
+        'durationMinutes',
+        'notifications.on_duration_over.seconds'
+      ]);
+    }
     for (const [key, path] of numbers) {
       const text = String(this._form[key]).trim();
       if (text === '' || !Number.isFinite(Number(text))) {
         add(path, this._trans.__('must be a number'));
       }
+    }
+    if (this._form.scheduleType === 'after' && !this._form.after.length) {
+      add('after', this._trans.__('pick the jobs this one runs after'));
     }
     if (!this.isEdit && !this._notebook?.source) {
       add('notebook', this._trans.__('no notebook to schedule'));
@@ -671,6 +854,20 @@ export class ScheduleModel {
     if (f.scheduleType === 'manual') {
       preview = {
         description: trans.__('Only when you click Run now'),
+        runs: [],
+        note: '',
+        error: ''
+      };
+    } else if (f.scheduleType === 'after') {
+      preview = {
+        description: !f.after.length
+          ? ''
+          : f.after.length === 1
+            ? trans.__('Runs after %1 succeeds', f.after[0])
+            : trans.__(
+                'Runs after %1 have all succeeded since its last run',
+                f.after.join(', ')
+              ),
         runs: [],
         note: '',
         error: ''
@@ -774,7 +971,13 @@ export class ScheduleModel {
     error: ''
   };
   private _saving = false;
+  private _jobs: IOtherJob[] | null = null;
+  private _jobsListed: true | string | null = null;
   private _changed = new Signal<this, void>(this);
+
+  private _setNotify(event: NotifyEvent, rows: IDestinationRow[]): void {
+    this.set('notify', { ...this._form.notify, [event]: rows });
+  }
 }
 
 /** Options of {@link ScheduleModel}. */

@@ -153,7 +153,10 @@ describe('ScheduleModel with the server', () => {
     const model = form();
     model.set('cron', '0 24 * * *');
     model.set('timezone', 'Europe/Amsterdan');
-    model.set('emails', 'alice@example.com, not-an-address');
+    model.addDestination('on_failure');
+    model.setDestination('on_failure', 0, { target: 'alice@example.com' });
+    model.addDestination('on_failure');
+    model.setDestination('on_failure', 1, { target: 'not-an-address' });
     model.set('outputTemplate', 's3://b/{owner}/{day}/{run_id}/');
     expect(await model.check()).toBe(false);
     expect(model.errors['schedule.cron']).toBe('hour: 24 is outside 0-23');
@@ -246,7 +249,8 @@ describe('ScheduleModel with the server', () => {
     const id = unique('model-save');
     model.set('id', id);
     model.setParameter('days', '7');
-    model.set('emails', 'alice@example.com');
+    model.addDestination('on_failure');
+    model.setDestination('on_failure', 0, { target: 'alice@example.com' });
     const job = await model.submit();
     expect(job).not.toBeNull();
     const stored = (await JobsAPI.get(settings, id)).spec;
@@ -302,5 +306,201 @@ describe('ScheduleModel with the server', () => {
       '': `The job '${id}' was changed by someone else since you opened it; reload it and make your change again`
     });
     await JobsAPI.remove(settings, id);
+  });
+});
+
+describe('The form’s notifications', () => {
+  it('saves e-mail, Slack, Teams and webhook destinations by reference, and reopens them as they were', async () => {
+    const info = notebook();
+    writeNotebook(info.source);
+    const model = form({ notebook: info });
+    const id = unique('model-notify');
+    model.set('id', id);
+    model.set('scheduleType', 'manual');
+    model.addDestination('on_failure');
+    model.setDestination('on_failure', 0, { target: 'oncall@example.com' });
+    model.addDestination('on_failure');
+    model.setDestination('on_failure', 1, {
+      type: 'slack',
+      target: 'smallfry_notify_sales'
+    });
+    model.addDestination('on_success');
+    model.setDestination('on_success', 0, {
+      type: 'teams',
+      via: 'secret',
+      target: 'smallfry/notify/teams-sales'
+    });
+    model.addDestination('on_duration_over');
+    model.setDestination('on_duration_over', 0, {
+      type: 'webhook',
+      target: 'smallfry_notify_ops'
+    });
+    model.set('durationMinutes', '45');
+    expect(await model.submit()).not.toBeNull();
+    const stored = (await JobsAPI.get(settings, id)).spec;
+    expect(stored.notifications).toEqual({
+      on_failure: [
+        'oncall@example.com',
+        { type: 'slack', connection: 'smallfry_notify_sales' }
+      ],
+      on_success: [{ type: 'teams', secret: 'smallfry/notify/teams-sales' }],
+      on_duration_over: {
+        seconds: 2700,
+        to: [{ type: 'webhook', connection: 'smallfry_notify_ops' }]
+      }
+    });
+
+    const edit = form({ existing: stored, notebook: null });
+    expect(edit.form.notify).toEqual({
+      on_failure: [
+        { type: 'email', via: 'connection', target: 'oncall@example.com' },
+        { type: 'slack', via: 'connection', target: 'smallfry_notify_sales' }
+      ],
+      on_success: [
+        { type: 'teams', via: 'secret', target: 'smallfry/notify/teams-sales' }
+      ],
+      on_duration_over: [
+        { type: 'webhook', via: 'connection', target: 'smallfry_notify_ops' }
+      ]
+    });
+    expect(edit.form.durationMinutes).toBe('45');
+    // Removing every destination of an event removes the event.
+    edit.removeDestination('on_duration_over', 0);
+    edit.removeDestination('on_success', 0);
+    expect(edit.toSpec().notifications).toEqual({
+      on_failure: stored.notifications!.on_failure
+    });
+    await JobsAPI.remove(settings, id);
+  });
+
+  it("shows the server's refusal of a webhook URL next to that event", async () => {
+    const model = form();
+    model.addDestination('on_success');
+    model.setDestination('on_success', 0, {
+      type: 'slack',
+      target: 'https://hooks.slack.com/services/T000/B000/XXXX'
+    });
+    expect(await model.check()).toBe(false);
+    // The server's words (the spec's schema), on the event the row is in.
+    expect(model.errors['notifications.on_success']).toMatch(/\S/);
+    expect(Object.keys(model.errors)).toEqual(['notifications.on_success']);
+    model.setDestination('on_success', 0, { target: 'smallfry_notify_sales' });
+    expect(await model.check()).toBe(true);
+    expect(model.errors).toEqual({});
+  });
+
+  it('needs a number of minutes for runs that take too long; the server judges the number', async () => {
+    const model = form();
+    model.addDestination('on_duration_over');
+    model.setDestination('on_duration_over', 0, {
+      target: 'oncall@example.com'
+    });
+    model.set('durationMinutes', '');
+    await model.check();
+    expect(model.errors['notifications.on_duration_over.seconds']).toBe(
+      'must be a number'
+    );
+    model.set('durationMinutes', '0');
+    expect(await model.check()).toBe(false);
+    expect(model.errors['notifications.on_duration_over.seconds']).toMatch(/1/);
+    model.set('durationMinutes', '90');
+    expect(await model.check()).toBe(true);
+    expect(model.toSpec().notifications!.on_duration_over).toEqual({
+      seconds: 5400,
+      to: ['oncall@example.com']
+    });
+  });
+});
+
+describe('The form’s After field', () => {
+  it('offers my other jobs, and schedules a job that runs after one of them', async () => {
+    const info = notebook();
+    writeNotebook(info.source);
+    const upstream = unique('model-up');
+    await JobsAPI.create(settings, {
+      id: upstream,
+      title: 'Extract sales',
+      notebook: { source: info.source },
+      schedule: { type: 'manual' }
+    });
+    const model = form({ notebook: info });
+    const id = unique('model-down');
+    model.set('id', id);
+    await model.loadJobs();
+    expect(model.jobsListed).toBe(true);
+    expect(model.otherJobs).toContainEqual({
+      id: upstream,
+      title: 'Extract sales',
+      missing: false
+    });
+    expect(model.otherJobs.some(j => j.id === id)).toBe(false);
+
+    model.set('scheduleType', 'after');
+    await model.check();
+    // The form's own: "after" with nothing picked.
+    expect(model.errors.after).toBe('pick the jobs this one runs after');
+    model.setAfter(upstream, true);
+    expect(await model.check()).toBe(true);
+    expect(model.preview.description).toBe(`Runs after ${upstream} succeeds`);
+    expect(await model.submit()).not.toBeNull();
+    const stored = (await JobsAPI.get(settings, id)).spec;
+    expect(stored.after).toEqual([upstream]);
+    expect(stored.schedule).toEqual({ type: 'manual' });
+
+    // Reopened, it is still a job that runs after the other.
+    const edit = form({ existing: stored, notebook: null });
+    expect(edit.form.scheduleType).toBe('after');
+    expect(edit.form.after).toEqual([upstream]);
+    // Back to a cron schedule: no longer after anything.
+    edit.set('scheduleType', 'cron');
+    expect(edit.toSpec().after).toBeUndefined();
+    expect(edit.toSpec().schedule.type).toBe('cron');
+
+    // The upstream cannot go while this one runs after it.
+    await expect(JobsAPI.remove(settings, upstream)).rejects.toThrow(id);
+    await JobsAPI.remove(settings, id);
+    await JobsAPI.remove(settings, upstream);
+  });
+
+  it("puts the server's refusal of a missing upstream or a cycle on the After field", async () => {
+    const info = notebook();
+    writeNotebook(info.source);
+    const a = unique('model-a');
+    const model = form({ notebook: info });
+    model.set('id', a);
+    model.set('scheduleType', 'after');
+    model.setAfter('no-such-job', true);
+    expect(await model.submit()).toBeNull();
+    expect(model.errors.after).toBe(
+      "no job of yours is called 'no-such-job': create it first or remove it"
+    );
+    model.setAfter('no-such-job', false);
+    model.set('scheduleType', 'manual');
+    expect(await model.submit()).not.toBeNull();
+
+    // b runs after a; then a after b is a loop.
+    const b = unique('model-b');
+    await JobsAPI.create(settings, {
+      id: b,
+      notebook: { source: info.source },
+      schedule: { type: 'manual' },
+      after: [a]
+    });
+    const created = await JobsAPI.get(settings, a);
+    const edit = form({
+      existing: created.spec,
+      existingEtag: created.etag,
+      notebook: null
+    });
+    await edit.loadJobs();
+    expect(edit.otherJobs.map(j => j.id)).toContain(b);
+    edit.set('scheduleType', 'after');
+    edit.setAfter(b, true);
+    expect(await edit.submit()).toBeNull();
+    expect(edit.errors.after).toBe(
+      `these jobs would wait for each other forever: ${a} → ${b} → ${a}`
+    );
+    await JobsAPI.remove(settings, b);
+    await JobsAPI.remove(settings, a);
   });
 });
