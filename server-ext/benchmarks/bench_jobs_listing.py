@@ -1,13 +1,16 @@
 """The Jobs panel's listing (``GET /smallfry/jobs``) at scale: 1,000 jobs with 10 runs each
-vs 1,000 jobs with 100 runs each (100,000 runs), in the same run.
+vs 1,000 jobs with 100 runs each (100,000 runs), in the same run; and one job's run history
+(a page of ``GET /smallfry/jobs/<id>/runs``) and one run's poll (``…/runs/<run id>``) at both
+sizes.
 
     python server-ext/benchmarks/bench_jobs_listing.py [--jobs 1000] [--runs 10 100]
 
 A real Jupyter server with Small Fry keeps its jobs and runs in a moto S3 server; each user
 (one per runs-per-job case) owns ``--jobs`` specs and every job has that many run folders
-(``run.json`` each, as the runner writes them). The listing shows each job's 5 newest runs,
-so it must read 5 manifests per job however many runs there are: the time should stay flat
-as runs grow (ratio ~1). Besides the HTTP time, the S3 requests one job's listing makes are
+(``run.json`` each, as the runner writes them). The listing shows each job's 3 newest runs,
+so it must read 3 manifests per job however many runs there are: the time should stay flat
+as runs grow (ratio ~1); so should a history page (it reads the manifests it shows) and a
+poll (two reads by key, no listing). Besides the HTTP time, the S3 requests one job's listing makes are
 counted in process, by operation, so a listing that reads every run shows up plainly.
 """
 
@@ -25,6 +28,9 @@ from common import direct_client, jupyter_server, moto_server, report, timed
 from jupyterlab_smallfry.jobs.store import Storage, list_runs, safe_run_id
 
 BUCKET = "bench-jobs"
+#: Runs per job the listing shows, and runs per history page.
+NEWEST = 3
+PAGE = 10
 JOBS = f"s3://{BUCKET}/smallfry/jobs/"
 RUNS = f"s3://{BUCKET}/smallfry/runs/"
 
@@ -84,7 +90,7 @@ def fill(s3, owner: str, jobs: int, runs: int) -> None:
 
 
 def requests_for_one_job(moto_url: str, owner: str) -> dict[str, int]:
-    """The S3 calls ``list_runs`` makes for one job's 5 newest runs, by operation."""
+    """The S3 calls ``list_runs`` makes for one job's newest runs, by operation."""
     s3 = direct_client(moto_url)
     counts: dict[str, int] = {}
 
@@ -92,8 +98,9 @@ def requests_for_one_job(moto_url: str, owner: str) -> dict[str, int]:
         counts[model.name] = counts.get(model.name, 0) + 1
 
     s3.meta.events.register("before-call.s3", count)
-    runs = list_runs(Storage(lambda: s3), RUNS + "{owner}/{job_id}/{run_id}/", owner, "job-0000", 5)
-    assert len(runs) == 5
+    template = RUNS + "{owner}/{job_id}/{run_id}/"
+    runs = list_runs(Storage(lambda: s3), template, owner, "job-0000", NEWEST)
+    assert len(runs) == NEWEST
     return counts
 
 
@@ -132,7 +139,7 @@ def main() -> None:
                 )
                 r.raise_for_status()
                 jobs = r.json()["jobs"]
-                assert len(jobs) == args.jobs and all(len(j["runs"]) == 5 for j in jobs)
+                assert len(jobs) == args.jobs and all(len(j["runs"]) == NEWEST for j in jobs)
                 # The newest runs, newest first.
                 newest = [run["run_id"] for run in jobs[0]["runs"]]
                 assert newest == sorted(newest, reverse=True), newest
@@ -140,13 +147,35 @@ def main() -> None:
 
             return get
 
+        def history(n: int, poll: bool):
+            headers = {"Authorization": f"token tok-{n}"}
+            base = server.url + "smallfry/jobs/job-0000/runs"
+            newest = json.loads(manifest("", "", n - 1))["run_id"]
+
+            def get():
+                if poll:
+                    r = requests.get(f"{base}/{run_folder(n - 1)}", headers=headers, timeout=60)
+                    r.raise_for_status()
+                    assert r.json()["run"]["run_id"] == newest
+                    return
+                r = requests.get(base, params={"limit": PAGE}, headers=headers, timeout=60)
+                r.raise_for_status()
+                assert [x["run_id"] for x in r.json()["runs"]][:1] == [newest]
+                assert len(r.json()["runs"]) == min(PAGE, n)
+
+            return get
+
         t_few = timed(listing(few), repeat=args.repeat, warmup=1)
         t_many = timed(listing(many), repeat=args.repeat, warmup=1)
+        page_few = timed(history(few, False), repeat=args.repeat * 4, warmup=1)
+        page_many = timed(history(many, False), repeat=args.repeat * 4, warmup=1)
+        poll_few = timed(history(few, True), repeat=args.repeat * 4, warmup=1)
+        poll_many = timed(history(many, True), repeat=args.repeat * 4, warmup=1)
         calls_few = requests_for_one_job(moto_url, f"runs{few}")
         calls_many = requests_for_one_job(moto_url, f"runs{many}")
     total = args.jobs * many
     report(
-        f"GET /smallfry/jobs: {args.jobs:,} jobs, 5 newest runs each shown "
+        f"GET /smallfry/jobs: {args.jobs:,} jobs, {NEWEST} newest runs each shown "
         f"(median of {args.repeat}; set-up {setup:.0f} s)",
         [
             (f"{few} runs per job ({args.jobs * few:,} runs)", f"{t_few:.2f} s"),
@@ -155,6 +184,10 @@ def main() -> None:
             (f"S3 calls for one job, {few} runs", json.dumps(calls_few, sort_keys=True)),
             (f"S3 calls for one job, {many} runs", json.dumps(calls_many, sort_keys=True)),
             ("per job shown", f"{1000 * t_many / args.jobs:.1f} ms"),
+            (f"history page of {PAGE}, {few} runs per job", f"{1000 * page_few:.0f} ms"),
+            (f"history page of {PAGE}, {many} runs per job", f"{1000 * page_many:.0f} ms"),
+            (f"poll one run, {few} runs per job", f"{1000 * poll_few:.0f} ms"),
+            (f"poll one run, {many} runs per job", f"{1000 * poll_many:.0f} ms"),
         ],
     )
 
