@@ -1,0 +1,264 @@
+"""Chained jobs and notifications with Airflow's real scheduler.
+
+Airflow 3 (scheduler, DAG processor, API server, triggerer; LocalExecutor on PostgreSQL, as
+``platform/airflow_stack.py`` runs it for a team) builds alice's jobs from the jobs folder. A
+Run now of ``extract`` through Airflow's REST API makes the scheduler run ``report`` on its own,
+through the asset ``extract``'s task updates, and ``report``'s run.json in (moto) S3 names the
+extract run that released it. A notebook that fails tells a webhook (an Airflow connection
+defined as an ``AIRFLOW_CONN_…`` variable of the scheduler) and an e-mail address (through
+the ``smtp_default`` connection) once each, naming the job, the run and the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from ..airflow.naming import dag_id_for
+from ..platform.airflow_api import AirflowClient
+from ..platform.airflow_stack import AirflowSettings, AirflowStack
+from ..platform.postgres import PostgresCluster
+from .airflow_env import ensure_venv
+from .jobs_support import FAILING, notebook, read_json
+from .notify_receiver import NotifyReceiver
+from .processes import AWS_TEST_ENV, free_port
+
+pytestmark = pytest.mark.timeout(600)
+
+BUCKET = "smallfry-airflow-chain"
+OWNER = "alice"
+HOOK = "smallfry_notify_ops_hook"
+MAIL_TO = "alice@example.com"
+NOTEBOOKS = {
+    "extract": notebook('print("EXTRACT rows=3")', parameters=None),
+    "report": notebook('print("REPORT after the extract")', parameters=None),
+    "fails": FAILING,
+}
+
+
+def _spec(job_id: str, notebook_name: str, sha256: str, **extra) -> dict:
+    return {
+        "apiVersion": "smallfry/v1",
+        "kind": "NotebookJob",
+        "id": job_id,
+        "owner": OWNER,
+        "notebook": {
+            "uri": f"s3://{BUCKET}/snapshots/{sha256}.ipynb",
+            "sha256": sha256,
+            "kernel": "python3",
+        },
+        "schedule": {"type": "manual"},
+        "retries": {"count": 0},
+        "timeout_seconds": 300,
+        "output": {"uri_template": f"s3://{BUCKET}/runs/{{owner}}/{{job_id}}/{{run_id}}/"},
+        **extra,
+    }
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def world(moto_url, direct_s3):
+    timings: dict = {}
+    started = time.monotonic()
+    python = ensure_venv()
+    direct_s3.create_bucket(Bucket=BUCKET)
+    digests = {}
+    for name, body in NOTEBOOKS.items():
+        digests[name] = hashlib.sha256(body).hexdigest()
+        direct_s3.put_object(Bucket=BUCKET, Key=f"snapshots/{digests[name]}.ipynb", Body=body)
+    with NotifyReceiver() as rx:
+        pg = PostgresCluster(tempfile.mkdtemp(prefix="sf-pg-chain-"), free_port(), durable=False)
+        root = Path(tempfile.mkdtemp(prefix="sf-airflow-chain-"))
+        stack = None
+        try:
+            jobs = root / "jobs" / OWNER
+            jobs.mkdir(parents=True)
+            specs = {
+                "extract": _spec("extract", "extract", digests["extract"]),
+                "report": _spec("report", "report", digests["report"], after=["extract"]),
+                "fails": _spec(
+                    "fails",
+                    "fails",
+                    digests["fails"],
+                    notifications={
+                        "on_failure": [{"type": "webhook", "connection": HOOK}, MAIL_TO]
+                    },
+                ),
+            }
+            for job_id, spec in specs.items():
+                (jobs / f"{job_id}.json").write_text(json.dumps(spec))
+            database_url = pg.start().create_database("airflow")
+            hook_url = f"{rx.http_url}/hooks/ops"
+            stack = AirflowStack(
+                AirflowSettings(
+                    python=python,
+                    home=root / "home",
+                    database_url=database_url,
+                    # No one logs in through SSO here; the machine account uses the REST API.
+                    oidc_issuer="http://127.0.0.1:9/",
+                    client_id="airflow",
+                    client_secret="unused",
+                    admin_group="airflow-admins",
+                    jobs_dir=root / "jobs",
+                    port=free_port(),
+                    parse_interval=3,
+                    extra_env={
+                        **AWS_TEST_ENV,
+                        "AWS_ENDPOINT_URL": moto_url,
+                        # The worker's connections, as a deployment defines them in its
+                        # secrets backend: a webhook and the mail server.
+                        f"AIRFLOW_CONN_{HOOK.upper()}": json.dumps(
+                            {"conn_type": "http", "host": hook_url}
+                        ),
+                        "AIRFLOW_CONN_SMTP_DEFAULT": f"smtp://127.0.0.1:{rx.smtp_port}"
+                        "?disable_ssl=true&disable_tls=true&from_email=smallfry%40example.com",
+                        # The scheduler may queue the asset-triggered run without waiting.
+                        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                    },
+                )
+            )
+            stack.start()
+            timings["bring-up"] = round(time.monotonic() - started, 1)
+            wanted = {dag_id_for(OWNER, j) for j in specs}
+            account = stack.service_account
+
+            async def wait_for_dags():
+                deadline = time.monotonic() + 120
+                async with AirflowClient(stack.url, account.username, account.password) as api:
+                    while time.monotonic() < deadline:
+                        dags = {d["dag_id"]: d for d in await api.dags()}
+                        if wanted <= set(dags):
+                            return dags
+                        await asyncio.sleep(1)
+                raise AssertionError(f"DAGs never showed:\n{stack.log('dag-processor')}")
+
+            dags = run(wait_for_dags())
+            timings["specs parsed"] = round(time.monotonic() - started, 1)
+            yield {
+                "stack": stack,
+                "dags": dags,
+                "rx": rx,
+                "hook_url": hook_url,
+                "timings": timings,
+            }
+        finally:
+            if stack is not None:
+                stack.stop()
+            pg.stop()
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(pg.folder, ignore_errors=True)
+            print(f"\nAirflow chain timings (s): {timings}")
+
+
+def _client(world) -> AirflowClient:
+    account = world["stack"].service_account
+    return AirflowClient(world["stack"].url, account.username, account.password)
+
+
+async def _finished(api: AirflowClient, dag_id: str, run_id: str, timeout: float = 150) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dag_run = await api.dag_run(dag_id, run_id)
+        if dag_run["state"] in ("success", "failed"):
+            return dag_run
+        await asyncio.sleep(1)
+    raise AssertionError(f"{dag_id} {run_id} did not finish in {timeout}s")
+
+
+async def _first_run(api: AirflowClient, dag_id: str, timeout: float = 120) -> dict:
+    """The first run of ``dag_id`` the scheduler starts by itself, once it has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = await api.dag_runs(dag_id)
+        if runs:
+            return await _finished(api, dag_id, runs[-1]["dag_run_id"])
+        await asyncio.sleep(1)
+    raise AssertionError(f"the scheduler never started {dag_id}")
+
+
+def _run_json(direct_s3, job_id: str, run_id: str) -> dict:
+    from ..jobs.store import safe_run_id
+
+    return read_json(direct_s3, BUCKET, f"runs/{OWNER}/{job_id}/{safe_run_id(run_id)}/run.json")
+
+
+def test_the_jobs_are_dags_a_chained_one_waiting_for_its_upstream(world):
+    dags = world["dags"]
+    for job in ("extract", "report", "fails"):
+        dag = dags[dag_id_for(OWNER, job)]
+        assert "invalid-spec" not in dag["tags"] and not dag["is_paused"], dag
+    report = dags[dag_id_for(OWNER, "report")]
+    # Airflow shows what it waits for: the asset extract's success updates.
+    assert "asset" in json.dumps(report.get("timetable_summary") or report).lower(), report
+
+
+def test_run_now_of_extract_makes_the_scheduler_run_report(world, direct_s3):
+    started = time.monotonic()
+
+    async def go():
+        async with _client(world) as api:
+            extract_run = await api.trigger(dag_id_for(OWNER, "extract"), note="Run now")
+            extract = await _finished(api, dag_id_for(OWNER, "extract"), extract_run)
+            report = await _first_run(api, dag_id_for(OWNER, "report"))
+            return extract_run, extract, report
+
+    extract_run, extract, report = run(go())
+    world["timings"]["extract then report"] = round(time.monotonic() - started, 1)
+    stack = world["stack"]
+    assert extract["state"] == "success", stack.log("scheduler")
+    assert report["state"] == "success", stack.log("scheduler")
+    assert report["run_type"] == "asset_triggered"
+
+    upstream = _run_json(direct_s3, "extract", extract_run)
+    assert upstream["status"] == "success" and upstream["triggered_by"] == "run_now"
+    manifest = _run_json(direct_s3, "report", report["dag_run_id"])
+    assert manifest["status"] == "success", manifest
+    assert manifest["triggered_by"] == "upstream"
+    assert manifest["upstream"] == [{"job_id": "extract", "run_id": extract_run}]
+    out = read_json(direct_s3, BUCKET, manifest["output_uri"].split("/", 3)[3])
+    assert "REPORT after the extract" in json.dumps(out)
+
+
+def test_a_failing_job_tells_the_webhook_and_the_mailbox_once(world, direct_s3):
+    rx = world["rx"]
+    dag_id = dag_id_for(OWNER, "fails")
+
+    async def go():
+        async with _client(world) as api:
+            run_id = await api.trigger(dag_id)
+            return run_id, await _finished(api, dag_id, run_id)
+
+    run_id, dag_run = run(go())
+    assert dag_run["state"] == "failed"
+    # The runner sends before the task ends, so both have arrived by now.
+    hooks = rx.wait_for(1, kind="http", timeout=5)
+    mails = rx.wait_for(1, kind="smtp", timeout=5)
+    assert len(hooks) == 1 and len(mails) == 1, rx.messages
+    hook, mail = hooks[0], mails[0]
+    assert hook["path"] == "/hooks/ops"
+    body = json.dumps(hook["body"])
+    for words in ("fails", run_id, "boom 42"):
+        assert words in body, (words, hook["body"])
+        assert words in mail["subject"] + mail["body"], (words, mail)
+    assert mail["to"] == [MAIL_TO]
+
+    manifest = _run_json(direct_s3, "fails", run_id)
+    assert manifest["status"] == "failed" and manifest["error"]["message"] == "boom 42"
+    sent = {(n["type"], n["target"], n["ok"]) for n in manifest["notifications"]}
+    assert sent == {("webhook", HOOK, True), ("email", MAIL_TO, True)}
+    # The webhook's URL is a secret: not in run.json, nor in any task log.
+    assert world["hook_url"] not in json.dumps(manifest)
+    task_logs = list((world["stack"].home / "logs").rglob("*.log"))
+    assert task_logs
+    for path in task_logs:
+        assert world["hook_url"] not in path.read_text(errors="replace"), path
