@@ -184,6 +184,30 @@ def test_a_run_polled_by_its_airflow_run_id_is_found_in_its_folder(runs, counted
     assert history.get_run(storage, SPEC, f"scheduled__{raw}")["run"]["run_id"] == run_id(1)
 
 
+def test_a_local_runs_folder_pages_and_filters_the_same_way(tmp_path):
+    """A single user without S3 keeps runs in a folder: same order, same index, same cursor."""
+    from ..jobs.store import Storage
+
+    storage = Storage()
+    spec = {**SPEC, "output": {"uri_template": f"{tmp_path}/{{owner}}/{{job_id}}/{{run_id}}/"}}
+    for i in range(12):
+        folder = tmp_path / "alice" / "hourly" / run_id(i)
+        folder.mkdir(parents=True)
+        manifest = {"run_id": run_id(i), "status": status_of(i + RUNS - 12)}
+        (folder / "run.json").write_text(json.dumps(manifest))
+        if manifest["status"] != "running":
+            record_run_status(storage, spec, run_id(i), manifest["status"])
+    page = history.runs_page(storage, spec, limit=5)
+    assert [r["run_id"] for r in page["runs"]] == newest_first(range(7, 12))
+    rest = history.runs_page(storage, spec, limit=50, before=page["next"])
+    assert [r["run_id"] for r in rest["runs"]] == newest_first(range(7))
+    running = history.runs_page(storage, spec, status="running")
+    assert [r["run_id"] for r in running["runs"]] == newest_first(range(9, 12))
+    failed = history.runs_page(storage, spec, status="failed")
+    assert {r["status"] for r in failed["runs"]} == {"failed"} and failed["runs"]
+    assert history.get_run(storage, spec, run_id(11))["run"]["status"] == "running"
+
+
 @pytest.mark.parametrize("bad", ["..", "../other", "a/b", "a\\b", ".", "x\0y", "a..b", ""])
 def test_run_ids_that_could_name_another_folder_are_refused(bad):
     with pytest.raises(JobError) as err:
