@@ -51,7 +51,8 @@ from pathlib import Path
 
 from .. import kernel_env as kernel_env_names
 from ..safe_names import USER_TAG_KEY, role_session_name, tag_value
-from . import kernel_as_owner, run_options
+from . import kernel_as_owner, lineage, run_options
+from .progress import Progress
 from .signing import SigningKeyError, load_key, verify_spec
 from .store import Storage, default_s3_client, dumps, join, output_folder, record_run_status
 from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
@@ -135,6 +136,8 @@ def run_spec(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from . import engine  # registers papermill's "smallfry" engine
+
     try:
         spec = run_options.apply_run_options(spec, options)
     except SpecError as err:
@@ -160,22 +163,37 @@ def run_spec(
     out_uri = join(folder, "output.ipynb")
     output = spec.get("output", {})
     formats = output.get("formats", ["ipynb"])
+    aws_env = _run_as_keys(kernel_env)
+    told: list[dict] = []  # notifications sent, for run.json
+    progress = Progress(
+        storage,
+        join(folder, "progress.json"),
+        started=started,
+        on_duration_over=_duration_watch(spec, manifest, aws_env, told),
+    )
+    kernel_info: dict = {}  # what the engine learnt of the kernel (language, setup ran)
 
-    with tempfile.TemporaryDirectory(prefix="smallfry-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="smallfry-run-") as tmp, lineage.lineage_file() as seen:
         work = Path(tmp)
         local_in, local_out = work / "input.ipynb", work / "output.ipynb"
         pending: BaseException | None = None
         try:
             # With SMALLFRY_KERNEL_AS_OWNER the owner's account is checked before anything
             # runs; a refusal ends here with a failed run.json that says why.
-            # sf.params in the notebook: the values papermill injects, as JSON.
+            # sf.params in the notebook: the values papermill injects, as JSON; the lineage
+            # file the kernel's S3 hooks append to.
             kernel_env = {
                 **(kernel_env or {}),
                 kernel_env_names.PARAMETERS: json.dumps(spec.get("parameters", {})),
+                **seen.env(),
             }
             as_owner = kernel_as_owner.prepare(
                 spec["owner"], spec["notebook"]["kernel"], kernel_env
             )
+            if as_owner is None:
+                seen.create()
+            else:
+                seen.create(as_owner.uid, as_owner.gid)
             data = storage.read(spec["notebook"]["uri"])
             if data is None:
                 raise FileNotFoundError(
@@ -198,6 +216,11 @@ def run_spec(
                 progress_bar=False,
                 log_output=True,
                 execution_timeout=spec.get("timeout_seconds"),
+                # Small Fry's engine: progress.json as cells run, lineage hooks first.
+                engine_name=engine.ENGINE_NAME,
+                progress=progress,
+                kernel_setup=lineage.kernel_setup,
+                setup_result=kernel_info,
             )
             if as_owner is None:
                 with _environ(kernel_env or {}):
@@ -249,6 +272,11 @@ def run_spec(
             ended = _now()
             manifest["end"] = _iso(ended)
             manifest["duration_seconds"] = round((ended - started).total_seconds(), 3)
+            manifest["cells"] = progress.cells if progress.began else None
+            if progress.began:
+                progress.finish()
+            # Lineage only where the hooks ran (a Python kernel); else null, "not recorded".
+            manifest["lineage"] = seen.collect() if kernel_info.get("ran") else None
             try:
                 if local_out.exists():
                     storage.write(
@@ -262,10 +290,86 @@ def run_spec(
                     manifest["output_uri"] = None
             finally:
                 # run.json goes last: once it says success/failed, the outputs are there.
+                manifest["notifications"] = list(told)
                 storage.write(join(folder, "run.json"), dumps(manifest))
+                _index(storage, spec, run_id, manifest["status"])
+        # Told after run.json says how it ended (a link in the message shows the outcome),
+        # then run.json again with who was told.
+        event = _final_event(spec, manifest, try_number, pending)
+        if event:
+            told.extend(_notify(spec, manifest, event, aws_env))
+            if told != manifest["notifications"]:
+                manifest["notifications"] = list(told)
+                with contextlib.suppress(Exception):
+                    storage.write(join(folder, "run.json"), dumps(manifest))
         if pending is not None:
             raise pending
     return manifest
+
+
+def _index(storage: Storage, spec: dict, run_id: str, status: str) -> None:
+    """The ``.index`` marker of a finished run; a failure to write it is only logged (the
+    history then finds the run by its run.json)."""
+    try:
+        record_run_status(storage, spec, run_id, status)
+    except Exception as err:  # noqa: BLE001
+        log.warning("Small Fry run %s: indexing it as %s failed: %s", run_id, status, err)
+
+
+def _run_as_keys(kernel_env: dict | None) -> dict | None:
+    """The run-as role's keys (what notifications read Secrets Manager with), or None."""
+    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    keys = {k: (kernel_env or {}).get(k) for k in names}
+    return keys if keys["AWS_ACCESS_KEY_ID"] and keys["AWS_SECRET_ACCESS_KEY"] else None
+
+
+def _final_event(spec: dict, manifest: dict, try_number: int, pending) -> str | None:
+    """``success``, ``failure`` (only on the last try: a retry may still succeed) or None
+    (a run stopped by SIGTERM: someone stopped it on purpose, or the pod is going away)."""
+    if manifest["status"] == "success":
+        return "success"
+    if type(pending).__name__ == "RunStopped":
+        return None
+    retries = (spec.get("retries") or {}).get("count", 0)
+    return "failure" if try_number > retries else None
+
+
+def _notify(spec: dict, manifest: dict, event: str, aws_env: dict | None) -> list[dict]:
+    """Tell the spec's destinations of ``event``; the results for run.json. Never raises."""
+    notifications = spec.get("notifications") or {}
+    wanted = {
+        "failure": notifications.get("on_failure"),
+        "success": notifications.get("on_success"),
+        "duration_over": (notifications.get("on_duration_over") or {}).get("to"),
+    }[event]
+    if not wanted:
+        return []
+    try:
+        from . import notify  # imported only when someone is to be told
+    except ImportError as err:
+        log.warning("Small Fry: notifications are not available: %s", err)
+        return []
+    try:
+        results = notify.notify_run(spec, manifest, event, aws_env=aws_env)
+    except Exception as err:  # noqa: BLE001 - telling must never change the run's outcome
+        log.warning("Small Fry: notifying %s failed: %s", event, err)
+        return []
+    return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+
+def _duration_watch(spec: dict, manifest: dict, aws_env: dict | None, told: list):
+    """``(seconds, callback)`` for :class:`Progress` when the spec wants to hear of a long
+    run; the callback tells them (once) and keeps the results for run.json."""
+    over = (spec.get("notifications") or {}).get("on_duration_over") or {}
+    seconds = over.get("seconds")
+    if not isinstance(seconds, int) or not over.get("to"):
+        return None
+
+    def tell(elapsed: float) -> None:
+        running = {**manifest, "duration_seconds": round(elapsed, 3)}
+        told.extend(_notify(spec, running, "duration_over", aws_env))
+
+    return seconds, tell
 
 
 def _to_html(path: Path) -> bytes:
