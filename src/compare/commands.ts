@@ -1,14 +1,12 @@
 /**
  * The "Compare Two Runs" command. The Jobs panel calls it (or `openCompare`)
  * with the runs picked; from the palette, without args, it asks for the job
- * and the two sides, listing them from the jobs API.
+ * and the two sides (`pick.ts`).
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { InputDialog } from '@jupyterlab/apputils';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { JobsAPI } from '../schedule/api';
 import type { ICompareRequest } from './api';
 import { COMPARE_RUNS, openCompare } from './index';
 
@@ -28,46 +26,6 @@ export function requestOf(args: {
     return { jobId, base, remote };
   }
   return null;
-}
-
-/** Ask which job and which two sides; `null` when the user cancels. */
-async function ask(
-  settings: ServerConnection.ISettings,
-  trans: TranslationBundle,
-  jobId: string | undefined
-): Promise<ICompareRequest | null> {
-  const { jobs } = await JobsAPI.list(settings);
-  if (!jobId) {
-    const picked = await InputDialog.getItem({
-      title: trans.__('Compare runs of which job?'),
-      items: jobs.map(j => j.spec.id)
-    });
-    if (!picked.button.accept || !picked.value) {
-      return null;
-    }
-    jobId = picked.value;
-  }
-  const runs = jobs.find(j => j.spec.id === jobId)?.runs ?? [];
-  const base = await InputDialog.getItem({
-    title: trans.__('Compare which run of %1…', jobId),
-    items: runs.map(r => r.run_id)
-  });
-  if (!base.button.accept || !base.value) {
-    return null;
-  }
-  const notebook = trans.__("…with the job's notebook");
-  const remote = await InputDialog.getItem({
-    title: trans.__('…with which run?'),
-    items: [...runs.map(r => r.run_id).filter(r => r !== base.value), notebook]
-  });
-  if (!remote.button.accept || !remote.value) {
-    return null;
-  }
-  return {
-    jobId,
-    base: base.value,
-    remote: remote.value === notebook ? 'notebook' : remote.value
-  };
 }
 
 /**
@@ -105,7 +63,10 @@ export function addCompareCommand(
     execute: async args => {
       const req =
         requestOf(args) ??
-        (await ask(
+        // The questions load only when the command runs without its args.
+        (await (
+          await import('./pick')
+        ).askCompare(
           serverSettings,
           trans,
           typeof args.jobId === 'string' ? args.jobId : undefined

@@ -12,7 +12,6 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { fetchCompare, type ICompareRequest } from './api';
-import { compareViewId } from './model';
 
 export type { ICompareAnswer, ICompareRequest } from './api';
 
@@ -23,6 +22,11 @@ export type { ICompareAnswer, ICompareRequest } from './api';
  * (To move to `CommandIDs` in `src/tokens.ts` as `compareRuns`.)
  */
 export const COMPARE_RUNS = 'smallfry:compare-runs';
+
+/** The tab's id: one tab per pair, so asking again shows the open one. */
+export function compareViewId(req: ICompareRequest): string {
+  return `smallfry-compare:${req.jobId}:${req.base}:${req.remote}`;
+}
 
 /**
  * Open the comparison of `req.base` with `req.remote` in the main area, or

@@ -4,7 +4,7 @@
  * so it is tested in Node; the view only draws these rows.
  *
  * The notebook diff itself is nbdime's (computed by the server, drawn by
- * nbdime's web components in `view.ts`).
+ * nbdime's web components in `view.tsx`). Loaded with the view, on first use.
  */
 import {
   nullTranslator,
@@ -12,17 +12,7 @@ import {
 } from '@jupyterlab/translation';
 
 import type { ParameterValue } from '../schedule/api';
-import type {
-  ICompareAnswer,
-  ICompareManifest,
-  ICompareRequest,
-  ILineageObject
-} from './api';
-
-/** The tab's id: one tab per pair, so asking again shows the open one. */
-export function compareViewId(req: ICompareRequest): string {
-  return `smallfry-compare:${req.jobId}:${req.base}:${req.remote}`;
-}
+import type { ICompareAnswer, ICompareManifest, ILineageObject } from './api';
 
 /** How a row's two sides relate. */
 export type RowState = 'same' | 'changed' | 'added' | 'removed';

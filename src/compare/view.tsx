@@ -32,12 +32,8 @@ import 'nbdime/lib/styles/common.css';
 import 'nbdime/lib/styles/diff.css';
 
 import type { ICompareAnswer, ICompareRequest } from './api';
-import {
-  compareViewId,
-  ICompareRow,
-  manifestRows,
-  parameterRows
-} from './model';
+import { compareViewId } from './index';
+import { ICompareRow, manifestRows, parameterRows } from './model';
 
 /** What the view needs from JupyterLab to draw cells and outputs. */
 export interface ICompareServices {
