@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 
@@ -18,10 +19,13 @@ import pytest
 
 from jupyterlab_smallfry.jobs.notify import NO_RUN_AS, notify_run
 from jupyterlab_smallfry.jobs.notify_targets import parse_connection, webhook_url
+from jupyterlab_smallfry.jobs.runner import run_spec
+from jupyterlab_smallfry.jobs.snapshot import take_snapshot
 
 from .airflow_env import SERVER_EXT
+from .jobs_support import FAILING, notebook, read_json, s3_storage, spec_for
 from .notify_receiver import NotifyReceiver
-from .processes import free_port, moto_server
+from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY, free_port, moto_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -543,3 +547,160 @@ def test_the_receiver_runs_as_a_program_and_writes_json_lines(tmp_path):
     assert lines[0]["path"] == "/hooks/galata" and lines[0]["body"] == {"event": "run.failed"}
     assert lines[1]["subject"] == "hello" and lines[1]["to"] == ["b@example.com"]
     assert lines[1]["body"] == "body line\n"
+
+
+# ----- through the runner: real papermill runs, real S3 (moto), the real receivers -----------
+
+
+@pytest.fixture
+def runs(moto_url, direct_s3, bucket, rx, monkeypatch):
+    """Storage and a snapshot helper for runner tests; the runner's environment names the
+    receiver as the connection smallfry_notify_e2e and as the SMTP server."""
+    storage = s3_storage(moto_url)
+    for name, value in _env(rx, smallfry_notify_e2e=rx.http_url + "/hooks/e2e-token").items():
+        monkeypatch.setenv(name, value)
+
+    def spec(job_id: str, nb: bytes, **extra) -> dict:
+        uri, sha = take_snapshot(storage, nb, f"s3://{bucket}/snapshots/")
+        return spec_for(job_id, uri, sha, f"s3://{bucket}/runs/", title=f"Job {job_id}", **extra)
+
+    def run_json(job_id: str, run_id: str) -> dict:
+        return read_json(direct_s3, bucket, f"runs/alice/{job_id}/{run_id}/run.json")
+
+    return {"storage": storage, "spec": spec, "run_json": run_json, "bucket": bucket}
+
+
+HOOK = {"type": "webhook", "connection": "smallfry_notify_e2e"}
+
+
+def _no_more(rx: NotifyReceiver, count: int) -> None:
+    """Exactly ``count`` messages arrived (none more within a second)."""
+    with pytest.raises(TimeoutError):
+        rx.wait_for(count + 1, timeout=1)
+
+
+@pytest.mark.timeout(180)
+def test_a_failed_run_tells_the_receiver_once_and_run_json_records_it(runs, rx):
+    spec = runs["spec"]("failing", FAILING, notifications={"on_failure": [HOOK]})
+    manifest = run_spec(spec, "run-1", runs["storage"])
+
+    assert manifest["status"] == "failed"
+    [post] = rx.wait_for(1)
+    _no_more(rx, 1)
+    assert post["path"] == "/hooks/e2e-token"
+    event = post["body"]
+    assert event["event"] == "run.failed"
+    assert event["job"] == {"id": "failing", "title": "Job failing", "owner": "alice"}
+    assert event["run"]["id"] == "run-1" and event["run"]["status"] == "failed"
+    assert event["run"]["error"]["type"] == "ValueError"
+    assert event["run"]["error"]["message"] == "boom 42"
+    assert event["run"]["error"]["execution_count"] == 4
+    output = f"s3://{runs['bucket']}/runs/alice/failing/run-1/output.ipynb"
+    assert event["run"]["output_uri"] == output
+    assert event["run"]["lab_url"] == (
+        f"https://hub.example.com/user/alice/lab/tree/S3:{output[len('s3://') :]}"
+    )
+    run = runs["run_json"]("failing", "run-1")
+    assert run["notifications"] == [
+        {
+            "event": "failure",
+            "type": "webhook",
+            "target": "smallfry_notify_e2e",
+            "ok": True,
+            "error": None,
+        }
+    ]
+    assert "e2e-token" not in json.dumps(run)
+
+
+@pytest.mark.timeout(180)
+def test_a_failed_try_that_will_be_retried_tells_nobody(runs, rx):
+    spec = runs["spec"](
+        "retried",
+        FAILING,
+        retries={"count": 1, "delay_seconds": 60},
+        notifications={"on_failure": [HOOK]},
+    )
+    assert run_spec(spec, "run-1-try1", runs["storage"], try_number=1)["status"] == "failed"
+    _no_more(rx, 0)
+    assert not runs["run_json"]("retried", "run-1-try1").get("notifications")
+
+    run_spec(spec, "run-1-try2", runs["storage"], try_number=2)  # the last try
+    assert rx.wait_for(1)[0]["body"]["run"]["try_number"] == 2
+    assert runs["run_json"]("retried", "run-1-try2")["notifications"][0]["ok"] is True
+
+
+SLOW = notebook(
+    "import time\nfor i in range(8):\n    print('tick', i, flush=True)\n    time.sleep(0.5)",
+    'print("done")',
+)
+
+
+@pytest.mark.timeout(180)
+def test_a_long_run_tells_once_while_it_is_still_going(runs, rx):
+    spec = runs["spec"](
+        "slow",
+        SLOW,
+        notifications={
+            "on_duration_over": {"seconds": 1, "to": [HOOK]},
+            "on_success": ["done@example.com"],
+        },
+    )
+    manifest = run_spec(spec, "run-1", runs["storage"])
+
+    assert manifest["status"] == "success"
+    messages = rx.wait_for(2)
+    _no_more(rx, 2)
+    over = [m for m in messages if m["kind"] == "http"]
+    assert len(over) == 1
+    event = over[0]["body"]
+    assert event["event"] == "run.duration_over" and event["run"]["status"] == "running"
+    assert event["run"]["end"] is None and event["run"]["duration_seconds"] >= 1
+    assert event["run"]["duration_over_seconds"] == 1
+    [mail] = [m for m in messages if m["kind"] == "smtp"]
+    assert mail["to"] == ["done@example.com"] and "Succeeded: Job slow" in mail["subject"]
+    notes = runs["run_json"]("slow", "run-1")["notifications"]
+    assert sorted((n["event"], n["target"], n["ok"]) for n in notes) == [
+        ("duration_over", "smallfry_notify_e2e", True),
+        ("success", "done@example.com", True),
+    ]
+
+
+@pytest.mark.timeout(180)
+def test_the_runner_program_sends_the_failure_e_mail(runs, rx, moto_url):
+    spec = runs["spec"]("mailed", FAILING, notifications={"on_failure": ["bob@example.com"]})
+    request = {
+        "spec": spec,
+        "run_id": "run-1",
+        "s3": {
+            "endpoint_url": moto_url,
+            "region": "us-east-1",
+            "access_key": TEST_ACCESS_KEY,
+            "secret_key": TEST_SECRET_KEY,
+        },
+    }
+    env = {**os.environ, "PYTHONPATH": str(SERVER_EXT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_smallfry.jobs.runner"],
+        check=False,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=150,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    [mail] = rx.wait_for(1, kind="smtp")
+    assert mail["to"] == ["bob@example.com"]
+    assert mail["subject"] == "[Small Fry] Failed: Job mailed (run run-1)"
+    assert "Error in cell [4]: ValueError: boom 42" in mail["body"]
+    assert runs["run_json"]("mailed", "run-1")["notifications"] == [
+        {
+            "event": "failure",
+            "type": "email",
+            "target": "bob@example.com",
+            "ok": True,
+            "error": None,
+        }
+    ]
+    assert "e2e-token" not in done.stderr
