@@ -75,10 +75,7 @@ class LocalRuns:
             "options": options,
             "s3": await self._s3_request(),
         }
-        manifest = start_manifest(shown, run_id, "server")
-        manifest["triggered_by"] = options["triggered_by"]
-        if options.get("upstream"):
-            manifest["upstream"] = options["upstream"]
+        manifest = start_manifest(shown, run_id, "server", options=options)
         storage = await self._storage()
         await blocking(storage.write, join(folder, "run.json"), dumps(manifest))
         proc = await asyncio.create_subprocess_exec(
@@ -184,10 +181,8 @@ def _newest_run(storage: Storage, spec: dict) -> dict | None:
 def _effective_spec(spec: dict, options: dict) -> dict:
     """The spec as this run will execute it (other parameters, a reproduced snapshot), checked
     before the run starts so a bad request is a 400 and not a failed run."""
-    try:
-        from .run_options import apply_run_options
-    except ImportError:  # the runner side of run options is not installed with this version
-        return spec
+    from .run_options import apply_run_options
+
     try:
         return apply_run_options(spec, options)
     except SpecError as err:
