@@ -75,6 +75,8 @@ const notifyReceiver = {
     'python -m jupyterlab_smallfry.tests.notify_receiver' +
     ` --http-port ${notify.httpPort} --smtp-port ${notify.smtpPort}` +
     ` --out ${JSON.stringify(notify.out)}`,
+  // A test module, not in the wheel: run it from the source tree.
+  cwd: path.join(__dirname, '..', 'server-ext'),
   // Ready once its HTTP port accepts connections.
   port: Number(notify.httpPort),
   timeout: 60 * 1000,

@@ -41,17 +41,19 @@ export const historySelectors = {
   rerun: '.jp-smallfry-Rerun',
   runWithParameters: '.jp-smallfry-RunWithParameters',
   reproduce: '.jp-smallfry-Reproduce',
+  /** The body of the "Other parameters…" dialog. */
+  runParametersForm: '.jp-smallfry-RunParametersForm',
   /** The checkbox that picks a run for comparison. */
   compareCheck: '.jp-smallfry-CompareCheck',
   /** The button that compares the two runs picked. */
   compare: '.jp-smallfry-Compare',
   /** The jobs a job runs after, in its row. */
   jobAfter: '.jp-smallfry-JobAfter',
-  /** The comparison in the main area, and its parameters table. */
+  /** The comparison in the main area, and its parameters table (rows `tr[data-key][data-state]`). */
   compareView: '.jp-smallfry-Compare-view',
   compareParameters: '.jp-smallfry-CompareParameters',
-  /** nbdime's notebook diff inside the comparison. */
-  nbdimeDiff: '.jp-Notebook-diff'
+  /** nbdime's notebook diff widget inside the comparison. */
+  nbdimeDiff: '.jp-smallfry-CompareNotebook .jp-Notebook-diff'
 } as const;
 
 /** "cell 3 of 6" → 3 (the progress text's cell number), else null. */
@@ -120,21 +122,14 @@ export interface IRunManifest {
 }
 
 /**
- * Create job `spec` through `POST /smallfry/jobs`; answers the stored spec
- * (with its owner).
+ * The stored spec of job `id` (`GET /smallfry/jobs/<id>`).
  */
-export async function createJob(
+export async function getJob(
   page: IJupyterLabPageFixture,
-  spec: JobSpec
+  id: string
 ): Promise<JobSpec> {
-  const answer = await page.request.post(await jobsUrl(page), {
-    data: spec,
-    headers: await xsrfHeaders(page)
-  });
-  expect(
-    answer.status(),
-    `creating job ${spec.id}: ${await answer.text()}`
-  ).toBe(201);
+  const answer = await page.request.get(await jobsUrl(page, id));
+  expect(answer.status(), `GET job ${id}: ${await answer.text()}`).toBe(200);
   return (await answer.json()).spec;
 }
 

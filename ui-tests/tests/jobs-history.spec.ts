@@ -25,17 +25,16 @@ import {
   DEMO_BUCKET,
   DEMO_ROOT,
   openS3Folder,
-  openS3Panel,
   s3Item,
   s3Panel,
   saveDocsScreenshot,
   selectors
 } from './helpers';
 import {
-  createJob,
   deleteJobsIfAny,
   deleteRunsOf,
   deleteS3Prefix,
+  getJob,
   getRun,
   historySelectors as hist,
   messagesMentioning,
@@ -89,16 +88,16 @@ async function openScheduleForm(
   page: Parameters<typeof deleteJobsIfAny>[0],
   name: string
 ): Promise<Locator> {
-  await openS3Panel(page);
   const crumbs = s3Panel(page).locator(selectors.crumbs);
-  if (!(
-    (await crumbs.count()) > 0 &&
-    (await crumbs.last().getAttribute('data-path'))?.endsWith('/notebooks')
-  )) {
-    if ((await crumbs.count()) > 0) {
-      // Back to the top level, then down to the notebooks.
-      await crumbs.first().click();
-    }
+  if (!(await s3Panel(page).isVisible())) {
+    await page.locator(selectors.sidebarTab).click();
+  }
+  const shown = (await crumbs.count())
+    ? await crumbs.last().getAttribute('data-path')
+    : null;
+  if (!shown?.endsWith('/notebooks')) {
+    // From the top level, as after a fresh start.
+    await expect(s3Item(page, DEMO_ROOT)).toBeVisible();
     await openS3Folder(page, `${DEMO_ROOT}/notebooks`);
   }
   await s3Item(page, name).locator(selectors.itemText).dblclick();
@@ -145,15 +144,9 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       const form = await openScheduleForm(page, 'report_sales.ipynb');
       await formField(page, 'id').fill(REPORT);
       await formField(page, 'title').fill('Sales report (UI test)');
-      await form.locator('input[name="schedule.type"][value="manual"]').check();
-      // The form's After field: the same owner's jobs this one runs after.
-      const after = formField(page, 'after');
-      await expect(after, 'the schedule form has an After field').toBeVisible();
-      if ((await after.evaluate(node => node.tagName)) === 'SELECT') {
-        await after.selectOption(EXTRACT);
-      } else {
-        await after.fill(EXTRACT);
-      }
+      // "After other jobs succeed": the same owner's jobs, one checkbox each.
+      await form.locator('input[name="schedule.type"][value="after"]').check();
+      await form.locator(`input[name="after"][value="${EXTRACT}"]`).check();
       await form.locator(sel.scheduleButton).click();
       await expect(form).toHaveCount(0);
       const report = jobRow(page, REPORT);
@@ -163,7 +156,9 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
 
     let extractRun = '';
     await test.step('Run now on the extract and watch its progress in the panel', async () => {
-      await showJobsPanel(page);
+      const panel = await showJobsPanel(page);
+      // Wide enough for a run's line, its progress and its output to read well.
+      await widenLeftSidebar(page, 260);
       extractRun = await runNowFromPanel(page, EXTRACT);
       const run = runRow(page, EXTRACT, extractRun);
       // Every "cell i of n" the panel shows while the run goes, without reloading.
@@ -194,6 +189,12 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
           }
         )
         .toBe('moving');
+      // The run under way, as the README shows it.
+      await saveRegionScreenshot(
+        page,
+        { within: panel, from: jobRow(page, EXTRACT), to: run },
+        'jobs-progress.png'
+      );
       await expect(run.locator(hist.runProgress)).toHaveText(
         /cell \d+ of \d+/i
       );
@@ -211,8 +212,9 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       expect(manifest.status).toBe('success');
     });
 
+    let reportRun = '';
     await test.step('the report starts by itself after the extract and succeeds', async () => {
-      const reportRun = await newRunId(page, REPORT, new Set());
+      reportRun = await newRunId(page, REPORT, new Set());
       const run = runRow(page, REPORT, reportRun);
       await expect(run, 'the report succeeds').toHaveAttribute(
         'data-status',
@@ -227,29 +229,37 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
     });
 
     await test.step('a failing run notifies the webhook receiver', async () => {
-      // Through the REST API (with the page's XSRF cookie): the schedule form
-      // offers e-mail notifications, not a webhook connection. The same
-      // extract with a region the data does not have fails in its first cell.
-      await createJob(page, {
-        id: BROKEN,
-        title: 'Extract an unknown region (UI test, fails)',
-        notebook: {
-          source: `s3://${DEMO_BUCKET}/notebooks/extract_sales.ipynb`
-        },
-        parameters: {
-          region: 'MARS',
-          report_date: REPORT_DATE,
-          bucket: DEMO_BUCKET,
-          pause: 0
-        },
-        schedule: { type: 'manual' },
-        notifications: {
-          on_failure: [{ type: 'webhook', connection: NOTIFY_CONNECTION }]
-        }
+      // The same extract with a region the data does not have fails in its
+      // first cell; the form names the receiver's Airflow connection.
+      const form = await openScheduleForm(page, 'extract_sales.ipynb');
+      await formField(page, 'id').fill(BROKEN);
+      await formField(page, 'title').fill(
+        'Extract an unknown region (UI test, fails)'
+      );
+      await formField(page, 'parameters.region').fill('MARS');
+      await formField(page, 'parameters.pause').fill('0');
+      await form.locator('input[name="schedule.type"][value="manual"]').check();
+      const onFailure = form.locator(
+        '.jp-smallfry-Destinations[data-event="on_failure"]'
+      );
+      await onFailure.scrollIntoViewIfNeeded();
+      await onFailure.locator('.jp-smallfry-AddDestination').click();
+      await formField(page, 'notifications.on_failure.0.type').selectOption(
+        'webhook'
+      );
+      await formField(page, 'notifications.on_failure.0.via').selectOption(
+        'connection'
+      );
+      await formField(page, 'notifications.on_failure.0').fill(
+        NOTIFY_CONNECTION
+      );
+      await form.locator(sel.scheduleButton).click();
+      await expect(form).toHaveCount(0);
+      const stored = await getJob(page, BROKEN);
+      expect(stored.notifications).toEqual({
+        on_failure: [{ type: 'webhook', connection: NOTIFY_CONNECTION }]
       });
-      // The panel lists the job made elsewhere (it refreshes on its own).
-      const job = jobRow(page, BROKEN);
-      await expect(job).toBeVisible({ timeout: 30000 });
+      await expect(jobRow(page, BROKEN)).toBeVisible();
       const brokenRun = await runNowFromPanel(page, BROKEN);
       const run = runRow(page, BROKEN, brokenRun);
       await expect(run, 'the run fails').toHaveAttribute(
@@ -308,18 +318,18 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
     let apacRun = '';
     await test.step('run the extract again with other parameters', async () => {
       await showJobsPanel(page);
-      const job = jobRow(page, EXTRACT);
       const before = new Set(await shownRunIds(page, EXTRACT));
-      await job.locator(hist.runWithParameters).click();
-      // The typed parameters form of the job, filled with its parameters.
-      const region = page.locator('[name="parameters.region"]').last();
-      await expect(region).toBeVisible();
+      await runRow(page, EXTRACT, extractRun)
+        .locator(hist.runWithParameters)
+        .click();
+      // A dialog with the typed parameter fields, filled with that run's values.
+      const dialog = page.locator(sel.dialog);
+      await expect(dialog.locator(hist.runParametersForm)).toBeVisible();
+      const region = dialog.locator('[name="parameters.region"]');
       await expect(region).toHaveValue('EMEA');
       await region.fill('APAC');
-      await page
-        .getByRole('button', { name: /^Run( now)?$/ })
-        .last()
-        .click();
+      await dialog.getByRole('button', { name: 'Run', exact: true }).click();
+      await expect(dialog).toHaveCount(0);
       apacRun = await newRunId(page, EXTRACT, before);
       await expect(
         runRow(page, EXTRACT, apacRun),
@@ -328,6 +338,15 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       const { run: manifest } = await getRun(page, EXTRACT, apacRun);
       expect(manifest.parameters?.region).toBe('APAC');
       expect(manifest.triggered_by).toBe('parameters');
+
+      // A new success of the extract starts the report once more.
+      const again = await newRunId(page, REPORT, new Set([reportRun]));
+      await expect(
+        runRow(page, REPORT, again),
+        'the report runs again after the new extract'
+      ).toHaveAttribute('data-status', 'success', { timeout: RUN_TIMEOUT });
+      const { run: chained } = await getRun(page, REPORT, again);
+      expect(chained.upstream).toEqual([{ job_id: EXTRACT, run_id: apacRun }]);
     });
 
     await test.step('compare the two runs of the extract with nbdime', async () => {
@@ -340,14 +359,17 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       await job.locator(hist.compare).click();
       const view = page.locator(hist.compareView);
       await expect(view).toBeVisible({ timeout: 30000 });
-      const parameters = view.locator(hist.compareParameters);
-      await expect(parameters).toContainText('region');
-      await expect(parameters).toContainText('EMEA');
-      await expect(parameters).toContainText('APAC');
+      // The parameters side by side: region changed, EMEA → APAC.
+      const region = view.locator(
+        `${hist.compareParameters} tr[data-key="region"]`
+      );
+      await expect(region).toHaveAttribute('data-state', 'changed');
+      await expect(region).toContainText('EMEA');
+      await expect(region).toContainText('APAC');
       // nbdime's own diff of the notebooks: the outputs differ by region.
       const diff = view.locator(hist.nbdimeDiff);
       await expect(diff).toBeVisible({ timeout: 30000 });
-      await expect(diff).toContainText('APAC');
+      await expect(diff).toContainText('Asia-Pacific');
       await saveDocsScreenshot(view, 'compare.png');
     });
 
@@ -355,11 +377,11 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       const panel = await showJobsPanel(page);
       const run = runRow(page, EXTRACT, extractRun);
       const lineage = run.locator(hist.runLineage);
-      if (!(await lineage.isVisible())) {
-        // Details (lineage among them) unfold when the run is clicked.
-        await run.click();
-      }
+      // "Data: 2 read, 1 written", a summary that unfolds the objects.
       await expect(lineage).toBeVisible();
+      await expect(lineage.locator('summary')).toContainText('read');
+      await lineage.locator('summary').click();
+      await expect(lineage.locator(hist.lineageLink).first()).toBeVisible();
       const uris = await lineage
         .locator(hist.lineageLink)
         .evaluateAll(links => links.map(link => link.getAttribute('data-uri')));
@@ -370,14 +392,15 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
           `s3://${DEMO_BUCKET}/${extractKey('EMEA')}`
         ])
       );
-      // The run shown with its neighbours: the chain, the failure, the re-run.
-      await widenLeftSidebar(page, 260);
+      // The three jobs at once: the failure, the extract's two runs (lineage
+      // open), the report its runs started.
+      await page.setViewportSize({ width: 1400, height: 2000 });
       await saveRegionScreenshot(
         page,
         {
           within: panel,
           from: panel.locator('h3').first(),
-          to: jobRow(page, BROKEN)
+          to: panel.locator(sel.job).last()
         },
         'jobs-history.png'
       );
