@@ -255,17 +255,25 @@ def _send_email(to: str, facts: dict, environ) -> None:
             client = smtplib.SMTP(conn.host, port, timeout=timeout)
         with client:
             if starttls:
-                client.starttls(context=context)
+                try:
+                    client.starttls(context=context)
+                except smtplib.SMTPNotSupportedError:
+                    raise TargetError(
+                        f"the SMTP server of {conn_id} does not offer STARTTLS"
+                    ) from None
                 client.ehlo()
             if conn.login and conn.password:
-                client.login(conn.login, conn.password)
+                try:
+                    client.login(conn.login, conn.password)
+                except smtplib.SMTPNotSupportedError:
+                    raise TargetError(
+                        f"the SMTP server of {conn_id} offers no login (AUTH)"
+                    ) from None
             client.send_message(message)
     except smtplib.SMTPAuthenticationError:
         raise TargetError(f"the SMTP server of {conn_id} refused the login") from None
     except smtplib.SMTPRecipientsRefused:
         raise TargetError("the SMTP server refused the address") from None
-    except smtplib.SMTPNotSupportedError:
-        raise TargetError(f"the SMTP server of {conn_id} does not offer STARTTLS") from None
     except smtplib.SMTPResponseException as err:
         raise TargetError(f"the SMTP server of {conn_id} answered {err.smtp_code}") from None
     except smtplib.SMTPException as err:

@@ -24,6 +24,7 @@ The generic webhook's JSON (documented in the README)::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -211,9 +212,18 @@ def _slack_plain(text) -> str:
     return str(text).replace("<", "‹").replace(">", "›")
 
 
+#: Slack's limit for a section's text is 3,000 characters.
+_MAX_SLACK_CODE = 2800
+
+
 def _slack_code(text) -> str:
     # Inside ``` … ``` nothing formats; a backtick in the text must not close the block.
-    return "```" + _slack_escape(str(text).replace("`", "ˋ")) + "```"
+    # Escaping can make the text longer, so the limit applies after it, and a cut never
+    # leaves half an entity ("&am").
+    code = _slack_escape(str(text).replace("`", "ˋ"))
+    if len(code) > _MAX_SLACK_CODE:
+        code = re.sub(r"&[a-z]{0,3}$", "", code[: _MAX_SLACK_CODE - 1]) + "…"
+    return "```" + code + "```"
 
 
 def slack_message(event: dict) -> dict:
@@ -242,7 +252,7 @@ def slack_message(event: dict) -> dict:
             f"{err['type']}: {err['message']}"
             + (f"\n…\n{err['traceback_tail']}" if err.get("traceback_tail") else "")
         )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _bound(text, 2900)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if run.get("lab_url"):
         blocks.append(
             {

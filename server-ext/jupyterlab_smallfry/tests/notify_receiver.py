@@ -4,8 +4,12 @@ Both listen on 127.0.0.1 and record what arrives, in order:
 
 - HTTP: ``{"kind": "http", "method", "path", "headers", "body"}`` (``body`` is the parsed
   JSON, or the text when it is not JSON). Any path answers 200, except ``/status/<code>/…``,
-  which answers ``<code>`` (a receiver that fails, for the error paths).
-- SMTP: ``{"kind": "smtp", "from", "to", "subject", "body", "headers"}``.
+  which answers ``<code>`` (a receiver that fails, for the error paths), and ``/redirect/…``,
+  which redirects (302) to ``/redirected``.
+- SMTP: ``{"kind": "smtp", "from", "to", "subject", "body", "headers", "login", "tls"}``
+  (``login``: who authenticated, or None; ``tls``: whether the session was encrypted). With
+  ``tls="starttls"`` or ``tls="ssl"`` and a ``cert`` (certificate and key files) the server
+  requires STARTTLS or speaks TLS from the start; with ``logins`` it requires one of them.
 
 In pytest: ``with NotifyReceiver() as rx:`` then ``rx.http_url``, ``rx.smtp_port`` and
 ``rx.wait_for(1)``. As a program, for the Galata and Airflow tests::
@@ -24,6 +28,7 @@ import email
 import email.policy
 import json
 import signal
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +42,19 @@ _MAX_BODY = 1024 * 1024
 class NotifyReceiver:
     """An HTTP receiver and an SMTP server on free (or given) 127.0.0.1 ports."""
 
-    def __init__(self, http_port: int = 0, smtp_port: int = 0, out: str | None = None):
+    def __init__(
+        self,
+        http_port: int = 0,
+        smtp_port: int = 0,
+        out: str | None = None,
+        *,
+        tls: str | None = None,
+        cert: tuple[str, str] | None = None,
+        logins: dict[str, str] | None = None,
+    ):
+        if tls not in (None, "starttls", "ssl") or (tls and not cert):
+            raise ValueError("tls is None, 'starttls' or 'ssl', and TLS needs a cert")
+        self._tls, self._cert, self._logins = tls, cert, logins
         self._http_port = http_port
         self.smtp_port = smtp_port or free_port()
         self._out = out
@@ -78,9 +95,36 @@ class NotifyReceiver:
         self._http = ThreadingHTTPServer(("127.0.0.1", self._http_port), _handler_for(self))
         self._http.daemon_threads = True
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        self._smtp = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=self.smtp_port)
+        options: dict = {}
+        if self._tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self._cert)
+            if self._tls == "ssl":
+                options["ssl_context"] = context
+            else:
+                options.update(tls_context=context, require_starttls=True)
+        if self._logins is not None:
+            options.update(
+                authenticator=self._authenticate,
+                auth_required=True,
+                # aiosmtpd counts only STARTTLS as TLS; a TLS-from-the-start session is too.
+                auth_require_tls=self._tls == "starttls",
+            )
+        self._smtp = Controller(
+            _SmtpHandler(self), hostname="127.0.0.1", port=self.smtp_port, **options
+        )
         self._smtp.start()
         return self
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        if isinstance(auth_data, LoginPassword):
+            login = auth_data.login.decode("utf-8", "replace")
+            password = auth_data.password.decode("utf-8", "replace")
+            if self._logins.get(login) == password:
+                return AuthResult(success=True, auth_data=login)
+        return AuthResult(success=False, handled=False)
 
     def stop(self) -> None:
         if self._smtp is not None:
@@ -122,7 +166,11 @@ def _handler_for(receiver: NotifyReceiver):
                 if len(parts) > 2 and parts[1] == "status" and parts[2].isdigit()
                 else 200
             )
+            if parts[1:2] == ["redirect"]:
+                code = 302
             self.send_response(code)
+            if code == 302:
+                self.send_header("Location", "/redirected")
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -151,6 +199,10 @@ class _SmtpHandler:
                 "subject": str(parsed.get("Subject", "")),
                 "body": (part.get_content() if part is not None else "").replace("\r\n", "\n"),
                 "headers": {k.lower(): str(v) for k, v in parsed.items()},
+                "login": session.auth_data if isinstance(session.auth_data, str) else None,
+                # STARTTLS sets session.ssl; TLS from the start shows on the transport.
+                "tls": session.ssl is not None
+                or server.transport.get_extra_info("sslcontext") is not None,
             }
         )
         return "250 Message accepted for delivery"

@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -86,6 +87,12 @@ def _no_secrets_in(results, caplog, *secrets: str) -> None:
     for secret in secrets:
         assert secret not in text
     assert "http://" not in json.dumps(results) and "https://" not in json.dumps(results)
+
+
+def _no_more(rx: NotifyReceiver, count: int) -> None:
+    """Exactly ``count`` messages arrived (none more within a second)."""
+    with pytest.raises(TimeoutError):
+        rx.wait_for(count + 1, timeout=1)
 
 
 def test_each_destination_type_reaches_its_receiver(rx):
@@ -239,7 +246,11 @@ def test_user_text_stays_text_and_is_bounded(rx):
     }
     failed = {
         **FAILED,
-        "error": {**FAILED["error"], "message": "```<@U123> " + "x" * 10_000},
+        "error": {
+            **FAILED["error"],
+            "message": "```<@U123> " + "x" * 10_000,
+            "traceback": "&" * 5000,  # five times longer once escaped for Slack
+        },
     }
     results = notify_run(spec, failed, "failure", environ=env)
     assert all(r["ok"] for r in results), results
@@ -253,6 +264,13 @@ def test_user_text_stays_text_and_is_bounded(rx):
     assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
     assert "<@U123>" not in slack and "&lt;@U123&gt;" in slack
     assert "```<" not in slack  # the message's backticks cannot close the code block
+    texts = [
+        b["text"]["text"]
+        for b in posts["/slack"]["blocks"]
+        if b["type"] == "section" and "text" in b
+    ]
+    assert texts and all(len(t) <= 3000 for t in texts)  # Slack's limit for a section
+    assert texts[-1].endswith("&amp;…```")
     teams = json.dumps(posts["/teams"]["attachments"])  # the card, which renders markdown
     assert "[win](https" not in teams and "\\\\[win\\\\]\\\\(https" in teams
     event = posts["/hook"]
@@ -302,6 +320,63 @@ def test_failing_destinations_are_results_not_exceptions_and_name_no_url(rx, cap
 
 
 ROLE_ARN_PREFIX = "arn:aws:iam::123456789012:role/"
+
+
+def test_a_redirect_is_not_followed(rx):
+    env = _env(rx, smallfry_notify_moved=rx.http_url + "/redirect/old-token")
+    spec = _spec([{"type": "webhook", "connection": "smallfry_notify_moved"}])
+    [result] = notify_run(spec, FAILED, "failure", environ=env)
+    assert result["ok"] is False and result["error"] == "the receiver answered HTTP 302"
+    assert [m["path"] for m in rx.wait_for(1)] == ["/redirect/old-token"]
+    _no_more(rx, 1)
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (the SMTP server's), and its key."""
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(folder / "cert.pem"), str(folder / "key.pem")
+
+
+# aiosmtpd counts only STARTTLS as TLS and warns when AUTH is allowed in a session that is
+# TLS from its first byte (the "ssl" case), which is exactly what that case tests.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_e_mail_uses_the_connection_s_tls_and_login(tls, cert, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    # The client checks the server's certificate against this file only.
+    monkeypatch.setenv("SSL_CERT_FILE", cert[0])
+    password = "p@ss-Never-Log-Me"
+    logins = {"smallfry@example.com": password}
+    with NotifyReceiver(tls=tls, cert=cert, logins=logins) as rx:
+        # Airflow's SMTP extras: SSL unless disable_ssl; without SSL, STARTTLS unless
+        # disable_tls. The login is the sender when there is no from_email.
+        query = "?disable_ssl=true" if tls == "starttls" else ""
+        good = f"smtp://smallfry%40example.com:{quote(password)}@127.0.0.1:{rx.smtp_port}{query}"
+        env = {
+            "AIRFLOW_CONN_SMTP_DEFAULT": good,
+            "AIRFLOW_CONN_SMTP_WRONG": good.replace("Log", "Lag"),
+        }
+        spec = _spec(["bob@example.com"])
+        [sent] = notify_run(spec, FAILED, "failure", environ=env)
+        assert sent["ok"] is True, sent
+        [mail] = rx.wait_for(1)
+        assert mail["login"] == "smallfry@example.com" and mail["tls"] is True
+        assert mail["from"] == "smallfry@example.com" and mail["to"] == ["bob@example.com"]
+
+        env["SMALLFRY_SMTP_CONNECTION"] = "smtp_wrong"
+        [refused] = notify_run(spec, FAILED, "failure", environ=env)
+        assert refused["error"] == "the SMTP server of smtp_wrong refused the login"
+        _no_more(rx, 1)
+    _no_secrets_in([sent, refused], caplog, password, "Never-Lag-Me", quote(password))
 
 
 @pytest.fixture(scope="module")
@@ -571,12 +646,6 @@ def runs(moto_url, direct_s3, bucket, rx, monkeypatch):
 
 
 HOOK = {"type": "webhook", "connection": "smallfry_notify_e2e"}
-
-
-def _no_more(rx: NotifyReceiver, count: int) -> None:
-    """Exactly ``count`` messages arrived (none more within a second)."""
-    with pytest.raises(TimeoutError):
-        rx.wait_for(count + 1, timeout=1)
 
 
 @pytest.mark.timeout(180)
