@@ -89,7 +89,12 @@ def test_the_operators_pod_is_a_valid_kubernetes_pod(airflow_python, tmp_path):
     assert pod["spec"]["activeDeadlineSeconds"] == 900 + 300
     request = json.loads(env["SMALLFRY_RUN_REQUEST"])
     # Exactly the spec file, and a retry keeps its own run folder, as on a worker.
-    assert request == {"spec": spec, "run_id": f"{run_id}-try2", "trigger": "airflow"}
+    assert request == {
+        "spec": spec,
+        "run_id": f"{run_id}-try2",
+        "trigger": "airflow",
+        "options": {"triggered_by": "retry"},
+    }
 
 
 def test_the_api_server_rules_catch_what_the_schema_lets_through():
