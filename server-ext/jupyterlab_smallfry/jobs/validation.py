@@ -233,9 +233,24 @@ def _schema_message(err) -> str:
         return "must be 1-63 characters: lower-case letters, digits, '-' and '_', starting with a letter or digit"
     if v == "const" and list(err.absolute_path) == ["apiVersion"]:
         return f"must be {API_VERSION!r} (this server does not know {err.instance!r})"
+    if "notifications" in err.absolute_path and _holds_url(err.instance):
+        # Said without repeating the value: a webhook URL is a credential.
+        return (
+            "a webhook URL is a secret and never goes in a job spec: put it in an Airflow "
+            "connection named smallfry_notify_… or a Secrets Manager secret, and name that here"
+        )
     # jsonschema's own messages quote the value, which is fine to show to the author.
     msg = err.message
     return msg if len(msg) <= 300 else msg[:297] + "..."
+
+
+def _holds_url(value) -> bool:
+    """Whether a notification destination (or part of one) is written as a URL."""
+    if isinstance(value, dict):
+        return any(_holds_url(v) for v in value.values())
+    return isinstance(value, str) and bool(
+        re.search(r"^[a-z][a-z0-9+.-]*://|^hooks\.", value, re.IGNORECASE)
+    )
 
 
 def _semantic_errors(spec: dict, lenient: bool = False) -> list[SpecError]:

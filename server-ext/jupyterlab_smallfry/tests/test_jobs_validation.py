@@ -202,3 +202,19 @@ def test_a_parameter_name_with_a_line_break_is_refused(name):
     spec["parameters"] = {name: 1}
     fields = [e.field for e in validate_spec(spec)]
     assert any(f.startswith("parameters.") for f in fields), fields
+
+
+def test_a_webhook_url_in_notifications_is_refused_without_repeating_it():
+    """A webhook URL is a credential: the refusal says where it belongs and does not echo it
+    (errors reach the browser and server logs)."""
+    spec = json.loads((FIXTURES / "valid" / "full.json").read_text())
+    url = "https://hooks.slack.com/services/T000/B000/very-secret-token"
+    spec["notifications"] = {
+        "on_failure": [{"type": "slack", "connection": url}],
+        "on_success": [url],
+    }
+    errors = validate_spec(spec)
+    assert {e.field for e in errors} == {"notifications.on_failure.0", "notifications.on_success.0"}
+    for err in errors:
+        assert "very-secret-token" not in str(err)
+        assert "Airflow connection named smallfry_notify_" in err.message
