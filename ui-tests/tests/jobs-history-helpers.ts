@@ -152,6 +152,49 @@ export async function deleteJobsIfAny(
   }
 }
 
+/**
+ * The notebook snapshots (`s3://` URIs) the jobs of the server use now.
+ */
+export async function snapshotsInUse(
+  page: IJupyterLabPageFixture
+): Promise<Set<string>> {
+  const answer = await page.request.get(await jobsUrl(page));
+  expect(answer.ok(), `GET jobs: ${await answer.text()}`).toBe(true);
+  const jobs: { spec: { notebook?: { uri?: string } } }[] = (
+    await answer.json()
+  ).jobs;
+  return new Set(jobs.map(job => job.spec.notebook?.uri ?? ''));
+}
+
+/**
+ * Delete jobs `ids` (dependents first) and the notebook snapshots they ran
+ * that no other job uses: a snapshot is kept by content, in the demo
+ * bucket's `snapshots/`, and outlives its job.
+ */
+export async function deleteJobsAndSnapshots(
+  page: IJupyterLabPageFixture,
+  ids: string[]
+): Promise<void> {
+  const theirs = new Set<string>();
+  for (const id of ids) {
+    const answer = await page.request.get(await jobsUrl(page, id));
+    if (answer.ok()) {
+      const uri = (await answer.json()).spec?.notebook?.uri;
+      if (uri) {
+        theirs.add(uri);
+      }
+    }
+  }
+  await deleteJobsIfAny(page, ids);
+  const inUse = await snapshotsInUse(page);
+  const prefix = `s3://${DEMO_BUCKET}/`;
+  for (const uri of theirs) {
+    if (!inUse.has(uri) && uri.startsWith(prefix)) {
+      await deleteS3Prefix(page, uri.slice(prefix.length));
+    }
+  }
+}
+
 /** A run's `run.json`, as the server answers `GET …/runs/<run_id>`. */
 export async function getRun(
   page: IJupyterLabPageFixture,

@@ -18,7 +18,7 @@
  * passes again against the same server and leaves the demo bucket as the
  * other specs expect it.
  */
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
 import {
@@ -31,7 +31,7 @@ import {
   selectors
 } from './helpers';
 import {
-  deleteJobsIfAny,
+  deleteJobsAndSnapshots,
   deleteRunsOf,
   deleteS3Prefix,
   getJob,
@@ -72,9 +72,11 @@ const NOTIFY_CONNECTION = 'smallfry_notify_galata';
 /** A run of a demo notebook: a kernel starts, then the cells pause ~8 s. */
 const RUN_TIMEOUT = 180 * 1000;
 
-/** A clean slate: no jobs of this spec, no runs of them, nothing they wrote. */
-async function cleanUp(page: Parameters<typeof deleteJobsIfAny>[0]) {
-  await deleteJobsIfAny(page, JOBS);
+/**
+ * A clean slate: no jobs of this spec, no snapshots, runs or files of them.
+ */
+async function cleanUp(page: IJupyterLabPageFixture) {
+  await deleteJobsAndSnapshots(page, JOBS);
   await deleteRunsOf(page, JOBS);
   await deleteS3Prefix(page, 'extracts/sales-by-product/');
   await deleteS3Prefix(page, 'reports/sales-by-product/');
@@ -85,7 +87,7 @@ async function cleanUp(page: Parameters<typeof deleteJobsIfAny>[0]) {
  * a user does; answers the form.
  */
 async function openScheduleForm(
-  page: Parameters<typeof deleteJobsIfAny>[0],
+  page: IJupyterLabPageFixture,
   name: string
 ): Promise<Locator> {
   const crumbs = s3Panel(page).locator(selectors.crumbs);
