@@ -175,8 +175,9 @@ function objectsText(objects: ILineageObject[] | undefined): string | null {
 /**
  * The two `run.json` side by side: status, times, duration, the notebook
  * snapshot, what started the run, its error and the S3 objects it read and
- * wrote. With the job's notebook on the right (`remote` null), the right
- * column is empty: the notebook is not a run.
+ * wrote (the run ids head the columns). With the job's notebook on the
+ * right (`remote` null) there is nothing to compare with: every row's right
+ * side is `null` and its state `same`, and the view shows the run alone.
  */
 export function manifestRows(
   manifests: ICompareAnswer['manifests'],
@@ -188,7 +189,6 @@ export function manifestRows(
     string,
     (m: ICompareManifest) => string | null | undefined
   ][] = [
-    ['run_id', trans.__('Run'), m => m.run_id],
     ['status', trans.__('Status'), m => m.status],
     ['start', trans.__('Started'), m => m.start],
     ['end', trans.__('Ended'), m => m.end],
@@ -217,9 +217,10 @@ export function manifestRows(
   ];
   const rows = fields.map(([key, label, get]) => {
     const [base, remote] = sides.map(m => (m ? (get(m) ?? null) : null));
-    return row(key, label, base, remote);
+    const r = row(key, label, base, remote);
+    return manifests.remote ? r : { ...r, state: 'same' as const };
   });
-  if (sides.some(m => m?.lineage?.truncated)) {
+  if (manifests.remote && sides.some(m => m?.lineage?.truncated)) {
     rows.push(
       row(
         'lineage.truncated',

@@ -54,14 +54,19 @@ function SideBySide(props: {
   caption: string;
   rows: ICompareRow[];
   base: string;
-  remote: string;
+  /** The right column's heading; `null`: no right column (nothing to compare). */
+  remote: string | null;
   empty: string;
+  /** Said under the caption, e.g. why there is no right column. */
+  note?: string;
   trans: TranslationBundle;
 }): JSX.Element {
   const { rows, trans } = props;
+  const both = props.remote !== null;
   return (
     <section className={`jp-smallfry-CompareSection ${props.className}`}>
       <h3>{props.caption}</h3>
+      {props.note && <div className="jp-smallfry-Muted">{props.note}</div>}
       {rows.length === 0 ? (
         <div className="jp-smallfry-Muted">{props.empty}</div>
       ) : (
@@ -70,7 +75,7 @@ function SideBySide(props: {
             <tr>
               <th />
               <th>{props.base}</th>
-              <th>{props.remote}</th>
+              {both && <th>{props.remote}</th>}
             </tr>
           </thead>
           <tbody>
@@ -78,19 +83,21 @@ function SideBySide(props: {
               <tr key={r.key} data-key={r.key} data-state={r.state}>
                 <th scope="row">{r.label}</th>
                 <td data-side="base">{r.base ?? '—'}</td>
-                <td data-side="remote">
-                  {r.remote ?? '—'}
-                  {r.state !== 'same' && (
-                    <span className="jp-smallfry-CompareMark">
-                      {' '}
-                      {r.state === 'changed'
-                        ? trans.__('(changed)')
-                        : r.state === 'added'
-                          ? trans.__('(only here)')
-                          : trans.__('(not here)')}
-                    </span>
-                  )}
-                </td>
+                {both && (
+                  <td data-side="remote">
+                    {r.remote ?? '—'}
+                    {r.state !== 'same' && (
+                      <span className="jp-smallfry-CompareMark">
+                        {' '}
+                        {r.state === 'changed'
+                          ? trans.__('(changed)')
+                          : r.state === 'added'
+                            ? trans.__('(only here)')
+                            : trans.__('(not here)')}
+                      </span>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -132,7 +139,14 @@ class CompareSummary extends ReactWidget {
           caption={trans.__('Runs (run.json)')}
           rows={manifestRows(this._answer.manifests, trans)}
           base={base}
-          remote={remote}
+          remote={this._answer.manifests.remote ? remote : null}
+          note={
+            this._answer.manifests.remote
+              ? undefined
+              : trans.__(
+                  "The job's notebook is not a run: this run's record alone."
+                )
+          }
           empty=""
           trans={trans}
         />

@@ -110,12 +110,15 @@ describe('the rows beside the notebook diff', () => {
     });
   });
 
-  it("leaves the right column empty for the job's notebook", () => {
+  it("compares nothing in the run.json table against the job's notebook", () => {
     const rows = manifestRows(
       { base: ANSWER.manifests.base, remote: null },
       trans
     );
-    expect(rows.every(r => r.remote === null)).toBe(true);
+    expect(rows.map(r => [r.key, r.remote, r.state])).toEqual(
+      rows.map(r => [r.key, null, 'same'])
+    );
+    expect(rows.find(r => r.key === 'status')!.base).toBe('success');
   });
 
   it('reads what started an older run from its id and try', () => {
@@ -184,6 +187,25 @@ describe('the comparison view', () => {
     expect(notebook.classList.contains('jp-smallfry-mod-hideUnchanged')).toBe(
       false
     );
+  });
+
+  it("shows a run alone in the run.json table when compared with the job's notebook", async () => {
+    const content = await drawn({
+      ...ANSWER,
+      manifests: { base: ANSWER.manifests.base, remote: null }
+    });
+    const manifests = content.node.querySelector(
+      '.jp-smallfry-CompareManifests'
+    )!;
+    expect(manifests.querySelectorAll('thead th').length).toBe(2);
+    expect(manifests.querySelector('td[data-side="remote"]')).toBeNull();
+    expect(manifests.textContent).toContain("The job's notebook is not a run");
+    // The parameters still compare: the notebook's own against the run's.
+    expect(
+      content.node.querySelectorAll(
+        '.jp-smallfry-CompareParameters td[data-side="remote"]'
+      ).length
+    ).toBe(3);
   });
 
   it("says why when the server refuses, in the server's words", () => {
