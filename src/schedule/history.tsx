@@ -27,7 +27,7 @@ import {
 import * as React from 'react';
 
 import type { IJob, ILineageObject, IRunManifest, IRunProgress } from './api';
-import type { JobsModel } from './jobs';
+import { JobsModel, NEWEST_RUNS } from './jobs';
 import {
   formatBytes,
   ICompareRequest,
@@ -542,8 +542,10 @@ export function JobRuns(props: {
   if (!history.expanded && runs.length === 0) {
     return <div className="jp-smallfry-Muted">{trans.__('No runs yet')}</div>;
   }
-  // The listing has a job's newest three: more may exist from three on.
-  const more = history.expanded ? history.next !== null : runs.length >= 3;
+  // The listing has a job's newest few: more may exist when it has that many.
+  const more = history.expanded
+    ? history.next !== null
+    : runs.length >= NEWEST_RUNS;
   return (
     <div className="jp-smallfry-JobRuns">
       <div className="jp-smallfry-RunsHeader">

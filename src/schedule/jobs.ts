@@ -49,6 +49,9 @@ export interface IRunHistory {
   error: string;
 }
 
+/** Runs a job shows until its history is expanded (as the listing has them). */
+export const NEWEST_RUNS = 3;
+
 const COLLAPSED: IRunHistory = Object.freeze({
   filter: '',
   expanded: false,
@@ -120,7 +123,9 @@ export class JobsModel implements IDisposable {
     if (history.expanded) {
       return history.runs;
     }
-    return this._jobs.find(j => j.spec.id === id)?.runs ?? [];
+    const runs = this._jobs.find(j => j.spec.id === id)?.runs ?? [];
+    // One job read alone comes with more of its runs than the listing's.
+    return runs.slice(0, NEWEST_RUNS);
   }
 
   /**
