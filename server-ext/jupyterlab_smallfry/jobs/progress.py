@@ -133,6 +133,7 @@ class Progress:
         self._stopping = False
         self._duration = on_duration_over
         self._thread: threading.Thread | None = None
+        self._teller: threading.Thread | None = None
 
     @property
     def began(self) -> bool:
@@ -172,8 +173,11 @@ class Progress:
             self._stopping = True
             self.state = "done"
             self._wake.notify()
+        # Short waits: a stopped run (SIGTERM) has 30 s to write everything.
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=5)
+        if self._teller is not None:
+            self._teller.join(timeout=15)
         self._write()
 
     # ---- the writer thread ----------------------------------------------------------
@@ -224,12 +228,20 @@ class Progress:
         return self._duration is not None and self.elapsed() >= self._duration[0]
 
     def _tell_duration_over(self) -> None:
+        """Call the callback once, on a thread of its own: webhooks and mail servers may take
+        their time, progress.json must not wait for them."""
         _, callback = self._duration
         self._duration = None  # once
-        try:
-            callback(self.elapsed())
-        except Exception:  # telling must not stop the progress
-            log.warning("Small Fry: the duration_over notification failed", exc_info=True)
+        elapsed = self.elapsed()
+
+        def tell() -> None:
+            try:
+                callback(elapsed)
+            except Exception:  # telling must not stop the progress
+                log.warning("Small Fry: the duration_over notification failed", exc_info=True)
+
+        self._teller = threading.Thread(target=tell, name="smallfry-duration-over", daemon=True)
+        self._teller.start()
 
     def _write(self) -> None:
         with self._lock:

@@ -613,6 +613,7 @@ def _record_stop(spec: dict, run_id: str, storage: Storage, trigger: str, try_nu
         error={"type": type(err).__name__, "message": _clip(str(err))},
     )
     storage.write(join(folder, "run.json"), dumps(manifest))
+    _index(storage, spec, run_id, "failed")
     return manifest
 
 

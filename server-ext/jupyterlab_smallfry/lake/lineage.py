@@ -107,6 +107,8 @@ class _Recorder:
     # ---- recording ----------------------------------------------------------------------
 
     def _note(self, op: str, path: str, size: int | None = None) -> None:
+        if not enabled():
+            return
         try:
             bucket, key = _split(path)
             with self._lock:

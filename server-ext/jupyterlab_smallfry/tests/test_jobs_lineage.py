@@ -19,7 +19,16 @@ from jupyterlab_smallfry.jobs.runner import run_spec
 from jupyterlab_smallfry.jobs.snapshot import take_snapshot
 
 from .jobs_support import cell_text, notebook, read_json, s3_storage, spec_for
+from .lake_support import kernel_environment
 from .processes import TEST_ACCESS_KEY, TEST_SECRET_KEY
+
+# The Unix account and Airflow-worker fixtures of the kernel-as-owner tests.
+from .test_jobs_kernel_as_owner import (
+    _owner_spec,
+    account,  # noqa: F401
+    user_python,  # noqa: F401
+    worker,  # noqa: F401
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -260,3 +269,81 @@ def test_what_a_notebook_writes_into_the_lineage_file_is_checked(
     assert manifest["lineage"] == {"reads": [], "writes": [], "truncated": True}
     assert "root:" not in json.dumps(read_json(direct_s3, bucket, folder + "run.json"))
     assert os.path.exists("/etc/passwd")
+
+
+def test_sf_table_records_the_partitions_it_read_and_only_those(
+    moto_url, direct_s3, bucket, monkeypatch, tmp_path
+):
+    # In this process rather than a kernel: a Glue table needs setting up with the same keys.
+    from jupyterlab_smallfry import lake
+    from jupyterlab_smallfry.lake import lineage as lake_lineage
+    from jupyterlab_smallfry.lake.session import AwsAccess
+
+    from .lake_support import PARQUET_TABLE, glue_partition, glue_table, put_sales
+
+    folders = put_sales(direct_s3, bucket, "warehouse/orders/")
+    lines = tmp_path / "lineage.jsonl"
+    monkeypatch.setenv("SMALLFRY_LINEAGE_FILE", str(lines))
+    # Undone after the test: the other lake tests see the plain filesystem.
+    monkeypatch.setattr(AwsAccess, "filesystem", AwsAccess.filesystem)
+    monkeypatch.setattr(AwsAccess, "_smallfry_lineage", False, raising=False)
+    lake_lineage.install()
+    with kernel_environment(moto_url):
+        glue = lake.aws().client("glue")
+        database = bucket.replace("-", "_")
+        descriptor = glue_table(
+            glue,
+            database,
+            "orders",
+            f"s3://{bucket}/warehouse/orders/",
+            PARQUET_TABLE,
+            [("order_id", "bigint"), ("amount", "double"), ("region", "string")],
+            keys=[("year", "int"), ("month", "int")],
+        )
+        for folder in folders:
+            year, month = (int(p.split("=")[1]) for p in folder.strip("/").split("/")[-2:])
+            glue_partition(
+                glue, database, "orders", descriptor, [year, month], f"s3://{bucket}/{folder}"
+            )
+        frame = lake.table(f"{database}.orders", where={"year": 2025, "month": 2})
+    assert len(frame) == 50
+
+    reads = summarise(lines.read_bytes())["reads"]
+    keys = [f"warehouse/orders/year=2025/month=2/part-{n}.parquet" for n in (0, 1)]
+    assert sorted(r["key"] for r in reads) == keys
+    for entry in reads:
+        head = direct_s3.head_object(Bucket=bucket, Key=entry["key"])
+        assert entry["etag"] == head["ETag"].strip('"')
+        assert entry["bytes"] == head["ContentLength"]
+
+
+# ---- a kernel running as its owner's account (team platform) ------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="starts the kernel as another account: needs root")
+@pytest.mark.timeout(900)
+def test_a_kernel_running_as_its_owner_records_and_cannot_swap_the_file(
+    account,  # noqa: F811
+    worker,  # noqa: F811
+    moto_url,
+    direct_s3,
+    bucket,
+):
+    nb = notebook(
+        f"import boto3, os\ns3 = boto3.client('s3')\nBUCKET = {bucket!r}\n"
+        "s3.put_object(Bucket=BUCKET, Key='owner/out.txt', Body=b'abc')\n"
+        "s3.get_object(Bucket=BUCKET, Key='owner/out.txt')['Body'].read()",
+        # The file is the owner's to append to, in a folder only the runner may change.
+        "try:\n    os.remove(os.environ['SMALLFRY_LINEAGE_FILE'])\n"
+        "except OSError as err:\n    print('SWAP=' + type(err).__name__)",
+        parameters=None,
+    )
+    spec = _owner_spec(moto_url, bucket, "owned", nb)
+    keys = {"AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY}
+    manifest = run_spec(spec, "r1", s3_storage(moto_url), kernel_env=keys)
+
+    assert manifest["status"] == "success", manifest["error"]
+    out = read_json(direct_s3, bucket, "runs/sf-kernel-test/owned/r1/output.ipynb")
+    assert "SWAP=PermissionError" in cell_text(out)
+    entry = _entry(direct_s3, bucket, "owner/out.txt", 3)
+    assert manifest["lineage"] == {"reads": [entry], "writes": [entry], "truncated": False}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jupyterlab_smallfry.jobs.runner import run_spec
@@ -593,3 +595,103 @@ def test_sigterm_before_a_request_arrives_ends_the_runner_and_says_so(moto_url):
     assert child.returncode == 1, err[-2000:]
     answer = json.loads(out.strip().splitlines()[-1])
     assert answer["status"] == "failed" and answer["error"]["type"] == "RunStopped"
+
+
+# ---- notifications (the runner's side; what a message says is test_jobs_notify's) --------
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    from .notify_receiver import NotifyReceiver
+
+    with NotifyReceiver() as rx:
+        # A webhook connection as Airflow keeps it in the worker's environment.
+        monkeypatch.setenv("AIRFLOW_CONN_SMALLFRY_NOTIFY_HOOK", rx.http_url + "/hooks/secret-path")
+        yield rx
+
+
+HOOK = {"type": "webhook", "connection": "smallfry_notify_hook"}
+
+
+def _events(rx) -> list[str]:
+    return [m["body"]["event"] for m in rx.messages if m["kind"] == "http"]
+
+
+def test_a_failure_is_told_on_the_last_try_only(storage, direct_s3, bucket, receiver):
+    uri, sha = _snap(storage, bucket, FAILING)
+    spec = spec_for(
+        "told",
+        uri,
+        sha,
+        f"s3://{bucket}/runs/",
+        retries={"count": 1},
+        notifications={"on_failure": [HOOK]},
+    )
+    first = run_spec(spec, "run-1", storage, try_number=1)
+    assert first["status"] == "failed" and first["notifications"] == []
+    assert _events(receiver) == []  # a retry is coming: nobody is woken up yet
+
+    last = run_spec(spec, "run-1-try2", storage, try_number=2)
+    receiver.wait_for(1, kind="http")
+    assert _events(receiver) == ["run.failed"]
+    body = receiver.messages[0]["body"]
+    assert body["run"]["error"]["message"] == "boom 42" and body["run"]["try_number"] == 2
+    run = read_json(direct_s3, bucket, "runs/alice/told/run-1-try2/run.json")
+    assert (
+        run["notifications"]
+        == last["notifications"]
+        == [
+            {
+                "event": "failure",
+                "type": "webhook",
+                "target": "smallfry_notify_hook",
+                "ok": True,
+                "error": None,
+            }
+        ]
+    )
+    assert "secret-path" not in json.dumps(run) and "http://" not in json.dumps(run)
+    marker = "runs/alice/told/.index/failed/run-1-try2"
+    assert direct_s3.head_object(Bucket=bucket, Key=marker)["ContentLength"] == 0
+
+
+def test_a_long_run_is_told_once_while_it_goes_and_then_its_success(
+    storage, direct_s3, bucket, receiver
+):
+    slow = notebook('import time\nprint("working")\ntime.sleep(4)', parameters=None)
+    uri, sha = _snap(storage, bucket, slow)
+    spec = spec_for(
+        "long",
+        uri,
+        sha,
+        f"s3://{bucket}/runs/",
+        notifications={"on_duration_over": {"seconds": 2, "to": [HOOK]}, "on_success": [HOOK]},
+    )
+    manifest = run_spec(spec, "r1", storage)
+    receiver.wait_for(2, kind="http")
+    assert _events(receiver) == ["run.duration_over", "run.succeeded"]
+    over = receiver.messages[0]["body"]["run"]
+    assert over["status"] == "running" and over["duration_over_seconds"] == 2
+    assert 2 <= over["duration_seconds"] < manifest["duration_seconds"]
+    run = read_json(direct_s3, bucket, "runs/alice/long/r1/run.json")
+    assert [(n["event"], n["ok"]) for n in run["notifications"]] == [
+        ("duration_over", True),
+        ("success", True),
+    ]
+    assert direct_s3.head_object(Bucket=bucket, Key="runs/alice/long/.index/success/r1")
+
+
+def test_a_refused_spec_tells_nobody(moto_url, direct_s3, bucket, receiver):
+    # Its destinations are as untrusted as the rest of it.
+    spec = spec_for(
+        "forged",
+        f"s3://{bucket}/snapshots/{'a' * 64}.ipynb",
+        "a" * 64,
+        f"s3://{bucket}/runs/",
+        notifications={"on_failure": [HOOK]},
+    )
+    proc = _run_program(moto_url, json.dumps({"spec": spec, "run_id": "r1"}), SMALLFRY_SPEC_KEY=KEY)
+    assert proc.returncode == 1
+    run = read_json(direct_s3, bucket, "runs/alice/forged/r1/run.json")
+    assert run["error"]["type"] == "UntrustedSpec" and "notifications" not in run
+    assert receiver.messages == []
