@@ -294,6 +294,79 @@ describe('JobsModel', () => {
     model.dispose();
   });
 
+  it('keeps a filtered history current with the runs the listing brings', async () => {
+    const manifest = (runId: string, status: string) => ({
+      job_id: 'sales',
+      owner: 'alice',
+      run_id: runId,
+      status,
+      output_uri: 'o',
+      start: null,
+      end: null,
+      duration_seconds: null,
+      error: null
+    });
+    let listed = [manifest('r2', 'failed')];
+    requestMock.mockImplementation(async (path: string) => {
+      if (path.startsWith('jobs/sales/runs?')) {
+        return { runs: [manifest('r2', 'failed')], next: 'r2' };
+      }
+      return {
+        jobs: [job({}, listed), job({ id: 'other' })],
+        jobs_uri: '',
+        runs_uri: ''
+      };
+    });
+    const model = new JobsModel({ serverSettings: settings, pageSize: 5 });
+    await model.refresh();
+    await model.setFilter('sales', 'failed');
+    expect(requestMock).toHaveBeenLastCalledWith(
+      'jobs/sales/runs?limit=5&status=failed',
+      settings
+    );
+    expect(model.runsOf('sales').map(r => r.run_id)).toEqual(['r2']);
+    expect(model.history('sales')).toMatchObject({
+      expanded: true,
+      filter: 'failed',
+      next: 'r2'
+    });
+
+    // A new failure goes on top; a new success stays out of "failed".
+    listed = [
+      manifest('r4', 'success'),
+      manifest('r3', 'failed'),
+      manifest('r2', 'failed')
+    ];
+    await model.refresh();
+    expect(model.runsOf('sales').map(r => r.run_id)).toEqual(['r3', 'r2']);
+
+    // A page that comes back after the user went back to the newest runs
+    // changes nothing.
+    const late = model.showMore('sales');
+    model.collapse('sales');
+    await late;
+    expect(model.history('sales').expanded).toBe(false);
+    expect(model.runsOf('sales').map(r => r.run_id)).toEqual([
+      'r4',
+      'r3',
+      'r2'
+    ]);
+
+    // Checks for a comparison belong to one job at a time.
+    model.toggleChecked('sales', 'r3');
+    model.toggleChecked('sales', 'r2');
+    // (No start times: the run ids order them.)
+    expect(model.compareRequest('sales')).toEqual({
+      jobId: 'sales',
+      base: 'r2',
+      remote: 'r3'
+    });
+    model.toggleChecked('other', 'x');
+    expect(model.checked('sales')).toEqual([]);
+    expect(model.checked('other')).toEqual(['x']);
+    model.dispose();
+  });
+
   it('keeps the server message when a listing fails', async () => {
     requestMock.mockRejectedValueOnce(new Error('jobs location unreachable'));
     const model = new JobsModel({ serverSettings: settings });
