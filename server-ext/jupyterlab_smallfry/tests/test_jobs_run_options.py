@@ -5,6 +5,8 @@ The runs use a real papermill kernel and a real (moto) S3 server, as the runner'
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jupyterlab_smallfry.jobs.run_options import apply_run_options, triggered_by
@@ -179,3 +181,26 @@ def test_an_invalid_parameter_type_is_refused_with_the_reason(storage, direct_s3
         "the run options were refused: options.parameters: the parameters must be an object"
     )
     assert run["parameters"] == {"region": "EU", "days": 21}  # what the spec says, not the junk
+
+
+def test_the_runner_program_takes_the_requests_options(moto_url, storage, direct_s3, bucket):
+    from .test_jobs_runner import _run_program
+
+    spec = _spec(storage, bucket)
+    upstream = [{"job_id": "extract", "run_id": "scheduled__2026-11-24T06:00:00+00:00"}]
+    request = {
+        "spec": spec,
+        "run_id": "r1",
+        "options": {
+            "parameters": {"region": "LATAM", "days": 1},
+            "triggered_by": "upstream",
+            "upstream": upstream,
+        },
+    }
+    proc = _run_program(moto_url, json.dumps(request))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = read_json(direct_s3, bucket, "runs/alice/report/r1/run.json")
+    assert run["triggered_by"] == "upstream" and run["upstream"] == upstream
+    assert run["parameters"] == {"region": "LATAM", "days": 1}
+    out = read_json(direct_s3, bucket, "runs/alice/report/r1/output.ipynb")
+    assert "REPORT region=LATAM doubled=2" in cell_text(out)
