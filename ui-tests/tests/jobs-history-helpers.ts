@@ -52,6 +52,8 @@ export const historySelectors = {
   /** The comparison in the main area, and its parameters table (rows `tr[data-key][data-state]`). */
   compareView: '.jp-smallfry-Compare-view',
   compareParameters: '.jp-smallfry-CompareParameters',
+  /** "Hide unchanged cells" of the comparison. */
+  compareHideUnchanged: '.jp-smallfry-CompareHideUnchanged',
   /** nbdime's notebook diff widget inside the comparison. */
   nbdimeDiff: '.jp-smallfry-CompareNotebook .jp-Notebook-diff'
 } as const;

@@ -372,6 +372,12 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
       const diff = view.locator(hist.nbdimeDiff);
       await expect(diff).toBeVisible({ timeout: 30000 });
       await expect(diff).toContainText('Asia-Pacific');
+      // For the picture: the whole width, only the cells that changed.
+      await page.locator(sel.jobsTab).click();
+      await expect(page.locator(sel.jobsPanel)).toBeHidden();
+      await view.locator(hist.compareHideUnchanged).check();
+      await expect(diff).toContainText('Asia-Pacific');
+      await page.setViewportSize({ width: 1400, height: 1800 });
       await saveDocsScreenshot(view, 'compare.png');
     });
 
