@@ -93,6 +93,25 @@ export function formatTime(iso: string | null, timeZone?: string): string {
   }
 }
 
+/**
+ * When a run ended: only the time when it ended the day it started (the
+ * date is right before it), else date and time.
+ */
+export function formatEnd(start: string | null, end: string | null): string {
+  if (!end) {
+    return '';
+  }
+  const s = new Date(start ?? '');
+  const e = new Date(end);
+  if (Number.isNaN(e.getTime())) {
+    return end;
+  }
+  if (!Number.isNaN(s.getTime()) && s.toDateString() === e.toDateString()) {
+    return e.toLocaleTimeString(undefined, { timeStyle: 'short' });
+  }
+  return formatTime(end);
+}
+
 /** JupyterLab's icons for a run's status (colour from the CSS). */
 const STATUS_ICONS: { [status: string]: LabIcon } = {
   success: checkIcon,
@@ -393,7 +412,7 @@ export function RunRow(props: {
       setUnopenable(true);
     }
   };
-  const end = run.end ? formatTime(run.end) : '';
+  const end = formatEnd(run.start, run.end);
   return (
     <li
       className={`jp-smallfry-Run jp-mod-${status}`}
@@ -425,7 +444,11 @@ export function RunRow(props: {
           className="jp-smallfry-RunTime"
           title={
             end
-              ? trans.__('Started %1, ended %2', formatTime(run.start), end)
+              ? trans.__(
+                  'Started %1, ended %2',
+                  formatTime(run.start),
+                  formatTime(run.end)
+                )
               : trans.__('Started %1', formatTime(run.start))
           }
         >

@@ -3,6 +3,7 @@
  * progress.json, and the values the re-run dialogs send: the pure rules.
  */
 import type { IJob, IRunInput, IRunManifest } from '../api';
+import { formatEnd, formatTime } from '../history';
 import { changedInputs, parameterFields, readParameters } from '../rerun';
 import {
   compareRequest,
@@ -118,6 +119,17 @@ describe('helpers', () => {
     });
     expect(sourceHead('x()\n\n')).toEqual({ head: 'x()', more: false });
     expect(sourceHead(undefined)).toEqual({ head: '', more: false });
+  });
+
+  it('writes the end of a run as a time when it ended the day it started', () => {
+    const start = '2026-11-24T12:00:00Z';
+    const end = '2026-11-24T12:05:00Z';
+    expect(formatEnd(start, end)).toBe(
+      new Date(end).toLocaleTimeString(undefined, { timeStyle: 'short' })
+    );
+    const later = '2026-11-27T12:05:00Z';
+    expect(formatEnd(start, later)).toBe(formatTime(later));
+    expect(formatEnd(start, null)).toBe('');
   });
 
   it('writes sizes in binary units', () => {
