@@ -138,8 +138,8 @@ def triggered_by(request_or_manifest: dict) -> str:
     ids -> schedule, ``asset_triggered__…`` -> upstream, a try after the first -> retry, else
     run_now.
 
-    A later try never takes its options' word (Airflow hands a retry the first try's
-    ``dag_run.conf``, which would call it a rerun or an upstream run again).
+    A later try takes its options' word only for ``retry`` (Airflow hands a retry the first
+    try's ``dag_run.conf``, which would call it a rerun or an upstream run again).
     """
     doc = request_or_manifest if isinstance(request_or_manifest, dict) else {}
     try_number = doc.get("try_number")
@@ -147,8 +147,9 @@ def triggered_by(request_or_manifest: dict) -> str:
     if doc.get("triggered_by") in TRIGGERED_BY:
         return doc["triggered_by"]
     options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
-    if options.get("triggered_by") in TRIGGERED_BY and not retry:
-        return options["triggered_by"]
+    requested = options.get("triggered_by")
+    if requested in TRIGGERED_BY and (requested == "retry" or not retry):
+        return requested
     run_id = doc.get("run_id") if isinstance(doc.get("run_id"), str) else ""
     if run_id.startswith("scheduled__"):
         return "schedule"

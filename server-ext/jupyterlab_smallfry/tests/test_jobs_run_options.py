@@ -110,6 +110,11 @@ def test_malformed_options_are_refused_with_their_field(options, field):
         ({"run_id": "r", "options": {"triggered_by": "rerun"}}, "rerun"),
         # Airflow hands a retry the first try's conf: it is a retry all the same.
         ({"run_id": "r", "try_number": 2, "options": {"triggered_by": "rerun"}}, "retry"),
+        # What the Airflow operator asks for a scheduled run's retry.
+        (
+            {"run_id": "scheduled__x-try2", "try_number": 2, "options": {"triggered_by": "retry"}},
+            "retry",
+        ),
         ({"run_id": "r", "triggered_by": "reproduce"}, "reproduce"),
         ({"run_id": "r", "triggered_by": "made-up"}, "run_now"),
     ],
