@@ -15,7 +15,7 @@ jest.mock('../../api', () => ({
 }));
 
 import { requestAPI } from '../../api';
-import type { IJob, IJobSpec } from '../api';
+import type { IJob, IJobSpec, IRunManifest } from '../api';
 import { describeCron } from '../cron';
 import { JobsModel } from '../jobs';
 import { fieldOf, slugify } from '../model';
@@ -29,7 +29,7 @@ beforeEach(() => {
 
 function job(
   spec: Partial<IJobSpec>,
-  runs: any[] = [],
+  runs: IRunManifest[] = [],
   nextRun: string | null = null
 ): IJob {
   return {
