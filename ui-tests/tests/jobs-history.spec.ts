@@ -6,7 +6,10 @@
  * report starting by itself when the extract succeeds, a failing run's
  * notification received by a real local webhook receiver, two runs of the
  * extract with different parameters compared with nbdime, and the lineage
- * of a successful run opening the S3 browser on an object it wrote.
+ * of a successful run opening the S3 browser on an object it wrote. The
+ * three jobs are made in the schedule form (its After and Notifications
+ * fields), the runs started from the Jobs panel; the REST API is only read,
+ * to check what run.json recorded.
  *
  * The receiver (`python -m jupyterlab_smallfry.tests.notify_receiver`) is
  * started by playwright.config.js; the demo server knows it as the Airflow
@@ -128,7 +131,7 @@ test.describe('Run history, chains, notifications, comparison and lineage on the
     browser
   }) => {
     test.setTimeout(12 * 60 * 1000);
-    // Tall enough for the panel to show three jobs with their runs.
+    // Room for the schedule form and a job's runs; taller for the pictures.
     await page.setViewportSize({ width: 1400, height: 1100 });
 
     await test.step('schedule the extract, run by hand, from the schedule form', async () => {
