@@ -20,7 +20,7 @@ import {
 } from './helpers';
 import { jobRow, jobsUrl, scheduleSelectors } from './schedule-helpers';
 
-/** DOM selectors of the run history (the contract of docs: issue 12's design). */
+/** DOM selectors of the run history (as src/schedule/history.tsx documents them). */
 export const historySelectors = {
   /** One run; `data-status` and `data-run-id`. */
   run: '.jp-smallfry-Run',
@@ -207,18 +207,6 @@ export async function getRun(
   const answer = await page.request.get(url);
   expect(answer.status(), `GET ${url}: ${await answer.text()}`).toBe(200);
   return answer.json();
-}
-
-/** The newest runs of job `jobId` (`GET …/runs`). */
-export async function listRuns(
-  page: IJupyterLabPageFixture,
-  jobId: string,
-  query = ''
-): Promise<IRunManifest[]> {
-  const url = `${await jobsUrl(page, jobId)}/runs${query}`;
-  const answer = await page.request.get(url);
-  expect(answer.status(), `GET ${url}: ${await answer.text()}`).toBe(200);
-  return (await answer.json()).runs;
 }
 
 /**
