@@ -33,6 +33,7 @@ const esModules = [
   'lib0',
   'marked',
   'nanoid',
+  'nbdime',
   'vscode-ws-jsonrpc',
   'y-protocols',
   'y-websocket',

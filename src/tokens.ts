@@ -124,4 +124,9 @@ export namespace CommandIDs {
   export const copyCode = 'smallfry:copy-code';
   /** The same code, inserted below the active cell of the current notebook. */
   export const insertCode = 'smallfry:insert-code';
+  /**
+   * Compare two runs of a job (args `jobId`, `base`, `remote`: run ids, or
+   * `remote: "notebook"` for the job's notebook) with nbdime's diff.
+   */
+  export const compareRuns = 'smallfry:compare-runs';
 }

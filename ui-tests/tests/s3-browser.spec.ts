@@ -50,7 +50,9 @@ test.describe('S3 browser on the embedded demo', () => {
 
     await openS3Folder(page, 'notebooks');
     await expect(s3ItemNames(page)).toHaveText([
+      'extract_sales.ipynb',
       NOTEBOOK,
+      'report_sales.ipynb',
       'sales-report.ipynb'
     ]);
     await expect(s3Item(page, NOTEBOOK)).toHaveAttribute(

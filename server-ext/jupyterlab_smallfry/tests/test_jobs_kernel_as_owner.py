@@ -175,6 +175,8 @@ def test_kernel_runs_as_the_owner_without_the_workers_secrets(
         "JPY_PARENT_PID",
         # The run's own parameters, for sf.params (no secret: papermill injects them too).
         "SMALLFRY_PARAMETERS",
+        # Where the kernel's S3 lineage goes (a path in the kernel's own folder; no secret).
+        "SMALLFRY_LINEAGE_FILE",
     }
     assert _line(text, "AWSKEY") == "none"
     assert _line(text, "KEY") == "PermissionError"
@@ -229,7 +231,10 @@ def test_owner_without_an_account_fails_before_anything_runs(worker, moto_url, d
     assert f"no account named '{missing}'" in run["error"]["message"]
     assert run["output_uri"] is None
     listed = direct_s3.list_objects_v2(Bucket=bucket, Prefix=f"runs/{missing}/")
-    assert [o["Key"] for o in listed["Contents"]] == [f"runs/{missing}/ghost/r1/run.json"]
+    assert [o["Key"] for o in listed["Contents"]] == [
+        f"runs/{missing}/ghost/.index/failed/r1",  # the history's index of failed runs
+        f"runs/{missing}/ghost/r1/run.json",
+    ]
     assert not marker.exists()  # not even as the worker: no kernel was started
 
 
