@@ -2,7 +2,8 @@
 files into Airflow's DAG folder (one per shard; stale ones from another shard count removed);
 ``smallfry-airflow dag-file [--jobs-dir DIR]``: print the two lines every such file holds;
 ``python -m jupyterlab_smallfry.airflow validate DIR``: check every spec in a jobs folder the
-way the DAG factory will (size, JSON, schema and, with a signing key set, the signature)."""
+way the DAG factory will (size, JSON, schema, chains (``after``) and, with a signing key set,
+the signature)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
         print(f"wrote {args.shards} factory files to {folder}", file=sys.stderr)
         return 0
     from ..jobs.signing import SigningKeyError, load_key
-    from .factory import check_spec_file
+    from .factory import CheckedSpecs
 
     try:
         key = load_key()
@@ -64,10 +65,13 @@ def main(argv=None) -> int:
     if key is None:
         print("note: no spec-signing key is set, so signatures are not checked", file=sys.stderr)
     bad = 0
+    checked = CheckedSpecs(key)
     for path in sorted(Path(args.jobs_dir).glob("*/*.json")):
         if path.name.startswith("."):
             continue  # a writer's temporary file, as the factory skips it
-        _spec, errors = check_spec_file(path, key)
+        _spec, errors = checked.get(path)
+        if not errors:
+            errors = checked.chain_errors(path)  # after: as the DAG would say it
         for err in errors:
             print(f"{path}: {err}")
         bad += bool(errors)

@@ -139,7 +139,7 @@ def build_dags(
             len(files),
             SPECS_PER_FILE_WARNING,
         )
-    checked = _CheckedSpecs(trust)
+    checked = CheckedSpecs(trust.key)
     for path in files:
         owner = owner_from_key(path.parent.name)
         dag_id = dag_id_for(owner, path.stem)
@@ -212,7 +212,7 @@ def check_spec_file(path: Path, key: bytes | None) -> tuple[dict | None, list[st
     return (None if errors else spec), errors
 
 
-def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust, checked: _CheckedSpecs):
+def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust, checked: CheckedSpecs):
     if trust.key_error:
         return _placeholder_dag(dag_id, owner, trust.key_error, path, trust)
     spec, errors = checked.get(path)
@@ -230,7 +230,7 @@ def _dag_for_file(path: Path, owner: str, dag_id: str, trust: _Trust, checked: _
     return _job_dag(spec, dag_id, trust)
 
 
-class _CheckedSpecs:
+class CheckedSpecs:
     """Each spec file checked once per parse, and the chain rules (``after``) of a spec among
     its owner's other specs.
 
@@ -239,15 +239,15 @@ class _CheckedSpecs:
     builds; only the specs a chain reaches are read, so a task's parse (one DAG) stays short.
     """
 
-    def __init__(self, trust: _Trust):
-        self._trust = trust
+    def __init__(self, key: bytes | None):
+        self._key = key
         self._specs: dict[Path, tuple[dict | None, list[str]]] = {}
         self._chain: dict[Path, list[str]] = {}
 
     def get(self, path: Path) -> tuple[dict | None, list[str]]:
         if path not in self._specs:
             self._specs[path] = (
-                check_spec_file(path, self._trust.key) if path.is_file() else (None, ["missing"])
+                check_spec_file(path, self._key) if path.is_file() else (None, ["missing"])
             )
         return self._specs[path]
 

@@ -371,6 +371,31 @@ def test_validate_command_checks_signatures_when_a_key_is_set(tmp_path, monkeypa
     assert out == [f"{forged}: signature: {UNSIGNED}"]
 
 
+def test_validate_command_says_what_a_broken_chain_dag_would_say(tmp_path, monkeypatch, capsys):
+    """``validate`` runs the chain rules too: a job after a missing one, and a cycle."""
+    from jupyterlab_smallfry.airflow.__main__ import main
+
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY_FILE", raising=False)
+    monkeypatch.delenv("SMALLFRY_SPEC_KEY", raising=False)
+    manual = {"type": "manual"}
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    specs = {
+        "extract": _spec("extract"),
+        "report": _spec("report", schedule=manual, after=["extract"]),
+        "orphan": _spec("orphan", schedule=manual, after=["gone"]),
+        "ping": _spec("ping", schedule=manual, after=["pong"]),
+        "pong": _spec("pong", schedule=manual, after=["ping"]),
+    }
+    for job_id, spec in specs.items():
+        (folder / f"{job_id}.json").write_text(json.dumps(spec))
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    flagged = {line.split(":")[0].rsplit("/", 1)[-1] for line in out.strip().splitlines()}
+    assert flagged == {"orphan.json", "ping.json", "pong.json"}, out
+    assert "'gone'" in out and "ping → pong → ping" in out
+
+
 # --- shards: the specs spread over several DAG-folder files ---------------------------------
 
 # Builds every shard of a jobs folder in turn, through the Python API.
