@@ -30,12 +30,20 @@ class NotebookJobOperator(BaseOperator):
 
     def execute(self, context):
         run_id, try_number = attempt_run_id(context)
+        options = run_options(self.spec, context, try_number)
         try:
             # Checks the service's signature again (with a key) before any AWS call.
             _role_storage, kernel_env = assume_run_as(self.spec, run_id)
         except SpecError as err:
+            # A refused run still says why it was started (and after which upstream runs).
             refuse_run(
-                self.spec, run_id, Storage(), str(err), trigger="airflow", try_number=try_number
+                self.spec,
+                run_id,
+                Storage(),
+                str(err),
+                trigger="airflow",
+                try_number=try_number,
+                options=options,
             )
             _fail_now(f"Refused to run this Small Fry job spec: {err}")
         # Snapshot and run folder with the worker's own identity (users' roles may not write
@@ -47,7 +55,7 @@ class NotebookJobOperator(BaseOperator):
             trigger="airflow",
             try_number=try_number,
             kernel_env=kernel_env,
-            options=run_options(self.spec, context, try_number),
+            options=options,
         )
         self.log.info(
             "Small Fry run %s: %s, output %s",

@@ -295,7 +295,7 @@ def test_access_control_gives_each_owner_their_own_dags(signed_world):
 
 # The task itself checks again: a spec that reaches the worker changed is refused there.
 EXECUTE = r"""
-import json, sys, warnings
+import json, sys, types, warnings
 warnings.simplefilter("ignore")
 import botocore.client
 def no_aws(*a, **k):
@@ -305,7 +305,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from jupyterlab_smallfry.airflow.operators import NotebookJobOperator
 op = NotebookJobOperator(task_id="run_notebook", spec=json.loads(sys.argv[1]))
 try:
-    op.execute({"run_id": "manual__1"})
+    # A Re-run from Jupyter: the DAG run's conf carries the run options.
+    rerun = types.SimpleNamespace(conf={"options": {"triggered_by": "rerun"}}, run_type="manual")
+    op.execute({"run_id": "manual__1", "dag_run": rerun})
 except AirflowFailException as err:
     print(json.dumps({"refused": str(err)}))
 """
@@ -334,6 +336,7 @@ def test_the_task_refuses_a_spec_that_changed_after_signing(tmp_path):
     run = json.loads((runs / "alice" / "swap" / "manual__1" / "run.json").read_text())
     assert run["status"] == "failed" and run["error"]["type"] == "UntrustedSpec"
     assert "tampered" in run["error"]["message"]
+    assert run["triggered_by"] == "rerun"  # a refused run still says why it was started
 
 
 # --- the same checks without Airflow (also what ``validate`` prints) ------------------------
@@ -400,7 +403,7 @@ def test_validate_command_says_what_a_broken_chain_dag_would_say(tmp_path, monke
 
 # Builds every shard of a jobs folder in turn, through the Python API.
 SHARDS = r"""
-import json, sys, warnings
+import json, sys, types, warnings
 warnings.simplefilter("ignore")
 from jupyterlab_smallfry.airflow import build_dags
 n = int(sys.argv[2])
