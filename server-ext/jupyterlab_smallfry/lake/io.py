@@ -11,14 +11,10 @@ from __future__ import annotations
 import io as _io
 import re
 
-from . import frames, lineage
+from . import frames
 from .errors import BrokenFile, LakeError, NotFound
 from .locations import DATASET_FORMATS, Location, format_of, is_hidden, locate
 from .session import AwsAccess, aws
-
-# In a scheduled run that records lineage, every S3 filesystem of the kernel library (read,
-# write, sql, table) notes the objects it reads and writes; elsewhere this does nothing.
-lineage.install()
 
 #: The S3 operation pyarrow names in its errors -> the IAM action that allows it.
 _ACTIONS = {

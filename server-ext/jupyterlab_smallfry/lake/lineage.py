@@ -2,9 +2,9 @@
 
 These go through pyarrow's S3 filesystem (its own C++ client), which the runner's botocore
 hooks (:mod:`..jobs.lineage_kernel`) never see. So when the runner asks for lineage
-(``$SMALLFRY_LINEAGE_FILE`` set in the kernel), :func:`install` makes every filesystem the
-kernel library builds (:meth:`~.session.AwsAccess.filesystem`, the one door all four use) a
-recording one: pyarrow's own S3 filesystem behind a :class:`pyarrow.fs.PyFileSystem` whose
+(``$SMALLFRY_LINEAGE_FILE`` set in the kernel), every filesystem the kernel library builds
+(:meth:`~.session.AwsAccess.filesystem`, the one door all four use) is made a recording one
+by :func:`recording`: pyarrow's own S3 filesystem behind a :class:`pyarrow.fs.PyFileSystem` whose
 handler notes each object opened for reading and each object written, then appends a
 lineage line with the object's ETag, version id and size from a HEAD with the kernel's own
 keys. Data still flows through pyarrow's native streams; only opening (and closing a write)
@@ -32,22 +32,6 @@ MAX_HEADS = 500
 
 def enabled() -> bool:
     return bool(os.environ.get(ENV))
-
-
-def install() -> None:
-    """Record what the kernel library reads and writes, when the runner asks for it."""
-    from .session import AwsAccess
-
-    if not enabled() or getattr(AwsAccess, "_smallfry_lineage", False):
-        return
-    plain = AwsAccess.filesystem
-
-    def filesystem(self):
-        return recording(plain(self), self)
-
-    filesystem.__doc__ = plain.__doc__
-    AwsAccess.filesystem = filesystem
-    AwsAccess._smallfry_lineage = True
 
 
 def recording(fs, access):

@@ -107,7 +107,11 @@ class AwsAccess:
         ca_bundle = self.session.get_config_variable("ca_bundle")
         if ca_bundle:
             options["tls_ca_file_path"] = ca_bundle
-        return pafs.S3FileSystem(**options)
+        fs = pafs.S3FileSystem(**options)
+        from . import lineage
+
+        # In a scheduled run that records lineage, note the objects read and written.
+        return lineage.recording(fs, self) if lineage.enabled() else fs
 
     def principal(self) -> str:
         """Who the keys belong to (an ARN), for error messages; asked once, only when needed."""

@@ -276,18 +276,13 @@ def test_sf_table_records_the_partitions_it_read_and_only_those(
 ):
     # In this process rather than a kernel: a Glue table needs setting up with the same keys.
     from jupyterlab_smallfry import lake
-    from jupyterlab_smallfry.lake import lineage as lake_lineage
-    from jupyterlab_smallfry.lake.session import AwsAccess
 
     from .lake_support import PARQUET_TABLE, glue_partition, glue_table, put_sales
 
     folders = put_sales(direct_s3, bucket, "warehouse/orders/")
     lines = tmp_path / "lineage.jsonl"
-    monkeypatch.setenv("SMALLFRY_LINEAGE_FILE", str(lines))
     # Undone after the test: the other lake tests see the plain filesystem.
-    monkeypatch.setattr(AwsAccess, "filesystem", AwsAccess.filesystem)
-    monkeypatch.setattr(AwsAccess, "_smallfry_lineage", False, raising=False)
-    lake_lineage.install()
+    monkeypatch.setenv("SMALLFRY_LINEAGE_FILE", str(lines))
     with kernel_environment(moto_url):
         glue = lake.aws().client("glue")
         database = bucket.replace("-", "_")
