@@ -4,7 +4,11 @@ Airflow 3 (scheduler, DAG processor, API server, triggerer; LocalExecutor on Pos
 ``platform/airflow_stack.py`` runs it for a team) builds alice's jobs from the jobs folder. A
 Run now of ``extract`` through Airflow's REST API makes the scheduler run ``report`` on its own,
 through the asset ``extract``'s task updates, and ``report``'s run.json in (moto) S3 names the
-extract run that released it. A notebook that fails tells a webhook (an Airflow connection
+extract run that released it. Both runs leave ``progress.json`` (done, every code cell) beside
+run.json, and extract's run.json lists the S3 objects its notebook read and wrote (boto3) with
+the ETags moto gave them. A single-user Jupyter server configured with ``airflow_api_url``
+starts "Run with other parameters" and "Re-run" of a job through Airflow's REST API; the
+scheduler runs them with those parameters injected. A notebook that fails tells a webhook (an Airflow connection
 defined as an ``AIRFLOW_CONN_…`` variable of the scheduler) and an e-mail address (through
 the ``smtp_default`` connection) once each, naming the job, the run and the error.
 """
@@ -26,7 +30,7 @@ from ..platform.airflow_api import AirflowClient
 from ..platform.airflow_stack import AirflowSettings, AirflowStack
 from ..platform.postgres import PostgresCluster
 from .airflow_env import ensure_venv
-from .jobs_support import FAILING, notebook, read_json
+from .jobs_support import FAILING, cell_text, injected_source, notebook, read_json
 from .notify_receiver import NotifyReceiver
 from .processes import AWS_TEST_ENV, free_port
 
@@ -36,10 +40,21 @@ BUCKET = "smallfry-airflow-chain"
 OWNER = "alice"
 HOOK = "smallfry_notify_ops_hook"
 MAIL_TO = "alice@example.com"
+ORDERS = b"id,amount\n1,10\n2,20\n3,30\n"
 NOTEBOOKS = {
-    "extract": notebook('print("EXTRACT rows=3")', parameters=None),
+    # Reads an input object and writes its extract, with plain boto3: the lineage hooks in the
+    # kernel see both (the worker's AWS_ENDPOINT_URL points boto3 at moto).
+    "extract": notebook(
+        "import boto3\n"
+        's3 = boto3.client("s3")\n'
+        f'rows = s3.get_object(Bucket="{BUCKET}", Key="inputs/orders.csv")["Body"].read()',
+        f's3.put_object(Bucket="{BUCKET}", Key="extracts/orders.csv", Body=rows.upper())\n'
+        'print(f"EXTRACT rows={len(rows.splitlines()) - 1}")',
+        parameters=None,
+    ),
     "report": notebook('print("REPORT after the extract")', parameters=None),
     "fails": FAILING,
+    "params": notebook('print(f"PARAMS region={region} days={days}")'),
 }
 
 
@@ -72,6 +87,7 @@ def world(moto_url, direct_s3):
     started = time.monotonic()
     python = ensure_venv()
     direct_s3.create_bucket(Bucket=BUCKET)
+    direct_s3.put_object(Bucket=BUCKET, Key="inputs/orders.csv", Body=ORDERS)
     digests = {}
     for name, body in NOTEBOOKS.items():
         digests[name] = hashlib.sha256(body).hexdigest()
@@ -93,6 +109,9 @@ def world(moto_url, direct_s3):
                     notifications={
                         "on_failure": [{"type": "webhook", "connection": HOOK}, MAIL_TO]
                     },
+                ),
+                "params": _spec(
+                    "params", "params", digests["params"], parameters={"region": "US", "days": 7}
                 ),
             }
             for job_id, spec in specs.items():
@@ -149,6 +168,7 @@ def world(moto_url, direct_s3):
                 "dags": dags,
                 "rx": rx,
                 "hook_url": hook_url,
+                "jobs_dir": root / "jobs",
                 "timings": timings,
             }
         finally:
@@ -186,10 +206,19 @@ async def _first_run(api: AirflowClient, dag_id: str, timeout: float = 120) -> d
     raise AssertionError(f"the scheduler never started {dag_id}")
 
 
-def _run_json(direct_s3, job_id: str, run_id: str) -> dict:
+def _run_json(direct_s3, job_id: str, run_id: str, name: str = "run.json") -> dict:
+    """A file the run wrote in its folder (run.json, progress.json)."""
     from ..jobs.store import safe_run_id
 
-    return read_json(direct_s3, BUCKET, f"runs/{OWNER}/{job_id}/{safe_run_id(run_id)}/run.json")
+    return read_json(direct_s3, BUCKET, f"runs/{OWNER}/{job_id}/{safe_run_id(run_id)}/{name}")
+
+
+def _code_cells(job_id: str) -> int:
+    return sum(c["cell_type"] == "code" for c in json.loads(NOTEBOOKS[job_id])["cells"])
+
+
+def _etag(direct_s3, key: str) -> str:
+    return direct_s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')
 
 
 def test_the_jobs_are_dags_a_chained_one_waiting_for_its_upstream(world):
@@ -228,6 +257,30 @@ def test_run_now_of_extract_makes_the_scheduler_run_report(world, direct_s3):
     out = read_json(direct_s3, BUCKET, manifest["output_uri"].split("/", 3)[3])
     assert "REPORT after the extract" in json.dumps(out)
 
+    # What the panel shows of a finished run the Airflow worker executed: its progress (every
+    # code cell done) and what it read and wrote in S3, with the ETags moto gave them.
+    report_run = report["dag_run_id"]
+    for job_id, run_id, ran in (
+        ("extract", extract_run, upstream),
+        ("report", report_run, manifest),
+    ):
+        progress = _run_json(direct_s3, job_id, run_id, "progress.json")
+        assert progress["state"] == "done", progress
+        assert progress["cells"] == progress["cell"] == _code_cells(job_id) == ran["cells"]
+    assert "EXTRACT rows=3" in "".join(
+        _run_json(direct_s3, "extract", extract_run, "progress.json")["output_tail"]
+    )
+    lineage = upstream["lineage"]
+    assert lineage["truncated"] is False
+    assert [(o["bucket"], o["key"], o["etag"]) for o in lineage["reads"]] == [
+        (BUCKET, "inputs/orders.csv", _etag(direct_s3, "inputs/orders.csv"))
+    ]
+    assert [(o["bucket"], o["key"], o["etag"]) for o in lineage["writes"]] == [
+        (BUCKET, "extracts/orders.csv", _etag(direct_s3, "extracts/orders.csv"))
+    ]
+    assert lineage["reads"][0]["bytes"] == len(ORDERS)
+    assert manifest["lineage"] == {"reads": [], "writes": [], "truncated": False}
+
 
 def test_a_failing_job_tells_the_webhook_and_the_mailbox_once(world, direct_s3):
     rx = world["rx"]
@@ -262,3 +315,70 @@ def test_a_failing_job_tells_the_webhook_and_the_mailbox_once(world, direct_s3):
     assert task_logs
     for path in task_logs:
         assert world["hook_url"] not in path.read_text(errors="replace"), path
+
+
+def test_other_parameters_and_rerun_from_jupyter_run_in_airflow(world, moto_url, direct_s3):
+    """Run with other parameters, then Re-run of that run, from a single-user Jupyter server
+    with ``SmallFry.airflow_api_url``: the server triggers the DAG through Airflow's REST API
+    with ``conf={"options": …}``, and the real scheduler (not ``airflow dags test``) runs the
+    notebook with those parameters."""
+    from urllib.parse import quote
+
+    import requests
+
+    from .processes import jupyter_server
+
+    started = time.monotonic()
+    account = world["stack"].service_account
+    api_url = (
+        f"http://{quote(account.username, safe='')}:{quote(account.password, safe='')}@"
+        f"{world['stack'].local_url.split('://', 1)[1]}/api/v2"
+    )
+    dag_id = dag_id_for(OWNER, "params")
+    other = {"region": "EU", "days": 3}
+    with jupyter_server(
+        f"--SmallFry.endpoint_url={moto_url}",
+        f"--SmallFry.jobs_uri={world['jobs_dir']}",
+        f"--SmallFry.runs_uri=s3://{BUCKET}/runs/",
+        f"--SmallFry.airflow_api_url={api_url}",
+        "--ServerApp.identity_provider_class="
+        "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
+        env={"SMALLFRY_TEST_USERS": json.dumps({"tok-alice": f"{OWNER}"})},
+    ) as srv:
+        session = requests.Session()
+        session.headers["Authorization"] = "token tok-alice"
+
+        def run_request(body: dict) -> dict:
+            r = session.post(srv.url + "smallfry/jobs/params/run", json=body)
+            assert r.status_code == 202, r.text
+            answer = r.json()
+            assert answer["airflow"] is True and answer["dag_id"] == dag_id, answer
+            return answer
+
+        async def finish(run_id: str) -> dict:
+            async with _client(world) as api:
+                return await _finished(api, dag_id, run_id)
+
+        first = run_request({"parameters": other})
+        # Until the worker starts it, the panel already shows the run's own parameters.
+        queued = session.get(srv.url + f"smallfry/jobs/params/runs/{first['run_id']}").json()
+        assert queued["run"]["parameters"] == other, queued
+        first_run = run(finish(first["run_id"]))
+        # Re-run of the finished run: its parameters, not the spec's.
+        second = run_request({"rerun": first["run_id"]})
+        second_run = run(finish(second["run_id"]))
+        assert account.password not in srv.log_text()
+    world["timings"]["parameters then rerun"] = round(time.monotonic() - started, 1)
+
+    stack = world["stack"]
+    for answer, dag_run, kind in ((first, first_run, "parameters"), (second, second_run, "rerun")):
+        assert dag_run["state"] == "success", stack.log("scheduler")
+        # What Airflow was asked to run: the options in the run's conf, as Jupyter sent them.
+        assert dag_run["conf"] == {"options": {"parameters": other, "triggered_by": kind}}
+        manifest = _run_json(direct_s3, "params", answer["run_id"])
+        assert manifest["status"] == "success", manifest
+        assert manifest["triggered_by"] == kind
+        assert manifest["parameters"] == other
+        out = read_json(direct_s3, BUCKET, answer["output_uri"].split("/", 3)[3])
+        assert 'region = "EU"' in injected_source(out) and "days = 3" in injected_source(out)
+        assert "PARAMS region=EU days=3" in cell_text(out)
