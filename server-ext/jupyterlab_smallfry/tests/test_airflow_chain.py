@@ -1,4 +1,4 @@
-"""Chained jobs and notifications with Airflow's real scheduler.
+"""Chained jobs, run requests and notifications with Airflow's real scheduler.
 
 Airflow 3 (scheduler, DAG processor, API server, triggerer; LocalExecutor on PostgreSQL, as
 ``platform/airflow_stack.py`` runs it for a team) builds alice's jobs from the jobs folder. A
@@ -6,11 +6,12 @@ Run now of ``extract`` through Airflow's REST API makes the scheduler run ``repo
 through the asset ``extract``'s task updates, and ``report``'s run.json in (moto) S3 names the
 extract run that released it. Both runs leave ``progress.json`` (done, every code cell) beside
 run.json, and extract's run.json lists the S3 objects its notebook read and wrote (boto3) with
-the ETags moto gave them. A single-user Jupyter server configured with ``airflow_api_url``
-starts "Run with other parameters" and "Re-run" of a job through Airflow's REST API; the
-scheduler runs them with those parameters injected. A notebook that fails tells a webhook (an Airflow connection
+the ETags moto gave them. A notebook that fails tells a webhook (an Airflow connection
 defined as an ``AIRFLOW_CONN_…`` variable of the scheduler) and an e-mail address (through
-the ``smtp_default`` connection) once each, naming the job, the run and the error.
+the ``smtp_default`` connection) once each, naming the job, the run and the error. A
+single-user Jupyter server configured with ``airflow_api_url`` starts "Run with other
+parameters", "Re-run" and "Reproduce" through Airflow's REST API, and the scheduler runs them
+with those parameters injected.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ NOTEBOOKS = {
 }
 
 
+#: The notebooks' snapshot names (their sha256), as the jobs' specs give them.
+DIGESTS = {name: hashlib.sha256(body).hexdigest() for name, body in NOTEBOOKS.items()}
+
+
 def _spec(job_id: str, notebook_name: str, sha256: str, **extra) -> dict:
     return {
         "apiVersion": "smallfry/v1",
@@ -88,9 +93,8 @@ def world(moto_url, direct_s3):
     python = ensure_venv()
     direct_s3.create_bucket(Bucket=BUCKET)
     direct_s3.put_object(Bucket=BUCKET, Key="inputs/orders.csv", Body=ORDERS)
-    digests = {}
+    digests = DIGESTS
     for name, body in NOTEBOOKS.items():
-        digests[name] = hashlib.sha256(body).hexdigest()
         direct_s3.put_object(Bucket=BUCKET, Key=f"snapshots/{digests[name]}.ipynb", Body=body)
     with NotifyReceiver() as rx:
         pg = PostgresCluster(tempfile.mkdtemp(prefix="sf-pg-chain-"), free_port(), durable=False)
@@ -317,11 +321,13 @@ def test_a_failing_job_tells_the_webhook_and_the_mailbox_once(world, direct_s3):
         assert world["hook_url"] not in path.read_text(errors="replace"), path
 
 
-def test_other_parameters_and_rerun_from_jupyter_run_in_airflow(world, moto_url, direct_s3):
-    """Run with other parameters, then Re-run of that run, from a single-user Jupyter server
-    with ``SmallFry.airflow_api_url``: the server triggers the DAG through Airflow's REST API
-    with ``conf={"options": …}``, and the real scheduler (not ``airflow dags test``) runs the
-    notebook with those parameters."""
+def test_other_parameters_rerun_and_reproduce_from_jupyter_run_in_airflow(
+    world, moto_url, direct_s3
+):
+    """Run with other parameters, then Re-run and Reproduce of that run, from a single-user
+    Jupyter server with ``SmallFry.airflow_api_url``: the server triggers the DAG through
+    Airflow's REST API with ``conf={"options": …}``, and the real scheduler (not ``airflow
+    dags test``) runs the notebook with those parameters."""
     from urllib.parse import quote
 
     import requests
@@ -355,26 +361,36 @@ def test_other_parameters_and_rerun_from_jupyter_run_in_airflow(world, moto_url,
             assert answer["airflow"] is True and answer["dag_id"] == dag_id, answer
             return answer
 
-        async def finish(run_id: str) -> dict:
+        async def finish(*run_ids: str) -> list[dict]:
             async with _client(world) as api:
-                return await _finished(api, dag_id, run_id)
+                return await asyncio.gather(*(_finished(api, dag_id, r) for r in run_ids))
 
         first = run_request({"parameters": other})
         # Until the worker starts it, the panel already shows the run's own parameters.
         queued = session.get(srv.url + f"smallfry/jobs/params/runs/{first['run_id']}").json()
         assert queued["run"]["parameters"] == other, queued
-        first_run = run(finish(first["run_id"]))
-        # Re-run of the finished run: its parameters, not the spec's.
+        [first_run] = run(finish(first["run_id"]))
+        # Re-run and Reproduce of the finished run (side by side): its parameters, not the
+        # spec's; Reproduce also its notebook snapshot, and the inputs changed since (none).
         second = run_request({"rerun": first["run_id"]})
-        second_run = run(finish(second["run_id"]))
+        third = run_request({"reproduce": first["run_id"]})
+        assert third["changed_inputs"] == []
+        second_run, third_run = run(finish(second["run_id"], third["run_id"]))
         assert account.password not in srv.log_text()
-    world["timings"]["parameters then rerun"] = round(time.monotonic() - started, 1)
+    world["timings"]["parameters, then rerun and reproduce"] = round(time.monotonic() - started, 1)
 
     stack = world["stack"]
-    for answer, dag_run, kind in ((first, first_run, "parameters"), (second, second_run, "rerun")):
+    snapshot = {"uri": f"s3://{BUCKET}/snapshots/{DIGESTS['params']}.ipynb"}
+    snapshot["sha256"] = DIGESTS["params"]
+    for answer, dag_run, kind, extra in (
+        (first, first_run, "parameters", {}),
+        (second, second_run, "rerun", {}),
+        (third, third_run, "reproduce", {"notebook": snapshot}),
+    ):
         assert dag_run["state"] == "success", stack.log("scheduler")
         # What Airflow was asked to run: the options in the run's conf, as Jupyter sent them.
-        assert dag_run["conf"] == {"options": {"parameters": other, "triggered_by": kind}}
+        options = {"parameters": other, "triggered_by": kind, **extra}
+        assert dag_run["conf"] == {"options": options}
         manifest = _run_json(direct_s3, "params", answer["run_id"])
         assert manifest["status"] == "success", manifest
         assert manifest["triggered_by"] == kind
@@ -382,3 +398,4 @@ def test_other_parameters_and_rerun_from_jupyter_run_in_airflow(world, moto_url,
         out = read_json(direct_s3, BUCKET, answer["output_uri"].split("/", 3)[3])
         assert 'region = "EU"' in injected_source(out) and "days = 3" in injected_source(out)
         assert "PARAMS region=EU days=3" in cell_text(out)
+        assert manifest["notebook"] == snapshot

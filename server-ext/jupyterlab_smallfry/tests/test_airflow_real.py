@@ -273,9 +273,56 @@ def test_run_now_triggers_the_dag_through_airflows_api(world, moto_url, direct_s
         ).json()
         assert run["dag_run_id"] == answer["run_id"]
         assert run["triggered_by"] == "rest_api" and "alice" in (run.get("note") or "")
+        # Why it ran, for the task to hand the runner (run.json then says run_now).
+        assert run["conf"] == {"options": {"triggered_by": "run_now"}}
     finally:
         os.killpg(proc.pid, 15)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+def test_dags_test_with_run_options_in_its_conf(world, direct_s3):
+    """``airflow dags test --conf`` hands the task the run options a Jupyter server puts in
+    ``dag_run.conf`` (test_airflow_chain.py sends them through the REST API to a real
+    scheduler): other parameters run with the spec's rules; parameters those rules refuse
+    make a failed run whose run.json says why, and no notebook runs."""
+    airflow = world["airflow"]
+
+    def dags_test(options: dict) -> tuple[object, str, dict]:
+        """The CLI's answer, the run's folder (key prefix) and its run.json."""
+        before = set(_runs(direct_s3, "report"))
+        with timed(f"airflow dags test --conf ({options['triggered_by']})", TIMINGS):
+            proc = airflow.run(
+                "dags",
+                "test",
+                "smallfry__alice__report",
+                "--conf",
+                json.dumps({"options": options}),
+                check=False,
+                timeout=600,
+            )
+        new = sorted(set(_runs(direct_s3, "report")) - before)
+        assert len(new) == 1, (new, proc.stdout[-3000:] + proc.stderr[-3000:])
+        return proc, new[0].removesuffix("run.json"), read_json(direct_s3, BUCKET, new[0])
+
+    other = {"region": "APAC", "days": 2, "note": "from the conf"}
+    proc, folder, run = dags_test({"parameters": other, "triggered_by": "parameters"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert run["status"] == "success" and run["triggered_by"] == "parameters", run
+    assert run["parameters"] == other
+    out = read_json(direct_s3, BUCKET, run["output_uri"].split("/", 3)[3])
+    assert "REPORT region=APAC doubled=4" in cell_text(out)
+    assert "NOTE=from the conf" in cell_text(out)
+    progress = read_json(direct_s3, BUCKET, folder + "progress.json")
+    assert progress["state"] == "done" and progress["cell"] == progress["cells"] == run["cells"]
+
+    proc, folder, run = dags_test({"parameters": {"not-a-name": 1}, "triggered_by": "parameters"})
+    assert proc.returncode != 0
+    assert run["status"] == "failed" and run["error"]["type"] == "InvalidRunOptions", run
+    assert "not-a-name" in run["error"]["message"]
+    assert "not a valid parameter name" in run["error"]["message"]
+    assert run["triggered_by"] == "parameters"
+    listed = direct_s3.list_objects_v2(Bucket=BUCKET, Prefix=folder)
+    assert not [o for o in listed.get("Contents", []) if o["Key"].endswith("output.ipynb")]
