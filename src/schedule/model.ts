@@ -628,18 +628,20 @@ export class ScheduleModel {
     } else {
       delete spec.after;
     }
-    // Every row is sent, an empty one too: the server's problem with row i
-    // (`notifications.on_failure.<i>`) is then about the row the user sees.
+    // A row left empty is no destination (as an empty field was before);
+    // the server's problem with a row shows on its event either way.
+    const destinations = (event: NotifyEvent) =>
+      f.notify[event].filter(r => r.target.trim()).map(destinationOf);
     const notifications = { ...(spec.notifications ?? {}) };
     for (const event of ['on_failure', 'on_success'] as const) {
-      const to = f.notify[event].map(destinationOf);
+      const to = destinations(event);
       if (to.length) {
         notifications[event] = to;
       } else {
         delete notifications[event];
       }
     }
-    const over = f.notify.on_duration_over.map(destinationOf);
+    const over = destinations('on_duration_over');
     if (over.length) {
       notifications.on_duration_over = {
         seconds: Math.round(numberOr(f.durationMinutes) * 60),
@@ -812,7 +814,7 @@ export class ScheduleModel {
       ['retryDelayMinutes', 'retries.delay_seconds'],
       ['timeoutMinutes', 'timeout_seconds']
     ];
-    if (this._form.notify.on_duration_over.length) {
+    if (this._form.notify.on_duration_over.some(r => r.target.trim())) {
       numbers.push([
         'durationMinutes',
         'notifications.on_duration_over.seconds'

@@ -199,9 +199,13 @@ describe('ScheduleModel with the server', () => {
     const slowFirst = ServerConnection.makeSettings({
       ...settings,
       fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
-        const answer = await fetch(input, init);
         const url = input instanceof Request ? input.url : String(input);
-        if (new URL(url).pathname.endsWith('/jobs/check') && calls++ === 0) {
+        // Which check was asked first is known when it is sent: counted
+        // after the answer, a faster answer to the second would be held.
+        const first =
+          new URL(url).pathname.endsWith('/jobs/check') && calls++ === 0;
+        const answer = await fetch(input, init);
+        if (first) {
           // Read the body first: an unread body keeps its connection busy.
           const body = await answer.text();
           heldBack = true;
@@ -364,6 +368,13 @@ describe('The form’s notifications', () => {
       ]
     });
     expect(edit.form.durationMinutes).toBe('45');
+    // A row added and left empty is no destination, and no problem.
+    edit.addDestination('on_success');
+    expect(edit.toSpec().notifications!.on_success).toEqual(
+      stored.notifications!.on_success
+    );
+    expect(await edit.check()).toBe(true);
+    edit.removeDestination('on_success', 1);
     // Removing every destination of an event removes the event.
     edit.removeDestination('on_duration_over', 0);
     edit.removeDestination('on_success', 0);
