@@ -11,17 +11,16 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ServerConnection } from '@jupyterlab/services';
 
+import { CommandIDs } from '../tokens';
 import { fetchCompare, type ICompareRequest } from './api';
 
 export type { ICompareAnswer, ICompareRequest } from './api';
 
 /**
  * The command comparing two runs, args `{jobId, base, remote}` (`remote` a
- * run id or `"notebook"`); without them it asks which.
- *
- * (To move to `CommandIDs` in `src/tokens.ts` as `compareRuns`.)
+ * run id or `"notebook"`); without them it asks which. (`CommandIDs.compareRuns`.)
  */
-export const COMPARE_RUNS = 'smallfry:compare-runs';
+export const COMPARE_RUNS = CommandIDs.compareRuns;
 
 /** The tab's id: one tab per pair, so asking again shows the open one. */
 export function compareViewId(req: ICompareRequest): string {
