@@ -16,6 +16,7 @@ import {
 import type { Message } from '@lumino/messaging';
 import { BoxLayout, TabPanel, Widget } from '@lumino/widgets';
 
+import { formatBytes } from '../core/format';
 import type { IPreview } from './api';
 import { RowsModel, SchemaModel } from './grid';
 import type { PreviewModel } from './model';
@@ -189,18 +190,6 @@ function makeGrid(): DataGrid {
     warningThreshold: 1e6
   };
   return grid;
-}
-
-/** Byte counts as people read them (1,024-based, one decimal). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function cssVar(node: HTMLElement, name: string, fallback: string): string {

@@ -26,10 +26,10 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { formatBytes } from '../core/format';
 import type { IJob, ILineageObject, IRunManifest, IRunProgress } from './api';
 import { JobsModel, NEWEST_RUNS } from './jobs';
 import {
-  formatBytes,
   ICompareRequest,
   isActive,
   objectUri,

@@ -118,23 +118,6 @@ export function objectUri(o: Pick<ILineageObject, 'bucket' | 'key'>): string {
   return `s3://${o.bucket}/${o.key}`;
 }
 
-/** `1536` → `1.5 KiB`. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) {
-    return '';
-  }
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0
-    ? `${bytes} B`
-    : `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
 /** Which two runs of a job to compare (`remote`: a run or the notebook). */
 export interface ICompareRequest {
   jobId: string;

@@ -5,9 +5,9 @@
 import type { IJob, IRunInput, IRunManifest } from '../api';
 import { formatEnd, formatTime } from '../history';
 import { changedInputs, parameterFields, readParameters } from '../rerun';
+import { formatBytes } from '../../core/format';
 import {
   compareRequest,
-  formatBytes,
   parametersLine,
   positionOf,
   sourceHead,
