@@ -5,6 +5,7 @@
  * features require and other extensions may require too.
  */
 import { catalogPlugin } from './catalog/plugin';
+import { comparePlugin } from './compare/plugin';
 import { corePlugin } from './core/plugin';
 import { credentialsPlugin } from './credentials/plugin';
 import { previewPlugin } from './preview/plugin';
@@ -20,6 +21,7 @@ export default [
   s3BrowserPlugin,
   schedulePlugin,
   jobsPlugin,
+  comparePlugin,
   catalogPlugin,
   credentialsPlugin,
   previewPlugin,

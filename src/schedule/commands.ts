@@ -11,10 +11,9 @@ import type { IChangedArgs } from '@jupyterlab/coreutils';
 import type { ISignal } from '@lumino/signaling';
 
 import { IJob, IJobSpec, JobsAPI } from './api';
-import { ScheduleDialog } from './dialog';
 import { scheduleIcon } from './icons';
 import { S3Locations } from './locations';
-import { browserTimezone, INotebookInfo, ScheduleModel } from './model';
+import type { INotebookInfo } from './model';
 import { findParametersCell, parseParametersCell } from './parameters';
 import { CommandIDs } from '../tokens';
 
@@ -152,6 +151,8 @@ export async function openScheduleForm(
     }
     notebook = await readNotebook(app, path, source);
   }
+  const [{ ScheduleDialog }, { browserTimezone, ScheduleModel }] =
+    await Promise.all([import('./dialog'), import('./model')]);
   const model = new ScheduleModel({
     serverSettings: settings,
     notebook,

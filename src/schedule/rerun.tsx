@@ -14,6 +14,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { IJob, IRunInput, IRunManifest, ParameterValue } from './api';
+import { ParameterInput } from './field';
 import { coerceValue, formatValue, ParameterType, typeOf } from './parameters';
 import { objectUri } from './runs';
 
@@ -123,30 +124,14 @@ class ParametersForm extends ReactWidget {
                 <code>{f.name}</code>{' '}
                 <span className="jp-smallfry-Type">{f.type}</span>
               </span>
-              {f.type === 'bool' ? (
-                <select
-                  className="jp-mod-styled"
-                  name={field}
-                  value={/^(true|1|yes)$/i.test(f.text) ? 'true' : 'false'}
-                  onChange={e => set(f.name, e.target.value)}
-                >
-                  <option value="true">True</option>
-                  <option value="false">False</option>
-                </select>
-              ) : (
-                <input
-                  className="jp-mod-styled jp-smallfry-Input"
-                  name={field}
-                  type={
-                    f.type === 'int' || f.type === 'float' ? 'number' : 'text'
-                  }
-                  step={f.type === 'float' ? 'any' : undefined}
-                  value={f.text}
-                  placeholder={f.type === 'None' ? trans.__('None') : ''}
-                  aria-invalid={!!error}
-                  onChange={e => set(f.name, e.target.value)}
-                />
-              )}
+              <ParameterInput
+                name={f.name}
+                type={f.type}
+                text={f.text}
+                invalid={!!error}
+                trans={trans}
+                onChange={text => set(f.name, text)}
+              />
               {error && (
                 <span
                   className="jp-smallfry-FieldError"

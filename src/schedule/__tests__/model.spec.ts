@@ -204,11 +204,13 @@ describe('ScheduleModel with the server', () => {
         // after the answer, a faster answer to the second would be held.
         const first =
           new URL(url).pathname.endsWith('/jobs/check') && calls++ === 0;
+        // Set when the first check is sent, not when its answer is read: the
+        // second answer may land before that (which is the case under test).
+        heldBack ||= first;
         const answer = await fetch(input, init);
         if (first) {
           // Read the body first: an unread body keeps its connection busy.
           const body = await answer.text();
-          heldBack = true;
           await held;
           return new Response(body, {
             status: answer.status,
