@@ -161,30 +161,16 @@ class JobRunsApiHandler(JobsApiHandler):
     single-user server's handlers; the owner is the token's user, never the request's)."""
 
     async def get(self, job_id, what, run_id=None, inputs=None):
-        from ..jobs.compare import CURRENT_NOTEBOOK
-        from ..jobs.history import MAX_PAGE, STATUSES, check_cursor, check_run_id
+        from ..jobs.history import compare_query, page_query
 
         job_id = check_id(unquote(job_id))
+        query = lambda name: self.get_query_argument(name, "")
         if what == "compare":
-            base = self.get_query_argument("base", "")
-            remote = self.get_query_argument("remote", "")
-            check_run_id(base)
-            if remote != CURRENT_NOTEBOOK:
-                check_run_id(remote)
+            base, remote = compare_query(query)
             self.finish(json.dumps(await self.jobs.compare(self.owner, job_id, base, remote)))
         elif run_id is None:
-            limit = self.get_query_argument("limit", "")
-            if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
-                raise JobError(400, f"must be a number from 1 to {MAX_PAGE}", field="limit")
-            status = self.get_query_argument("status", "") or None
-            if status is not None and status not in STATUSES:
-                raise JobError(400, f"must be one of {', '.join(STATUSES)}", field="status")
-            before = self.get_query_argument("before", "") or None
-            if before is not None:
-                check_cursor(before)
-            page = await self.jobs.runs(
-                self.owner, job_id, int(limit) if limit else None, status, before
-            )
+            limit, status, before = page_query(query)
+            page = await self.jobs.runs(self.owner, job_id, limit, status, before)
             self.finish(json.dumps(page))
         elif inputs:
             answer = await self.jobs.inputs(self.owner, job_id, unquote(run_id), self.roles)

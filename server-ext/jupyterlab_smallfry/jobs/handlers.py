@@ -256,21 +256,11 @@ class JobRunsHandler(_JobsBase):
 
     @tornado.web.authenticated
     async def get(self, job_id):
-        from .history import MAX_PAGE, STATUSES, check_cursor
+        from .history import page_query
 
         check_id(job_id)
-        limit = self.get_query_argument("limit", "")
-        if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
-            raise JobError(400, f"must be a number from 1 to {MAX_PAGE}", field="limit")
-        status = self.get_query_argument("status", "") or None
-        if status is not None and status not in STATUSES:
-            raise JobError(400, f"must be one of {', '.join(STATUSES)}", field="status")
-        before = self.get_query_argument("before", "") or None
-        if before is not None:
-            check_cursor(before)
-        page = await self.backend.runs(
-            self.owner, job_id, int(limit) if limit else None, status, before
-        )
+        limit, status, before = page_query(lambda name: self.get_query_argument(name, ""))
+        page = await self.backend.runs(self.owner, job_id, limit, status, before)
         self.finish(json.dumps(page))
 
 
@@ -298,19 +288,10 @@ class JobCompareHandler(_JobsBase):
 
     @tornado.web.authenticated
     async def get(self, job_id):
-        from .compare import CURRENT_NOTEBOOK
-        from .history import check_run_id
+        from .history import compare_query
 
         check_id(job_id)
-        base = self.get_query_argument("base", "")
-        remote = self.get_query_argument("remote", "")
-        if not base:
-            raise JobError(400, "is required: the run id to compare from", field="base")
-        if not remote:
-            raise JobError(400, "is required: a run id, or 'notebook'", field="remote")
-        check_run_id(base)
-        if remote != CURRENT_NOTEBOOK:
-            check_run_id(remote)
+        base, remote = compare_query(lambda name: self.get_query_argument(name, ""))
         self.finish(json.dumps(await self.backend.compare(self.owner, job_id, base, remote)))
 
 

@@ -69,6 +69,37 @@ def check_cursor(before: str) -> str:
     return before
 
 
+def page_query(arg) -> tuple[int | None, str | None, str | None]:
+    """``(limit, status, before)`` of a runs page request, checked (400 on the field);
+    ``arg(name)`` is the query argument, "" when absent. Both servers read requests so."""
+    limit = arg("limit")
+    if limit and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
+        raise JobError(400, f"must be a number from 1 to {MAX_PAGE}", field="limit")
+    status = arg("status") or None
+    if status is not None and status not in STATUSES:
+        raise JobError(400, f"must be one of {', '.join(STATUSES)}", field="status")
+    before = arg("before") or None
+    if before is not None:
+        check_cursor(before)
+    return (int(limit) if limit else None), status, before
+
+
+def compare_query(arg) -> tuple[str, str]:
+    """``(base, remote)`` of a compare request, checked: two runs, or a run and
+    ``notebook`` (the job's current snapshot)."""
+    from .compare import CURRENT_NOTEBOOK
+
+    base, remote = arg("base"), arg("remote")
+    if not base:
+        raise JobError(400, "is required: the run id to compare from", field="base")
+    if not remote:
+        raise JobError(400, "is required: a run id, or 'notebook'", field="remote")
+    check_run_id(base)
+    if remote != CURRENT_NOTEBOOK:
+        check_run_id(remote)
+    return base, remote
+
+
 def runs_page(
     storage: Storage,
     spec: dict,
