@@ -5,7 +5,8 @@ schema and rules a save applies, :mod:`.validation`) and, for a cron schedule, t
 as Airflow will fire them (:mod:`.preview`). So no rule is written again in the browser.
 
 Pure: no storage, no notebook read, no Airflow. A user's server answers it itself in a team
-deployment too, with the same code the Hub service saves with.
+deployment too, with the same code the Hub service saves with; for a draft that runs after
+other jobs, the caller passes the owner's jobs so the chain is judged too.
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ PREVIEW_COUNT = 5
 _SNAPSHOT = {"uri": f"/snapshots/{'0' * 64}.ipynb", "sha256": "0" * 64, "kernel": "python3"}
 
 
-def check_draft(draft: object, owner: str, now: dt.datetime | None = None) -> dict:
+def check_draft(
+    draft: object,
+    owner: str,
+    now: dt.datetime | None = None,
+    owner_specs: dict[str, dict] | None = None,
+) -> dict:
     """``{"errors": [{"field", "message"}], "schedule": None | {...}}`` for ``draft``.
 
     ``owner`` is the signed-in user (a draft naming someone else is a problem on ``owner``);
-    ``now`` the instant the preview starts from (default: this server's clock).
+    ``now`` the instant the preview starts from (default: this server's clock);
+    ``owner_specs`` the owner's jobs ``{id: spec}``, when the caller read them for a draft
+    with ``after`` (see :func:`needs_owner_specs`): its chain is then judged as a save would.
     """
     if not isinstance(draft, dict):
         return _answer([SpecError("", "a job spec must be a JSON object")], None)
@@ -42,6 +50,10 @@ def check_draft(draft: object, owner: str, now: dt.datetime | None = None) -> di
     spec["notebook"], notebook_problems = _notebook(spec.get("notebook"))
     problems += notebook_problems
     problems += validate_spec(spec, every_field=True)
+    if owner_specs is not None:
+        from .chain import check_after
+
+        problems += check_after(spec, owner_specs)
 
     schedule = None
     sched = spec.get("schedule")
@@ -54,6 +66,13 @@ def check_draft(draft: object, owner: str, now: dt.datetime | None = None) -> di
             # The checks above accept only what croniter reads; say so if that ever slips.
             problems.append(SpecError("schedule.cron", f"cannot compute the next runs: {err}"))
     return _answer(problems, schedule)
+
+
+def needs_owner_specs(draft: object) -> bool:
+    """Whether judging ``draft`` needs its owner's other jobs (it runs after some)."""
+    from .chain import upstream_ids
+
+    return isinstance(draft, dict) and bool(upstream_ids(draft))
 
 
 def _notebook(asked) -> tuple[dict, list[SpecError]]:

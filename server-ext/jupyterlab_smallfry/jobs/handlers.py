@@ -175,13 +175,15 @@ class JobCheckHandler(JobHandler):
     """``POST /smallfry/jobs/check`` with ``{"spec": <draft>}``: every problem of the draft on
     its field and, for a cron schedule, the next runs as Airflow fires them. Writes nothing.
 
-    Answered by this server in a team deployment too: the check reads no storage. "check" is
-    also a valid job id, so the other verbs stay those of the job of that name.
+    Answered by this server in a team deployment too: the check reads no storage, except the
+    owner's jobs for a draft that runs after others (``after``); if they cannot be read, the
+    chain is left for the save to judge. "check" is also a valid job id, so the other verbs
+    stay those of the job of that name.
     """
 
     @tornado.web.authenticated
     async def post(self, _name):
-        from .check import check_draft
+        from .check import check_draft, needs_owner_specs
 
         body = self.body()
         if set(body) - {"spec", "now"} or "spec" not in body:
@@ -189,7 +191,13 @@ class JobCheckHandler(JobHandler):
         now = None
         if "now" in body:
             now = _instant(body["now"])
-        self.finish(json.dumps(check_draft(body["spec"], self.owner, now)))
+        owner_specs = None
+        if needs_owner_specs(body["spec"]):
+            try:
+                owner_specs = await self.backend.owner_specs(self.owner)
+            except Exception as err:  # noqa: BLE001 - the rest of the check still answers
+                self.log.info("Small Fry jobs check: the owner's jobs are not readable: %s", err)
+        self.finish(json.dumps(check_draft(body["spec"], self.owner, now, owner_specs)))
 
 
 def _instant(value) -> dt.datetime:

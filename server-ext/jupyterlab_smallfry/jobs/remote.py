@@ -32,6 +32,10 @@ class RemoteJobs:
         self._runs_uri = reply.get("runs_uri", "")
         return reply["jobs"]
 
+    async def owner_specs(self, owner: str) -> dict[str, dict]:
+        """The owner's jobs ``{id: spec}``, as the service lists them."""
+        return {job["spec"]["id"]: job["spec"] for job in await self.list(owner)}
+
     def where(self) -> dict:
         """Runs go where the service says; its jobs folder is none of the user's business."""
         return {"jobs_uri": "", "runs_uri": self._runs_uri}

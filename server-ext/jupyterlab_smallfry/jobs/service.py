@@ -372,6 +372,10 @@ class JobService:
         if not await self.blocking(store.delete, owner, job_id):
             raise JobError(404, f"No job {job_id!r}")
 
+    async def owner_specs(self, owner: str) -> dict[str, dict]:
+        """The owner's jobs ``{id: spec}`` (for checking a draft's ``after``)."""
+        return await self._owner_specs(await self.store(), owner)
+
     async def _owner_specs(self, store: JobStore, owner: str) -> dict[str, dict]:
         specs = await self.blocking(store.list, owner)
         return {s["id"]: s for s in specs if isinstance(s.get("id"), str)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -233,3 +234,46 @@ def test_only_a_signed_in_user_may_check(single_user):
         single_user.url + "smallfry/jobs/check", json={"spec": draft()}, timeout=30
     )
     assert answer.status_code == 403
+
+
+@pytest.fixture(scope="module")
+def with_jobs():
+    """A server whose jobs folder already holds alice's ``extract`` and ``report`` (report
+    runs after extract), written as a save would leave them."""
+    jobs = Path(tempfile.mkdtemp(prefix="smallfry-check-chain-"))
+    (jobs / "alice").mkdir()
+    manual = {"type": "manual"}
+    for job_id, after in (("extract", []), ("report", ["extract"])):
+        spec = {**draft(id=job_id, schedule=manual), "owner": "alice"}
+        if after:
+            spec["after"] = after
+        (jobs / "alice" / f"{job_id}.json").write_text(json.dumps(spec))
+    with jupyter_server(
+        f"--SmallFry.jobs_uri={jobs}",
+        "--ServerApp.identity_provider_class="
+        "jupyterlab_smallfry.tests.jobs_identity.TokenPerUserIdentityProvider",
+        env={"SMALLFRY_TEST_USERS": json.dumps({**USERS, "tok-bob": "bob"})},
+    ) as srv:
+        yield srv
+
+
+def test_a_draft_after_other_jobs_is_judged_among_its_owners_jobs(with_jobs):
+    """The form hears about a missing upstream or a cycle while it is being edited, with the
+    words a save would use; a chain of existing jobs has no problem."""
+    manual = {"type": "manual"}
+    assert by_field(check(with_jobs, draft(id="publish", schedule=manual, after=["report"]))) == {}
+    missing = by_field(check(with_jobs, draft(id="publish", schedule=manual, after=["gone"])))
+    assert set(missing) == {"after"} and "'gone'" in missing["after"]
+    # Editing extract to run after report would close the loop.
+    cycle = by_field(check(with_jobs, draft(id="extract", schedule=manual, after=["report"])))
+    assert "extract → report → extract" in cycle["after"]
+    # Another user has no jobs of those names.
+    other = by_field(check(with_jobs, draft(id="x", schedule=manual, after=["extract"]), "tok-bob"))
+    assert "'extract'" in other["after"]
+
+
+def test_a_chain_is_left_to_the_save_when_the_jobs_service_is_down(team):
+    """In a team deployment the owner's jobs come from the Hub service; when it cannot be
+    reached, the rest of the draft is still judged."""
+    answer = by_field(check(team, draft(id="publish", schedule={"type": "manual"}, after=["x"])))
+    assert answer == {}
