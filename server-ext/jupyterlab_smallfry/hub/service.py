@@ -29,7 +29,14 @@ from urllib.parse import unquote
 from traitlets import Float, Unicode
 
 from ..airflow.naming import dag_id_for, owner_role
-from ..jobs.service import JobError, JobService, Locations, check_id, decode_notebook
+from ..jobs.service import (
+    JobError,
+    JobService,
+    Locations,
+    check_id,
+    decode_notebook,
+    parse_run_request,
+)
 from ..jobs.snapshot import snapshots_uri_for
 from ..jobs.store import Storage, dumps, join, output_folder
 from ..jobs.validation import SpecError, parse_spec
@@ -114,7 +121,7 @@ class JobsApiHandler(ServiceHandler):
             self.answer(job)
         elif action == "run":
             started = await self.jobs.run_now(
-                self.owner, unquote(job_id), self.run_request(), self.roles
+                self.owner, unquote(job_id), parse_run_request(self.request.body), self.roles
             )
             self.set_status(202)
             self.finish(json.dumps(started))
@@ -140,19 +147,6 @@ class JobsApiHandler(ServiceHandler):
 
     def if_match(self) -> str | None:
         return self.request.headers.get("If-Match") or None
-
-    def run_request(self) -> dict | None:
-        """``POST …/run``'s optional body (checked by the job service)."""
-        raw = self.request.body or b""
-        if not raw.strip():
-            return None
-        try:
-            body = parse_spec(raw)
-        except SpecError as err:
-            raise JobError(400, f"The run request is not JSON: {err}") from None
-        if not isinstance(body, dict):
-            raise JobError(400, "The run request must be a JSON object")
-        return body or None
 
 
 class JobRunsApiHandler(JobsApiHandler):

@@ -19,7 +19,7 @@ from tornado.web import HTTPError
 
 from ..identity import request_user
 from .context import JobsContext
-from .service import JobError, blocking, check_id
+from .service import JobError, blocking, check_id, parse_run_request
 from .store import is_s3
 
 
@@ -234,27 +234,11 @@ class JobRunHandler(_JobsBase):
     @tornado.web.authenticated
     async def post(self, job_id):
         check_id(job_id)
-        started = await self.backend.run_now(self.owner, job_id, self.run_request())
+        started = await self.backend.run_now(
+            self.owner, job_id, parse_run_request(self.request.body)
+        )
         self.set_status(202)
         self.finish(json.dumps(started))
-
-    def run_request(self) -> dict | None:
-        from .validation import MAX_SPEC_BYTES, SpecError, parse_spec
-
-        raw = self.request.body or b""
-        if not raw.strip():
-            return None
-        if len(raw) > MAX_SPEC_BYTES:
-            raise JobError(
-                413, f"The run request is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}"
-            )
-        try:
-            body = parse_spec(raw)
-        except SpecError as err:
-            raise JobError(400, f"The run request is not JSON: {err}") from None
-        if not isinstance(body, dict):
-            raise JobError(400, "The run request must be a JSON object")
-        return body or None
 
 
 class JobRunsHandler(_JobsBase):

@@ -32,7 +32,14 @@ from .preview import next_run
 from .signing import sign_spec
 from .snapshot import NotebookError, notebook_kernel, take_snapshot
 from .store import JobStore, Storage, StoreConflict, default_output_template, list_runs
-from .validation import API_VERSION, MAX_SPEC_BYTES, SpecError, is_job_id, validate_spec
+from .validation import (
+    API_VERSION,
+    MAX_SPEC_BYTES,
+    SpecError,
+    is_job_id,
+    parse_spec,
+    validate_spec,
+)
 
 #: Fields the writer owns; a request may not set them.
 SERVER_FIELDS = ("owner", "apiVersion", "kind", "signature")
@@ -510,6 +517,23 @@ async def blocking(fn, *args, **kwargs):
         raise JobError(status, f"S3 refused: {code}: {error.get('Message', '')}") from None
     except botocore.exceptions.BotoCoreError as err:
         raise JobError(502, f"S3 is unreachable: {type(err).__name__}") from None
+
+
+def parse_run_request(raw: bytes | None) -> dict | None:
+    """The optional JSON body of ``POST …/jobs/<id>/run`` (``{"parameters"}``, ``{"rerun"}``,
+    ``{"reproduce"}``; what it asks for is checked by :meth:`JobService.run_now`), or None."""
+    raw = raw or b""
+    if not raw.strip():
+        return None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise JobError(413, f"The run request is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}")
+    try:
+        body = parse_spec(raw)
+    except SpecError as err:
+        raise JobError(400, f"The run request is not JSON: {err}") from None
+    if not isinstance(body, dict):
+        raise JobError(400, "The run request must be a JSON object")
+    return body or None
 
 
 def check_id(job_id: str) -> str:
