@@ -9,6 +9,8 @@ import * as path from 'path';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { enter, waitFor } from '../../__tests__/harness/dom';
+
 import { JobsAPI } from '../api';
 import { ScheduleDialog } from '../dialog';
 import { ScheduleModel } from '../model';
@@ -42,46 +44,6 @@ function writeNotebook(name: string): string {
     })
   );
   return name;
-}
-
-/** Resolve with `find()` once truthy, checking on every DOM change. */
-function waitFor<T>(
-  find: () => T | null | undefined | false,
-  what: string
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const found = find();
-    if (found) {
-      resolve(found);
-      return;
-    }
-    const observer = new MutationObserver(() => {
-      const value = find();
-      if (value) {
-        observer.disconnect();
-        clearTimeout(timer);
-        resolve(value);
-      }
-    });
-    const timer = setTimeout(() => {
-      observer.disconnect();
-      reject(new Error(`Timed out waiting for ${what}`));
-    }, 15000);
-    observer.observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true
-    });
-  });
-}
-
-/** Type into an input or pick an option, the way React notices. */
-function enter(control: HTMLInputElement | HTMLSelectElement, value: string) {
-  const proto = Object.getPrototypeOf(control);
-  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(control, value);
-  const event = control instanceof HTMLSelectElement ? 'change' : 'input';
-  control.dispatchEvent(new Event(event, { bubbles: true }));
 }
 
 describe('schedule form: After and notifications', () => {

@@ -14,6 +14,8 @@ import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { enter, waitFor } from '../../__tests__/harness/dom';
+
 import {
   IJob,
   IRunManifest,
@@ -86,48 +88,6 @@ function writeNotebook(name: string): string {
     JSON.stringify(notebook)
   );
   return name;
-}
-
-function waitFor<T>(
-  find: () => T | null | undefined | false,
-  what: string,
-  ms = 20000
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const found = find();
-    if (found) {
-      resolve(found);
-      return;
-    }
-    const observer = new MutationObserver(() => {
-      const value = find();
-      if (value) {
-        observer.disconnect();
-        clearTimeout(timer);
-        resolve(value);
-      }
-    });
-    const timer = setTimeout(() => {
-      observer.disconnect();
-      reject(new Error(`Timed out waiting for ${what}`));
-    }, ms);
-    observer.observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true
-    });
-  });
-}
-
-function enter(
-  control: HTMLInputElement | HTMLSelectElement,
-  value: string
-): void {
-  const proto = Object.getPrototypeOf(control);
-  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(control, value);
-  const event = control instanceof HTMLSelectElement ? 'change' : 'input';
-  control.dispatchEvent(new Event(event, { bubbles: true }));
 }
 
 function text(node: Element | null | undefined): string {

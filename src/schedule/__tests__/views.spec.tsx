@@ -12,6 +12,8 @@ import * as path from 'path';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { enter, waitFor } from '../../__tests__/harness/dom';
+
 import { IJob, IJobSpec, IRunManifest, JobsAPI } from '../api';
 import { ScheduleDialog } from '../dialog';
 import { JobsModel } from '../jobs';
@@ -71,56 +73,6 @@ function notebookInfo(over: Partial<INotebookInfo> = {}): INotebookInfo {
     cell: parseParametersCell(PARAMETERS),
     ...over
   };
-}
-
-/**
- * Resolve with what `find` returns once it is truthy, checking again on
- * every DOM change (React renders, dialogs opening); reject after `ms`.
- */
-function waitFor<T>(
-  find: () => T | null | undefined | false,
-  what: string,
-  ms = 15000
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const found = find();
-    if (found) {
-      resolve(found);
-      return;
-    }
-    const observer = new MutationObserver(() => {
-      const value = find();
-      if (value) {
-        observer.disconnect();
-        clearTimeout(timer);
-        resolve(value);
-      }
-    });
-    const timer = setTimeout(() => {
-      observer.disconnect();
-      reject(new Error(`Timed out waiting for ${what}`));
-    }, ms);
-    observer.observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true
-    });
-  });
-}
-
-/**
- * Type into an input or pick an option of a select, the way React notices:
- * through the native value setter, then the event a browser fires.
- */
-function enter(
-  control: HTMLInputElement | HTMLSelectElement,
-  value: string
-): void {
-  const proto = Object.getPrototypeOf(control);
-  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(control, value);
-  const event = control instanceof HTMLSelectElement ? 'change' : 'input';
-  control.dispatchEvent(new Event(event, { bubbles: true }));
 }
 
 function text(node: Element | null | undefined): string {
